@@ -1,0 +1,67 @@
+# The README's commands. Everything runs from .venv, which is created on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test install serve worker lint format messages check-messages ci clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Yimatong needs Python 3.11 or newer; $(PYTHON) is $$($(PYTHON) --version 2>&1)."; exit 1; }
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+		rm -rf $(VENV); \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing python3-venv (Debian keeps venv in a separate package)..."; \
+			apt-get install -y -q python3-venv >/dev/null && $(PYTHON) -m venv $(VENV); \
+		else \
+			echo "Cannot create a virtual environment: on Debian/Ubuntu run 'sudo apt-get install python3-venv'."; exit 1; \
+		fi; }
+
+$(STAMP): $(BIN)/python pyproject.toml requirements/base.txt requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(BIN)/yimatong migrate --noinput
+	$(BIN)/yimatong load_demo
+	@echo ""
+	@echo "一码通 demo park: http://$(HOST):$(PORT)  (sign in with one of the accounts above; Ctrl-C stops)"
+	@$(BIN)/yimatong db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+		$(BIN)/yimatong runserver $(HOST):$(PORT)
+
+serve: install
+	$(BIN)/yimatong migrate --noinput
+	$(BIN)/yimatong runserver $(HOST):$(PORT)
+
+worker: install
+	$(BIN)/yimatong db_worker
+
+test: install
+	DJANGO_SETTINGS_MODULE=yimatong.settings_test $(BIN)/yimatong makemigrations --check --dry-run
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Refresh the English catalogue after changing UI text (needs GNU gettext).
+messages: install
+	cd yimatong && ../$(BIN)/django-admin makemessages --locale en --no-obsolete --no-location \
+		--ignore 'static/vendor/*' --settings yimatong.settings_test --pythonpath ..
+	cd yimatong && ../$(BIN)/django-admin compilemessages --locale en --settings yimatong.settings_test --pythonpath ..
+
+ci:
+	.ci/run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

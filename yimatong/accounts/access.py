@@ -1,0 +1,232 @@
+"""Who may see and change what: the one place that decides.
+
+Rules are expressed as ``Q`` objects so that lists, detail pages, the API and exports all
+filter in the database with the same rule (``Organization.objects.visible_to(user)`` calls
+``organization_scope`` here). Default deny: a role not named below sees nothing.
+
+Outsiders get 404 (they are not told a record exists); users who may see a record but not
+change it get 403.
+
+| role        | organizations and their contacts                                   | may change          |
+|-------------|--------------------------------------------------------------------|---------------------|
+| admin       | all                                                                | all                 |
+| leader      | all                                                                | nothing (read-only) |
+| team_lead   | the park directory + prospects owned by / shared with the team     | the team's records  |
+| promoter    | the park directory + prospects they own or that are shared with them | their own records |
+| service     | the park directory (residents, banks, institutes, departments)     | nothing             |
+| enterprise  | their own enterprise only                                          | nothing             |
+| investor    | nothing in the console                                             | nothing             |
+
+"The park directory" is every organization that is not an investor prospect: prospects are
+confidential to whoever courts them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+
+from yimatong.accounts.models import User
+
+if TYPE_CHECKING:
+    from yimatong.directory.models import ChainNode, Contact, Organization
+
+Role = User.Role
+NOTHING = Q(pk__in=[])
+
+CONSOLE_ROLES = {Role.ADMIN, Role.LEADER, Role.TEAM_LEAD, Role.PROMOTER, Role.SERVICE, Role.ENTERPRISE}
+STAFF_ROLES = {Role.ADMIN, Role.LEADER, Role.TEAM_LEAD, Role.PROMOTER, Role.SERVICE}
+DIRECTORY_EDITORS = {Role.ADMIN, Role.TEAM_LEAD, Role.PROMOTER}
+
+
+def _active(user: Any) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def role_of(user: Any) -> str | None:
+    return user.role if _active(user) else None
+
+
+def can_use_console(user: Any) -> bool:
+    return role_of(user) in CONSOLE_ROLES
+
+
+def is_staff_member(user: Any) -> bool:
+    return role_of(user) in STAFF_ROLES
+
+
+def is_admin(user: Any) -> bool:
+    return role_of(user) == Role.ADMIN
+
+
+# Organizations -------------------------------------------------------------------------------
+
+
+def _shared_with(user_filter: Q) -> Exists:
+    from yimatong.directory.models import Organization
+
+    through = Organization.collaborators.through
+    return Exists(through.objects.filter(user_filter, organization_id=OuterRef("pk")))
+
+
+def _directory() -> Q:
+    return ~Q(org_type="prospect")
+
+
+def organization_scope(user: Any) -> Q:
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.LEADER):
+        return Q()
+    if role == Role.TEAM_LEAD:
+        return _directory() | organization_edit_scope(user)
+    if role == Role.PROMOTER:
+        return _directory() | organization_edit_scope(user)
+    if role == Role.SERVICE:
+        return _directory()
+    if role == Role.ENTERPRISE and user.organization_id:
+        return Q(pk=user.organization_id)
+    return NOTHING
+
+
+def organization_edit_scope(user: Any) -> Q:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return Q()
+    if role == Role.TEAM_LEAD and user.team_id:
+        return (
+            Q(team_id=user.team_id)
+            | Q(owner__team_id=user.team_id)
+            | Q(_shared_with(Q(user__team_id=user.team_id)))
+        )
+    if role == Role.PROMOTER:
+        return Q(owner_id=user.pk) | Q(_shared_with(Q(user_id=user.pk)))
+    return NOTHING
+
+
+def can_create_organization(user: Any) -> bool:
+    return role_of(user) in DIRECTORY_EDITORS
+
+
+def can_change_organization(user: Any, org: Organization) -> bool:
+    from yimatong.directory.models import Organization
+
+    if not can_create_organization(user):
+        return False
+    return Organization.objects.filter(organization_edit_scope(user), pk=org.pk).exists()
+
+
+def can_reassign_organization(user: Any) -> bool:
+    """Choosing another owner or team is a lead's decision, not the promoter's."""
+    return role_of(user) in (Role.ADMIN, Role.TEAM_LEAD)
+
+
+# Contacts follow their organization; a contact without one follows its owner.
+
+
+def contact_scope(user: Any) -> Q:
+    from yimatong.directory.models import Organization
+
+    role = role_of(user)
+    if role is None or role not in CONSOLE_ROLES:
+        return NOTHING
+    if role in (Role.ADMIN, Role.LEADER):
+        return Q()
+    visible_orgs = Organization.objects.filter(organization_scope(user)).values("pk")
+    return Q(organization__in=visible_orgs) | (Q(organization__isnull=True) & _own_contact(user))
+
+
+def contact_edit_scope(user: Any) -> Q:
+    from yimatong.directory.models import Organization
+
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return Q()
+    if role not in DIRECTORY_EDITORS:
+        return NOTHING
+    editable_orgs = Organization.objects.filter(organization_edit_scope(user)).values("pk")
+    return Q(organization__in=editable_orgs) | (Q(organization__isnull=True) & _own_contact(user))
+
+
+def _own_contact(user: Any) -> Q:
+    if user.role == Role.TEAM_LEAD and user.team_id:
+        return Q(owner__team_id=user.team_id)
+    if user.role == Role.PROMOTER:
+        return Q(owner_id=user.pk)
+    return NOTHING
+
+
+def can_change_contact(user: Any, contact: Contact) -> bool:
+    from yimatong.directory.models import Contact
+
+    return Contact.objects.filter(contact_edit_scope(user), pk=contact.pk).exists()
+
+
+# The industry chain is park-wide reference data: every staff member reads it, admins edit it.
+
+
+def can_edit_chain(user: Any) -> bool:
+    return is_admin(user)
+
+
+def can_view_chain(user: Any, node: ChainNode | None = None) -> bool:
+    return is_staff_member(user)
+
+
+def can_view_audit_log(user: Any) -> bool:
+    """The park-wide audit log; each record's own timeline follows the record's visibility."""
+    return role_of(user) in (Role.ADMIN, Role.LEADER)
+
+
+# Helpers for views ---------------------------------------------------------------------------
+
+M = TypeVar("M", bound=Model)
+
+
+def get_visible_or_404(queryset: QuerySet[M], user: Any, **lookup: Any) -> M:
+    """The record if ``user`` may see it; otherwise 404, whether or not it exists."""
+    obj = queryset.visible_to(user).filter(**lookup).first()  # type: ignore[attr-defined]
+    if obj is None:
+        raise Http404
+    return obj
+
+
+def deny_unless(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied
+
+
+View = Callable[..., HttpResponse]
+
+
+def console_view(view: View) -> View:
+    """Signed-in users of a console role only; others go to the login page or get 403."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _active(request.user):
+            return redirect_to_login(request.get_full_path())
+        if not can_use_console(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def staff_view(view: View) -> View:
+    """Park staff (not enterprise users)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _active(request.user):
+            return redirect_to_login(request.get_full_path())
+        if not is_staff_member(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper

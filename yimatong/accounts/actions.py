@@ -1,0 +1,127 @@
+"""State changes of accounts: sign-in with lock-out, sign-out, passwords, API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.db import transaction
+from django.db.models import F
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yimatong.accounts import access, audit
+from yimatong.accounts.backends import find_user
+from yimatong.accounts.models import ApiToken, AuditEntry, User
+
+
+@dataclass
+class LoginResult:
+    user: User | None
+    error: str = ""
+
+
+def sign_in(request: HttpRequest, *, identifier: str, password: str) -> LoginResult:
+    """Check a username or phone number and password; count failures and lock the account
+    after ``LOGIN_MAX_FAILURES`` of them in a row for ``LOGIN_LOCKOUT_MINUTES``.
+
+    The message never says whether the account exists, except that a locked account says so
+    (its owner needs to know why a correct password is refused).
+    """
+    generic = _("用户名/手机号或密码不正确。")
+    user = find_user(identifier)
+    now = timezone.now()
+    if user is not None and user.is_locked(now):
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return LoginResult(None, _("登录失败次数过多，账户已锁定，请 %(minutes)d 分钟后再试或联系系统管理员。")
+                           % {"minutes": minutes})
+    if user is None or not user.check_password(password) or not user.is_active:
+        if user is None:
+            # Same cost as a real check, so timing does not reveal which usernames exist.
+            User().set_password(password)
+            return LoginResult(None, generic)
+        return LoginResult(None, _record_failure(user, now) or generic)
+    if not access.can_use_console(user):
+        return LoginResult(None, _("该账号不能登录管理后台。投资方请通过园区微信公众号访问。"))
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+        user.failed_login_count, user.locked_until = 0, None
+        login(request, user, backend="yimatong.accounts.backends.UsernameOrPhoneBackend")
+        audit.log_event(AuditEntry.Action.LOGIN, user, actor=user)
+    return LoginResult(user)
+
+
+def _record_failure(user: User, now: dt.datetime) -> str:
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
+        failures = User.objects.values_list("failed_login_count", flat=True).get(pk=user.pk)
+        audit.log_event(AuditEntry.Action.LOGIN_FAILED, user, actor=None)
+        if failures < settings.LOGIN_MAX_FAILURES:
+            return ""
+        until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+        # Only the request that reaches the limit locks; the counter restarts for the next round.
+        locked = User.objects.filter(pk=user.pk, failed_login_count__gte=settings.LOGIN_MAX_FAILURES).update(
+            failed_login_count=0, locked_until=until
+        )
+        if locked:
+            audit.log_event(AuditEntry.Action.LOCKED, user, actor=None)
+    return _("登录失败次数过多，账户已锁定 %(minutes)d 分钟。") % {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
+
+
+def sign_out(request: HttpRequest) -> None:
+    user = request.user
+    if user.is_authenticated:
+        audit.log_event(AuditEntry.Action.LOGOUT, user, actor=user)
+    logout(request)
+
+
+def unlock(user: User, *, actor: User) -> None:
+    before = audit.snapshot(user, m2m=False)
+    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+    user.refresh_from_db()
+    audit.log_change(user, before, actor=actor)
+
+
+def change_password(request: HttpRequest, user: User, new_password: str) -> None:
+    from django.contrib.auth import update_session_auth_hash
+
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.save(update_fields=["password", "updated_at"])
+        audit.log_event(AuditEntry.Action.PASSWORD_CHANGED, user, actor=user)
+    # Keep this session; every other session of the user ends.
+    update_session_auth_hash(request, user)
+
+
+def create_api_token(user: User, *, name: str) -> tuple[ApiToken, str]:
+    """Return the token and its raw value, which is shown once and never stored."""
+    raw = ApiToken.new_raw_token()
+    with transaction.atomic():
+        token = ApiToken.objects.create(user=user, name=name, prefix=raw[:12], digest=ApiToken.digest_of(raw))
+        audit.log_event(AuditEntry.Action.TOKEN_CREATED, token, actor=user)
+    return token, raw
+
+
+def revoke_api_token(token: ApiToken, *, actor: User) -> None:
+    with transaction.atomic():
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        if updated:
+            audit.log_event(AuditEntry.Action.TOKEN_REVOKED, token, actor=actor)
+
+
+def user_for_token(raw: str) -> User | None:
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    # Touch at most once a minute: a busy integration should not write on every call.
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,171 @@
+"""The only writer of the audit log, and the reader that turns it into a timeline.
+
+Actions call ``snapshot(obj)`` before a change and ``log_change(obj, before, actor=...)``
+after it; creates and deletes have their own helpers. Values are stored as they were at the
+time (a foreign key keeps both its id and the name it had), so the timeline stays truthful
+after the referenced record is renamed or removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.translation import gettext as _
+
+from yimatong.accounts.middleware import current_origin
+from yimatong.accounts.models import AuditEntry, User
+
+# Bookkeeping fields that change on every save and say nothing to a reader.
+_SKIPPED = {"id", "created_at", "updated_at", "version", "code", "normalized_name", "name_initials",
+            "name_pinyin", "password", "last_login", "failed_login_count", "locked_until"}
+
+Snapshot = dict[str, dict[str, Any]]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def snapshot(obj: models.Model, *, m2m: bool = True) -> Snapshot:
+    """Each audited field's raw value and, for relations, the name it displays as."""
+    data: Snapshot = {}
+    for field in obj._meta.concrete_fields:
+        if field.name in _SKIPPED:
+            continue
+        if field.is_relation:
+            raw = getattr(obj, field.attname)
+            display = str(getattr(obj, field.name)) if raw is not None else None
+            data[field.name] = {"value": _plain(raw), "display": display}
+        else:
+            data[field.name] = {"value": _plain(getattr(obj, field.attname))}
+    if m2m and obj.pk is not None:
+        for field in obj._meta.many_to_many:
+            related = sorted(getattr(obj, field.name).all(), key=lambda r: r.pk)
+            data[field.name] = {
+                "value": [r.pk for r in related],
+                "display": "、".join(str(r) for r in related) or None,
+            }
+    return data
+
+
+def _diff(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
+    changes = []
+    for name in after.keys() | before.keys():
+        old, new = before.get(name, {}), after.get(name, {})
+        if old.get("value") != new.get("value"):
+            changes.append(
+                {
+                    "field": name,
+                    "old": old.get("value"),
+                    "new": new.get("value"),
+                    "old_display": old.get("display"),
+                    "new_display": new.get("display"),
+                }
+            )
+    return sorted(changes, key=lambda c: c["field"])
+
+
+def _write(action: str, obj: models.Model, actor: User | None, changes: list[dict[str, Any]],
+           *, object_id: Any = None) -> AuditEntry:
+    origin = current_origin()
+    return AuditEntry.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_name=(actor.display_name if actor is not None else "")[:150],
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+        object_id=str(object_id if object_id is not None else obj.pk),
+        object_repr=str(obj)[:200],
+        changes=changes,
+        ip=origin.ip,
+        channel=origin.channel,
+        user_agent=origin.user_agent,
+    )
+
+
+def log_create(obj: models.Model, *, actor: User | None) -> AuditEntry:
+    changes = _diff({}, {k: v for k, v in snapshot(obj).items() if v["value"] not in (None, "", [], False)})
+    return _write(AuditEntry.Action.CREATE, obj, actor, changes)
+
+
+def log_change(obj: models.Model, before: Snapshot, *, actor: User | None) -> AuditEntry | None:
+    """Record what changed since ``before``; nothing is written when nothing changed."""
+    changes = _diff(before, snapshot(obj))
+    if not changes:
+        return None
+    return _write(AuditEntry.Action.UPDATE, obj, actor, changes)
+
+
+def log_delete(obj: models.Model, before: Snapshot, *, object_id: Any, actor: User | None) -> AuditEntry:
+    changes = _diff({k: v for k, v in before.items() if v["value"] not in (None, "", [], False)}, {})
+    return _write(AuditEntry.Action.DELETE, obj, actor, changes, object_id=object_id)
+
+
+def log_event(action: str, obj: models.Model, *, actor: User | None) -> AuditEntry:
+    """A security event about a record (sign-in, lock-out, token) with no field changes."""
+    return _write(action, obj, actor, [])
+
+
+# Reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangeRow:
+    label: str
+    old: str
+    new: str
+
+
+def _display(field: models.Field | None, value: Any, display: str | None) -> str:
+    if value is None or value == "" or value == []:
+        return "—"
+    if display is not None:
+        return display
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)
+
+
+def change_rows(entry: AuditEntry) -> list[ChangeRow]:
+    model = entry.content_type.model_class()
+    rows = []
+    for change in entry.changes:
+        field: models.Field | None
+        try:
+            field = model._meta.get_field(change["field"]) if model else None
+        except FieldDoesNotExist:
+            field = None
+        label = str(field.verbose_name) if field is not None else change["field"]
+        rows.append(
+            ChangeRow(
+                label=label,
+                old=_display(field, change.get("old"), change.get("old_display")),
+                new=_display(field, change.get("new"), change.get("new_display")),
+            )
+        )
+    return rows
+
+
+def record_type(entry: AuditEntry) -> str:
+    model = entry.content_type.model_class()
+    return str(model._meta.verbose_name) if model else entry.content_type.model
+
+
+def timeline(obj: models.Model, *, limit: int = 200) -> list[tuple[AuditEntry, list[ChangeRow]]]:
+    entries = AuditEntry.objects.for_object(obj).select_related("content_type")[:limit]
+    return [(entry, change_rows(entry)) for entry in entries]

@@ -1,0 +1,58 @@
+"""Remember where a request came from so the audit log can say "from where" without every
+action having to be handed the request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+
+@dataclass(frozen=True)
+class Origin:
+    channel: str = "system"
+    ip: str | None = None
+    user_agent: str = ""
+
+
+_origin: ContextVar[Origin] = ContextVar("yimatong_origin", default=Origin())
+
+
+def current_origin() -> Origin:
+    return _origin.get()
+
+
+def set_origin(origin: Origin):  # noqa: ANN201 - returns a contextvars.Token
+    return _origin.set(origin)
+
+
+def reset_origin(token) -> None:  # noqa: ANN001
+    _origin.reset(token)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address; behind N trusted proxies, the Nth address from the right of
+    X-Forwarded-For (anything further left could be forged by the client)."""
+    proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+    if proxies:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def request_origin(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    def middleware(request: HttpRequest) -> HttpResponse:
+        channel = "api" if request.path.startswith("/api/") else "web"
+        token = set_origin(
+            Origin(channel=channel, ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:200])
+        )
+        try:
+            return get_response(request)
+        finally:
+            reset_origin(token)
+
+    return middleware

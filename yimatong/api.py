@@ -1,0 +1,180 @@
+"""The JSON API under /api/v1/: authentication, the one error shape, pagination, routers.
+
+Errors always look like ``{"error": {"code": "...", "message": "...", "fields": {...}}}``.
+"""
+
+
+import logging
+import math
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+from ninja import Field, NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.pagination import PaginationBase
+from ninja.security import HttpBearer, SessionAuth
+
+from yimatong.accounts import access
+from yimatong.accounts.actions import user_for_token
+from yimatong.lib.errors import ActionError
+
+logger = logging.getLogger(__name__)
+
+
+class TokenAuth(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = user_for_token(token)
+        if user is None or not access.can_use_console(user):
+            return None
+        request.user = user
+        return user
+
+
+class ConsoleSessionAuth(SessionAuth):
+    """The console's session (with its CSRF check on writes) for users of a console role."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        return user if user is not None and access.can_use_console(user) else None
+
+
+api = NinjaAPI(
+    title="Yimatong API",
+    version="1",
+    description=(
+        "一码通 JSON API. Authenticate with a bearer token (`Authorization: Bearer ymt_…`, created under "
+        "设置 → API 令牌) or with the console's session cookie plus the CSRF header. The same access rules "
+        "as the console apply: records you may not see answer 404, records you may only read answer 403 "
+        "to changes."
+    ),
+    urls_namespace="api",
+    auth=[TokenAuth(), ConsoleSessionAuth()],
+)
+
+
+def error_body(code: str, message: str, fields: dict[str, list[str]] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": fields or {}}}
+
+
+def error_response(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
+    return JsonResponse(error_body(code, message, fields), status=status, json_dumps_params={"ensure_ascii": False})
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", []) if part not in ("body", "query", "path", "payload")]
+        name = ".".join(loc) or "__all__"
+        fields.setdefault(name, []).append(_pydantic_message(error))
+    first = next(iter(fields.items()), ("", [""]))
+    return error_response(400, "invalid", _("输入有误：%(field)s %(message)s") % {
+        "field": first[0], "message": first[1][0]}, fields)
+
+
+def _pydantic_message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    messages = {
+        "missing": _("必填。"),
+        "string_too_long": _("最多 %(max)s 个字符。") % {"max": ctx.get("max_length")},
+        "string_type": _("应为文本。"),
+        "int_parsing": _("应为整数。"),
+        "int_type": _("应为整数。"),
+        "bool_parsing": _("应为 true 或 false。"),
+        "bool_type": _("应为 true 或 false。"),
+        "decimal_parsing": _("应为数字。"),
+        "decimal_type": _("应为数字。"),
+        "date_from_datetime_parsing": _("应为日期（YYYY-MM-DD）。"),
+        "date_parsing": _("应为日期（YYYY-MM-DD）。"),
+        "date_type": _("应为日期（YYYY-MM-DD）。"),
+        "list_type": _("应为列表。"),
+        "greater_than_equal": _("不能小于 %(ge)s。") % {"ge": ctx.get("ge")},
+        "less_than_equal": _("不能大于 %(le)s。") % {"le": ctx.get("le")},
+        "literal_error": _("可选值：%(expected)s。") % {"expected": ctx.get("expected")},
+        "extra_forbidden": _("不是可用的字段。"),
+        "json_invalid": _("请求体不是有效的 JSON。"),
+        "model_attributes_type": _("请求体应为 JSON 对象。"),
+        "dict_type": _("请求体应为 JSON 对象。"),
+    }
+    return messages.get(kind, error.get("msg", _("无效。")))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return error_response(401, "unauthenticated", _("请先登录，或在 Authorization 头中提供有效的 API 令牌。"))
+
+
+@api.exception_handler(ActionError)
+def _action_error(request: HttpRequest, exc: ActionError) -> HttpResponse:
+    return error_response(exc.status, exc.code, exc.message, exc.fields)
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return error_response(404, "not_found", _("未找到该记录，或您无权查看。"))
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return error_response(403, "forbidden", _("您可以查看该记录，但无权执行此操作。"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    codes = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+             409: "conflict", 429: "throttled"}
+    message = str(exc)
+    if exc.status_code == 403 and "CSRF" in message:
+        message = _("CSRF 校验失败：使用会话访问接口时，写操作须带 X-CSRFToken 请求头。")
+    return error_response(exc.status_code, codes.get(exc.status_code, "error"), message)
+
+
+@api.exception_handler(Exception)
+def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API error on %s %s", request.method, request.path)
+    if settings.DEBUG:
+        raise exc
+    return error_response(500, "server_error", _("服务器内部错误，已记录，请稍后重试。"))
+
+
+class Pagination(PaginationBase):
+    """``?page=1&page_size=20``; the answer says how many there are in all and how many pages."""
+
+    class Input(Schema):
+        page: int = Field(1, ge=1)
+        page_size: int = Field(settings.NINJA_PAGINATION_PER_PAGE, ge=1, le=settings.NINJA_PAGINATION_MAX_PER_PAGE_SIZE)
+
+    class Output(Schema):
+        items: list[Any]
+        count: int
+        page: int
+        page_size: int
+        pages: int
+
+    items_attribute = "items"
+
+    def paginate_queryset(self, queryset: Any, pagination: Input, **params: Any) -> dict[str, Any]:
+        count = queryset.count()
+        start = (pagination.page - 1) * pagination.page_size
+        return {
+            "items": list(queryset[start : start + pagination.page_size]),
+            "count": count,
+            "page": pagination.page,
+            "page_size": pagination.page_size,
+            "pages": max(1, math.ceil(count / pagination.page_size)),
+        }
+
+
+def register_routers() -> None:
+    from yimatong.accounts.api import router as accounts_router
+    from yimatong.directory.api import router as directory_router
+
+    api.add_router("", accounts_router)
+    api.add_router("", directory_router)
+
+
+register_routers()

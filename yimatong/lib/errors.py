@@ -1,0 +1,38 @@
+"""Exceptions that actions raise and both the console and the API know how to answer."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+
+class ActionError(Exception):
+    """A refused change: the message is for the user; ``fields`` names the fields at fault."""
+
+    status = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = str(message)
+        if code:
+            self.code = code
+        self.fields = fields or {}
+
+
+class StaleObject(ActionError):
+    """Someone else changed the record since it was loaded; nothing was written."""
+
+    status = 409
+    code = "stale"
+
+    def __init__(self, what: str = ""):
+        super().__init__(
+            _("该记录已被他人修改（%(what)s），您的修改未保存。请刷新后查看最新内容再修改。") % {"what": what},
+        )
+
+
+class InUse(ActionError):
+    """A record that others still refer to cannot be deleted."""
+
+    status = 409
+    code = "in_use"

@@ -1,0 +1,64 @@
+"""Chinese text helpers: pinyin for search by initials, and company-name normalization."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from pypinyin import Style, lazy_pinyin
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
+def pinyin_initials(text: str) -> str:
+    """zxjt for 智翔金泰; latin letters and digits are kept (ADC药物 -> adcyw)."""
+    return _NON_ALNUM.sub("", "".join(lazy_pinyin(text or "", style=Style.FIRST_LETTER)).lower())
+
+
+def pinyin_full(text: str) -> str:
+    """zhixiangjintai for 智翔金泰 (no tones, no spaces)."""
+    return _NON_ALNUM.sub("", "".join(lazy_pinyin(text or "")).lower())
+
+
+# Legal-form suffixes, longest first so 股份有限公司 goes before 有限公司.
+_SUFFIXES = (
+    "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "股份公司", "集团公司", "集团",
+    "合伙企业(有限合伙)", "(有限合伙)", "有限合伙", "分公司", "公司", "股份", "研究院", "研究所",
+)
+# Place names that prefix a company name without telling two companies apart.
+_PLACES = (
+    "中华人民共和国", "中国", "重庆市", "重庆", "巴南区", "巴南", "北京市", "北京", "上海市", "上海",
+    "天津市", "天津", "四川省", "四川", "成都市", "成都", "广东省", "广东", "深圳市", "深圳", "广州市",
+    "广州", "江苏省", "江苏", "苏州市", "苏州", "南京市", "南京", "浙江省", "浙江", "杭州市", "杭州",
+    "湖北省", "湖北", "武汉市", "武汉", "山东省", "山东", "香港", "澳门", "台湾",
+)
+_PARENTHESIZED = re.compile(r"\([^()]*\)")
+
+
+def normalize_org_name(name: str) -> str:
+    """A key under which names of the same company collide.
+
+    重庆智翔金泰生物制药股份有限公司, 智翔金泰（重庆）生物制药有限公司 and
+    智翔金泰生物制药 all become 智翔金泰生物制药. Full-width characters are folded
+    (NFKC), bracketed parts removed, then the legal form and leading place names.
+    """
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    text = re.sub(r"\s+", "", text)
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    text = _PARENTHESIZED.sub("", text)
+    changed = True
+    while changed:
+        changed = False
+        for place in _PLACES:
+            if text.startswith(place) and len(text) > len(place) + 1:
+                text = text[len(place):]
+                changed = True
+                break
+    for suffix in _SUFFIXES:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            text = text[: -len(suffix)]
+            break
+    return text

@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from yimatong import views
+from yimatong.api import api
+
+admin.site.site_header = _("一码通 · 系统管理")
+admin.site.site_title = _("一码通")
+admin.site.index_title = _("数据字典与用户")
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("yimatong.accounts.urls")),
+    path("directory/", include("yimatong.directory.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "yimatong.views.error_403"
+handler404 = "yimatong.views.error_404"
+handler500 = "yimatong.views.error_500"

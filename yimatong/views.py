@@ -1,0 +1,75 @@
+"""Project-level pages: the workbench home, the health check and error pages."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from yimatong.accounts import access
+from yimatong.accounts.models import User
+from yimatong.directory.forms import chain_choices
+from yimatong.directory.models import ChainNode, Organization
+
+
+@access.console_view
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    if user.role == User.Role.ENTERPRISE:
+        return redirect(user.organization.get_absolute_url())
+    visible = Organization.objects.visible_to(user)
+    by_type = dict(visible.order_by().values_list("org_type").annotate(n=Count("pk")))
+    type_cards = [(value, label, by_type.get(value, 0)) for value, label in Organization.Type.choices]
+    mine_count = visible.filter(Q(owner=user) | Q(collaborators=user)).distinct().count()
+    recent = (
+        visible.filter(org_type=Organization.Type.PROSPECT)
+        .select_related("chain_node", "owner").order_by("-updated_at")[:8]
+    )
+    flags = visible.aggregate(
+        above_scale=Count("pk", filter=Q(is_above_scale=True)),
+        high_tech=Count("pk", filter=Q(is_high_tech=True)),
+        specialized=Count("pk", filter=Q(is_specialized=True)),
+    )
+    # Organizations per top-level segment of the chain (1+3+N), nodes below included.
+    counts = dict(ChainNode.objects.with_counts(user).values_list("pk", "org_count"))
+    root_of: dict[int, ChainNode] = {}
+    for node in chain_choices():
+        root_of[node.pk] = root_of[node.parent_id] if node.parent_id else node
+    totals: dict[int, int] = {}
+    for pk, root in root_of.items():
+        totals[root.pk] = totals.get(root.pk, 0) + counts.get(pk, 0)
+    roots = [node for pk, node in root_of.items() if node.pk == pk]
+    largest = max(totals.values(), default=0) or 1
+    chain_rows = [(root, totals.get(root.pk, 0), round(100 * totals.get(root.pk, 0) / largest)) for root in roots]
+    return render(
+        request, "home.html",
+        {
+            "type_cards": type_cards, "mine_count": mine_count, "recent": recent, "flags": flags,
+            "chain_rows": chain_rows, "can_create": access.can_create_organization(user),
+        },
+    )
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    """For the load balancer: the app answers and its database does too."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        from yimatong.api import error_response
+
+        return error_response(404, "not_found", _("没有这个接口地址：%(path)s") % {"path": request.path})
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request: HttpRequest) -> HttpResponse:
+    return render(request, "errors/500.html", status=500)
