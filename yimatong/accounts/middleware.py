@@ -56,3 +56,26 @@ def request_origin(get_response: Callable[[HttpRequest], HttpResponse]) -> Calla
             reset_origin(token)
 
     return middleware
+
+
+def interface_language(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+    """Chinese unless the user chose another language with the switch (kept in a cookie).
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language; a park's staff use
+    whatever browser the office installed, and the console must open in Chinese.
+    """
+    from django.utils import translation
+
+    supported = {code for code, _name in settings.LANGUAGES}
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in supported else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        translation.deactivate()
+        return response
+
+    return middleware

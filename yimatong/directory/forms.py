@@ -72,7 +72,7 @@ class OrganizationForm(forms.Form):
     org_type = forms.ChoiceField(label=_("类型"), choices=Organization.Type.choices)
     industry = IndustryChoiceField(
         label=_("国民经济行业"), queryset=IndustryCode.objects.exclude(level=IndustryCode.Level.DIVISION),
-        required=False, help_text=_("GB/T 4754-2017 行业代码"),
+        required=False, help_text=_("GB/T 4754-2017 行业代码"), empty_label="—",
     )
     registered_capital = forms.DecimalField(
         label=_("注册资本（万元）"), required=False, min_value=Decimal("0"), max_digits=14, decimal_places=2,
@@ -80,7 +80,9 @@ class OrganizationForm(forms.Form):
     registered_on = forms.DateField(
         label=_("成立日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    district = forms.ModelChoiceField(label=_("所在区县"), queryset=District.objects.all(), required=False)
+    district = forms.ModelChoiceField(
+        label=_("所在区县"), queryset=District.objects.all(), required=False, empty_label="—"
+    )
     address = forms.CharField(label=_("地址"), max_length=200, required=False)
     size_class = forms.ChoiceField(
         label=_("企业规模"), choices=[("", "—"), *Organization.SizeClass.choices], required=False
@@ -91,8 +93,8 @@ class OrganizationForm(forms.Form):
     chain_node = ChainNodeChoiceField(label=_("产业链环节"), queryset=ChainNode.objects.none(), required=False)
     website = forms.URLField(label=_("网站"), required=False, assume_scheme="https")
     description = forms.CharField(label=_("简介"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    owner = UserChoiceField(label=_("负责人"), queryset=User.objects.none(), required=False)
-    team = forms.ModelChoiceField(label=_("负责团队"), queryset=Team.objects.all(), required=False)
+    owner = UserChoiceField(label=_("负责人"), queryset=User.objects.none(), required=False, empty_label="—")
+    team = forms.ModelChoiceField(label=_("负责团队"), queryset=Team.objects.all(), required=False, empty_label="—")
     collaborators = UserMultipleChoiceField(
         label=_("共享给"), queryset=User.objects.none(), required=False,
         help_text=_("被共享的同事可以查看并维护该记录。"),
@@ -213,7 +215,7 @@ def initial_from(org: Organization) -> dict[str, Any]:
 
 class ContactForm(forms.Form):
     organization = forms.ModelChoiceField(
-        label=_("所属企业/机构"), queryset=Organization.objects.none(), required=False,
+        label=_("所属企业/机构"), queryset=Organization.objects.none(), required=False, empty_label="—",
         help_text=_("个人投资者可暂不关联机构。"),
     )
     name = forms.CharField(label=_("姓名"), max_length=60)

@@ -200,7 +200,7 @@ class Organization(models.Model):
     name = models.CharField(_("名称"), max_length=120)
     normalized_name = models.CharField(max_length=120, db_index=True, editable=False)
     name_initials = models.CharField(max_length=120, db_index=True, editable=False)
-    name_pinyin = models.CharField(max_length=400, editable=False)
+    name_pinyin = models.CharField(max_length=400, db_index=True, editable=False)
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True)
     org_type = models.CharField(_("类型"), max_length=12, choices=Type.choices)
     industry = models.ForeignKey(
@@ -246,7 +246,8 @@ class Organization(models.Model):
     class Meta:
         verbose_name = _("企业/机构")
         verbose_name_plural = _("企业/机构")
-        ordering = ["name", "pk"]
+        # Pinyin order is the order Chinese readers expect of a name list.
+        ordering = ["name_pinyin", "pk"]
         indexes = [
             models.Index(fields=["org_type", "name"], name="directory_org_type_name_idx"),
             models.Index(fields=["chain_node"], name="directory_org_chain_idx"),
@@ -347,7 +348,7 @@ class Contact(models.Model):
     class Meta:
         verbose_name = _("联系人")
         verbose_name_plural = _("联系人")
-        ordering = ["name", "pk"]
+        ordering = ["name_pinyin", "pk"]
         indexes = [models.Index(fields=["organization", "name"], name="directory_contact_org_idx")]
         constraints = [
             models.CheckConstraint(name="directory_contact_name_not_blank", condition=~Q(name="")),
