@@ -197,7 +197,10 @@ USE_TZ = True
 # Static and uploaded files: the app serves every asset itself (no CDN on an intranet).
 STATIC_URL = "static/"
 STATICFILES_DIRS = [PACKAGE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "static"
+# collectstatic's target (production); elsewhere WhiteNoise serves straight from the app.
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or VAR_DIR / "static") if PRODUCTION else None
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yimatong.accounts import access, audit
@@ -343,7 +343,7 @@ class _LazyOrgPage:
 
 
 @router.post("/organizations", response={201: OrganizationOut}, summary="Register an organization")
-def create_organization(request: HttpRequest, payload: OrganizationIn) -> tuple[int, dict[str, Any]]:
+def create_organization(request: HttpRequest, payload: OrganizationIn) -> Status:
     user = request.auth
     if not access.can_create_organization(user):
         raise PermissionDenied
@@ -351,7 +351,7 @@ def create_organization(request: HttpRequest, payload: OrganizationIn) -> tuple[
     if not form.is_valid():
         raise _form_error(form)
     org = actions.create_organization(actor=user, data=form.action_data())
-    return 201, _org_out(_org_queryset().get(pk=org.pk), user)
+    return Status(201, _org_out(_org_queryset().get(pk=org.pk), user))
 
 
 @router.get("/organizations/{code}", response=OrganizationOut)
@@ -393,12 +393,12 @@ def patch_organization(request: HttpRequest, code: UUID, payload: OrganizationPa
 
 
 @router.delete("/organizations/{code}", response={204: None})
-def delete_organization(request: HttpRequest, code: UUID) -> tuple[int, None]:
+def delete_organization(request: HttpRequest, code: UUID) -> Status:
     org = access.get_visible_or_404(Organization.objects.all(), request.auth, code=code)
     if not access.can_change_organization(request.auth, org):
         raise PermissionDenied
     actions.delete_organization(actor=request.auth, org=org)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/organizations/{code}/audit", response=list[AuditOut], summary="The record's audit timeline")
@@ -450,7 +450,7 @@ def _contact_form_data(payload: dict[str, Any], user: User) -> dict[str, Any]:
 
 
 @router.post("/contacts", response={201: ContactOut})
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
     user = request.auth
     if not access.can_create_organization(user):
         raise PermissionDenied
@@ -458,7 +458,7 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[
     if not form.is_valid():
         raise _form_error(form)
     contact = actions.create_contact(actor=user, data=form.action_data())
-    return 201, _contact_out(contact, True)
+    return Status(201, _contact_out(contact, True))
 
 
 @router.get("/contacts/{code}", response=ContactOut)
@@ -489,12 +489,12 @@ def patch_contact(request: HttpRequest, code: UUID, payload: ContactPatch) -> di
 
 
 @router.delete("/contacts/{code}", response={204: None})
-def delete_contact(request: HttpRequest, code: UUID) -> tuple[int, None]:
+def delete_contact(request: HttpRequest, code: UUID) -> Status:
     contact = access.get_visible_or_404(Contact.objects.all(), request.auth, code=code)
     if not access.can_change_contact(request.auth, contact):
         raise PermissionDenied
     actions.delete_contact(actor=request.auth, contact=contact)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/contacts/{code}/audit", response=list[AuditOut])

@@ -40,25 +40,20 @@ def normalize_org_name(name: str) -> str:
 
     重庆智翔金泰生物制药股份有限公司, 智翔金泰（重庆）生物制药有限公司 and
     智翔金泰生物制药 all become 智翔金泰生物制药. Full-width characters are folded
-    (NFKC), bracketed parts removed, then the legal form and leading place names.
+    (NFKC), bracketed parts removed, then legal forms and leading place names, until nothing
+    more comes off (so normalizing a normalized name changes nothing).
     """
-    text = unicodedata.normalize("NFKC", name or "").lower()
-    text = re.sub(r"\s+", "", text)
-    for suffix in _SUFFIXES:
-        if text.endswith(suffix) and len(text) > len(suffix):
-            text = text[: -len(suffix)]
-            break
-    text = _PARENTHESIZED.sub("", text)
-    changed = True
-    while changed:
-        changed = False
+    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name or "").lower())
+    previous = None
+    while text != previous:
+        previous = text
+        text = _PARENTHESIZED.sub("", text) or text
+        for suffix in _SUFFIXES:
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+                break
         for place in _PLACES:
             if text.startswith(place) and len(text) > len(place) + 1:
                 text = text[len(place):]
-                changed = True
                 break
-    for suffix in _SUFFIXES:
-        if text.endswith(suffix) and len(text) > len(suffix):
-            text = text[: -len(suffix)]
-            break
     return text

@@ -1,0 +1,106 @@
+"""Personas and a small park shared by the suite.
+
+The park: a biologics team (lead + owner promoter + colleague) and a devices team (another
+promoter), a bureau leader, a service-department officer, an enterprise user of a resident,
+and an investor account. Prospects belong to promoters; residents are the park directory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+
+from tests.factories import (
+    ChainNodeFactory,
+    ContactFactory,
+    DepartmentFactory,
+    OrganizationFactory,
+    TeamFactory,
+    UserFactory,
+)
+from yimatong.accounts.models import User
+from yimatong.directory.models import ChainNode, Contact, Organization
+
+PASSWORD = "secret-pass-123"
+PERSONAS = ["anonymous", "admin", "leader", "teamlead", "owner", "colleague", "other_team", "service", "enterprise"]
+
+
+@dataclass
+class Park:
+    biologics: ChainNode
+    antibody: ChainNode
+    devices: ChainNode
+    users: dict[str, User]
+    prospect: Organization  # owned by "owner" (biologics team)
+    other_prospect: Organization  # owned by "other_team" (devices team)
+    shared_prospect: Organization  # owned by "other_team", shared with "owner"
+    resident: Organization  # the enterprise user's own company
+    other_resident: Organization
+    prospect_contact: Contact
+    resident_contact: Contact
+
+    def user(self, persona: str) -> User | None:
+        return self.users.get(persona)
+
+
+@pytest.fixture
+def park(db) -> Park:
+    biologics = ChainNodeFactory(code="biologics", name="生物药", name_en="Biologics")
+    antibody = ChainNodeFactory(code="antibody", name="抗体药物", name_en="Antibody drugs", parent=biologics)
+    devices = ChainNodeFactory(code="devices", name="医疗器械", name_en="Medical devices", kind="feature")
+    bio_team = TeamFactory(code="bio", name="生物药招商组")
+    bio_team.chain_nodes.set([biologics])
+    dev_team = TeamFactory(code="dev", name="医疗器械招商组")
+    dev_team.chain_nodes.set([devices])
+    department = DepartmentFactory(code="service-center", name="企业服务中心")
+
+    resident = OrganizationFactory(name="重庆智翔金泰生物制药股份有限公司", chain_node=antibody, is_above_scale=True)
+    other_resident = OrganizationFactory(name="重庆宏冠医疗器械有限公司", chain_node=devices)
+    users = {
+        "admin": UserFactory(username="admin", name="管理员", role=User.Role.ADMIN, is_staff=True, is_superuser=True),
+        "leader": UserFactory(username="leader", name="王局长", role=User.Role.LEADER, phone="13983000002"),
+        "teamlead": UserFactory(username="teamlead", name="李组长", role=User.Role.TEAM_LEAD, team=bio_team),
+        "owner": UserFactory(username="owner", name="张专员", role=User.Role.PROMOTER, team=bio_team,
+                             phone="13983000004"),
+        "colleague": UserFactory(username="colleague", name="孙专员", role=User.Role.PROMOTER, team=bio_team),
+        "other_team": UserFactory(username="other", name="刘专员", role=User.Role.PROMOTER, team=dev_team),
+        "service": UserFactory(username="service", name="赵主任", role=User.Role.SERVICE, department=department),
+        "enterprise": UserFactory(username="enterprise", name="周经理", role=User.Role.ENTERPRISE,
+                                  organization=resident),
+        "investor": UserFactory(username="investor", name="投资人", role=User.Role.INVESTOR),
+    }
+    prospect = OrganizationFactory(
+        name="苏州启明抗体药物有限公司", org_type="prospect", chain_node=antibody, owner=users["owner"], team=bio_team
+    )
+    other_prospect = OrganizationFactory(
+        name="广州粤创医疗影像设备有限公司", org_type="prospect", chain_node=devices, owner=users["other_team"],
+        team=dev_team,
+    )
+    shared_prospect = OrganizationFactory(
+        name="南京金陵体外诊断有限公司", org_type="prospect", chain_node=devices, owner=users["other_team"],
+        team=dev_team, collaborators=[users["owner"]],
+    )
+    prospect_contact = ContactFactory(organization=prospect, name="陈投资", mobile="13812345678",
+                                      owner=users["owner"], position="投资总监")
+    resident_contact = ContactFactory(organization=resident, name="周凯", mobile="13912345678", position="董事长")
+    return Park(biologics, antibody, devices, users, prospect, other_prospect, shared_prospect, resident,
+                other_resident, prospect_contact, resident_contact)
+
+
+def client_for(user: User | None) -> Client:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def as_persona(park):
+    """``as_persona("owner")`` -> a test client signed in as that persona (anonymous: not signed in)."""
+
+    def make(persona: str) -> Client:
+        return client_for(park.user(persona))
+
+    return make

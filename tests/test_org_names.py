@@ -1,0 +1,43 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from yimatong.lib.text import normalize_org_name, pinyin_full, pinyin_initials
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "重庆智翔金泰生物制药股份有限公司",
+        "智翔金泰（重庆）生物制药有限公司",
+        "智翔金泰(重庆)生物制药有限责任公司",
+        "  智翔金泰 生物制药  ",
+        "重庆市智翔金泰生物制药集团",
+    ],
+)
+def test_names_of_the_same_company_normalize_to_the_same_key(name):
+    assert normalize_org_name(name) == "智翔金泰生物制药"
+
+
+def test_different_companies_keep_different_keys():
+    assert normalize_org_name("重庆宏冠医疗器械有限公司") != normalize_org_name("重庆宏康医疗器械有限公司")
+
+
+@pytest.mark.parametrize("name", ["公司", "有限公司", "股份有限公司", "（重庆）", "重庆"])
+def test_a_name_that_is_only_a_legal_form_or_a_place_is_never_emptied(name):
+    assert normalize_org_name(name) != ""
+
+
+@given(st.text(alphabet=st.sampled_from(list("重庆市中国智翔金泰有限公司股份集团()（）分 abc1")), max_size=30))
+def test_normalizing_a_normalized_name_changes_nothing(name):
+    once = normalize_org_name(name)
+    assert normalize_org_name(once) == once
+
+
+def test_pinyin_initials_find_zxjt_in_the_full_name():
+    assert "zxjt" in pinyin_initials("重庆智翔金泰生物制药股份有限公司")
+    assert pinyin_initials("重庆智翔金泰生物制药股份有限公司").startswith("cq")  # 重庆 is chong, not zhong
+
+
+def test_full_pinyin_keeps_latin_letters_and_digits():
+    assert pinyin_full("P3实验室") == "p3shiyanshi"
