@@ -36,3 +36,8 @@ class UsernameOrPhoneBackend(ModelBackend):
         if user.is_locked() or not user.check_password(password) or not self.user_can_authenticate(user):
             return None
         return user
+
+    def get_user(self, user_id: Any) -> User | None:
+        # The console shows the user's team or department on every page: fetch them with the user.
+        user = User.objects.select_related("team", "department", "organization").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
