@@ -21,7 +21,9 @@ def home(request: HttpRequest) -> HttpResponse:
         return redirect(user.organization.get_absolute_url())
     visible = Organization.objects.visible_to(user)
     by_type = dict(visible.order_by().values_list("org_type").annotate(n=Count("pk")))
-    type_cards = [(value, label, by_type.get(value, 0)) for value, label in Organization.Type.choices]
+    type_cards = [
+        (value, Organization.Type.plural_label(value), by_type.get(value, 0)) for value in Organization.Type.values
+    ]
     mine_count = visible.filter(Q(owner=user) | Q(collaborators=user)).distinct().count()
     recent = (
         visible.filter(org_type=Organization.Type.PROSPECT)

@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yimatong.accounts import access
 
@@ -47,17 +48,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     if access.is_staff_member(user):
         sections.append(NavSection(_("工作台"), [_item(request, _("首页"), reverse("home"), "home", exact=True)]))
         sections.append(NavSection(_("招商"), [
-            _item(request, _("意向投资方"), orgs, "target", query="type=prospect"),
+            _item(request, pgettext_lazy("plural", "意向投资方"), orgs, "target", query="type=prospect"),
         ]))
         sections.append(NavSection(_("企业服务"), [
-            _item(request, _("入驻企业"), orgs, "building", query="type=resident"),
+            _item(request, pgettext_lazy("plural", "入驻企业"), orgs, "building", query="type=resident"),
         ]))
         sections.append(NavSection(_("统计"), [
             _item(request, _("产业链分布"), reverse("directory:chain"), "tree"),
         ]))
         sections.append(NavSection(_("企业与机构"), [
             _item(request, _("全部企业/机构"), orgs, "list"),
-            _item(request, _("联系人"), reverse("directory:contact_list"), "user"),
+            _item(request, pgettext_lazy("plural", "联系人"), reverse("directory:contact_list"), "user"),
         ]))
         settings_items = [_item(request, _("人员与角色"), reverse("accounts:user_list"), "users")]
         if access.can_view_audit_log(user):
@@ -71,7 +72,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         org = user.organization
         sections.append(NavSection(_("我的企业"), [
             _item(request, org.name if org else _("企业信息"), org.get_absolute_url() if org else "#", "building"),
-            _item(request, _("联系人"), reverse("directory:contact_list"), "user"),
+            _item(request, pgettext_lazy("plural", "联系人"), reverse("directory:contact_list"), "user"),
         ]))
         sections.append(NavSection(_("设置"), [
             _item(request, _("修改密码"), reverse("accounts:password_change"), "lock"),

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Team(models.Model):
@@ -29,7 +30,7 @@ class Team(models.Model):
 
     class Meta:
         verbose_name = _("招商团队")
-        verbose_name_plural = _("招商团队")
+        verbose_name_plural = pgettext_lazy("plural", "招商团队")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -47,7 +48,7 @@ class Department(models.Model):
 
     class Meta:
         verbose_name = _("服务部门")
-        verbose_name_plural = _("服务部门")
+        verbose_name_plural = pgettext_lazy("plural", "服务部门")
         ordering = ["name"]
 
     def __str__(self) -> str:
@@ -97,7 +98,7 @@ class User(AbstractUser):
 
     class Meta:
         verbose_name = _("用户")
-        verbose_name_plural = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
         ordering = ["username"]
         constraints = [
             models.CheckConstraint(
@@ -146,7 +147,7 @@ class ApiToken(models.Model):
 
     class Meta:
         verbose_name = _("API 令牌")
-        verbose_name_plural = _("API 令牌")
+        verbose_name_plural = pgettext_lazy("plural", "API 令牌")
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "revoked_at"], name="accounts_apitoken_user_idx")]
 

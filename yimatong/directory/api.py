@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
@@ -271,7 +272,10 @@ def _form_error(form: Any) -> ActionError:
         code = "similar_name"
         extra["similar"] = [o.name for o in form.similar_visible]
         if form.similar_hidden:
-            extra["similar"].append(_("另有 %(n)d 家由其他团队负责") % {"n": form.similar_hidden})
+            extra["similar"].append(
+                ngettext("另有 %(n)d 家由其他团队负责", "另有 %(n)d 家由其他团队负责", form.similar_hidden)
+                % {"n": form.similar_hidden}
+            )
     first = general[0] if general else next((f"{k}: {v[0]}" for k, v in fields.items()), _("输入有误。"))
     if general:
         fields["__all__"] = general

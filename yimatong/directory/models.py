@@ -9,6 +9,7 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Length, Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yimatong.accounts import access
 from yimatong.lib.identifiers import mask_phone, phone_search_digits
@@ -105,7 +106,7 @@ class ChainNode(models.Model):
 
     class Meta:
         verbose_name = _("产业链环节")
-        verbose_name_plural = _("产业链环节")
+        verbose_name_plural = pgettext_lazy("plural", "产业链环节")
         ordering = ["position", "name"]
         constraints = [
             models.UniqueConstraint(fields=["parent", "name"], name="directory_chainnode_unique_sibling_name"),
@@ -189,6 +190,17 @@ class Organization(models.Model):
         RESEARCH = "research", _("科研院所")
         GOVERNMENT = "government", _("政府部门")
 
+        @classmethod
+        def plural_label(cls, value: str) -> str:
+            """The type as a list title (English needs the plural; Chinese is the same word)."""
+            return {
+                "prospect": pgettext_lazy("plural", "意向投资方"),
+                "resident": pgettext_lazy("plural", "入驻企业"),
+                "bank": pgettext_lazy("plural", "金融机构"),
+                "research": pgettext_lazy("plural", "科研院所"),
+                "government": pgettext_lazy("plural", "政府部门"),
+            }.get(value, pgettext_lazy("plural", "企业/机构"))
+
     class SizeClass(models.TextChoices):
         # 统计上大中小微型企业划分办法 (2017)
         LARGE = "large", _("大型")
@@ -245,7 +257,7 @@ class Organization(models.Model):
 
     class Meta:
         verbose_name = _("企业/机构")
-        verbose_name_plural = _("企业/机构")
+        verbose_name_plural = pgettext_lazy("plural", "企业/机构")
         # Pinyin order is the order Chinese readers expect of a name list.
         ordering = ["name_pinyin", "pk"]
         indexes = [
@@ -347,7 +359,7 @@ class Contact(models.Model):
 
     class Meta:
         verbose_name = _("联系人")
-        verbose_name_plural = _("联系人")
+        verbose_name_plural = pgettext_lazy("plural", "联系人")
         ordering = ["name_pinyin", "pk"]
         indexes = [models.Index(fields=["organization", "name"], name="directory_contact_org_idx")]
         constraints = [

@@ -75,6 +75,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
         "chain_nodes": chain_choices(),
         "districts": District.objects.filter(organizations__isnull=False).distinct(),
         "can_create": access.can_create_organization(request.user),
+        "title": Organization.Type.plural_label(filters["type"]),
     }
     template = "directory/organization_list.html"
     if htmx_target(request) == "results":
