@@ -24,7 +24,17 @@ from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode, Contact, Organization
 
 PASSWORD = "secret-pass-123"
-PERSONAS = ["anonymous", "admin", "leader", "teamlead", "owner", "colleague", "other_team", "service", "enterprise"]
+PERSONAS = [
+    "anonymous",
+    "admin",
+    "leader",
+    "teamlead",
+    "owner",
+    "colleague",
+    "other_team",
+    "service",
+    "enterprise",
+]
 
 
 @dataclass
@@ -56,37 +66,70 @@ def park(db) -> Park:
     dev_team.chain_nodes.set([devices])
     department = DepartmentFactory(code="service-center", name="企业服务中心")
 
-    resident = OrganizationFactory(name="重庆智翔金泰生物制药股份有限公司", chain_node=antibody, is_above_scale=True)
+    resident = OrganizationFactory(
+        name="重庆智翔金泰生物制药股份有限公司", chain_node=antibody, is_above_scale=True
+    )
     other_resident = OrganizationFactory(name="重庆宏冠医疗器械有限公司", chain_node=devices)
     users = {
-        "admin": UserFactory(username="admin", name="管理员", role=User.Role.ADMIN, is_staff=True, is_superuser=True),
+        "admin": UserFactory(
+            username="admin", name="管理员", role=User.Role.ADMIN, is_staff=True, is_superuser=True
+        ),
         "leader": UserFactory(username="leader", name="王局长", role=User.Role.LEADER, phone="13983000002"),
         "teamlead": UserFactory(username="teamlead", name="李组长", role=User.Role.TEAM_LEAD, team=bio_team),
-        "owner": UserFactory(username="owner", name="张专员", role=User.Role.PROMOTER, team=bio_team,
-                             phone="13983000004"),
+        "owner": UserFactory(
+            username="owner", name="张专员", role=User.Role.PROMOTER, team=bio_team, phone="13983000004"
+        ),
         "colleague": UserFactory(username="colleague", name="孙专员", role=User.Role.PROMOTER, team=bio_team),
         "other_team": UserFactory(username="other", name="刘专员", role=User.Role.PROMOTER, team=dev_team),
-        "service": UserFactory(username="service", name="赵主任", role=User.Role.SERVICE, department=department),
-        "enterprise": UserFactory(username="enterprise", name="周经理", role=User.Role.ENTERPRISE,
-                                  organization=resident),
+        "service": UserFactory(
+            username="service", name="赵主任", role=User.Role.SERVICE, department=department
+        ),
+        "enterprise": UserFactory(
+            username="enterprise", name="周经理", role=User.Role.ENTERPRISE, organization=resident
+        ),
         "investor": UserFactory(username="investor", name="投资人", role=User.Role.INVESTOR),
     }
     prospect = OrganizationFactory(
-        name="苏州启明抗体药物有限公司", org_type="prospect", chain_node=antibody, owner=users["owner"], team=bio_team
+        name="苏州启明抗体药物有限公司",
+        org_type="prospect",
+        chain_node=antibody,
+        owner=users["owner"],
+        team=bio_team,
     )
     other_prospect = OrganizationFactory(
-        name="广州粤创医疗影像设备有限公司", org_type="prospect", chain_node=devices, owner=users["other_team"],
+        name="广州粤创医疗影像设备有限公司",
+        org_type="prospect",
+        chain_node=devices,
+        owner=users["other_team"],
         team=dev_team,
     )
     shared_prospect = OrganizationFactory(
-        name="南京金陵体外诊断有限公司", org_type="prospect", chain_node=devices, owner=users["other_team"],
-        team=dev_team, collaborators=[users["owner"]],
+        name="南京金陵体外诊断有限公司",
+        org_type="prospect",
+        chain_node=devices,
+        owner=users["other_team"],
+        team=dev_team,
+        collaborators=[users["owner"]],
     )
-    prospect_contact = ContactFactory(organization=prospect, name="陈投资", mobile="13812345678",
-                                      owner=users["owner"], position="投资总监")
-    resident_contact = ContactFactory(organization=resident, name="周凯", mobile="13912345678", position="董事长")
-    return Park(biologics, antibody, devices, users, prospect, other_prospect, shared_prospect, resident,
-                other_resident, prospect_contact, resident_contact)
+    prospect_contact = ContactFactory(
+        organization=prospect, name="陈投资", mobile="13812345678", owner=users["owner"], position="投资总监"
+    )
+    resident_contact = ContactFactory(
+        organization=resident, name="周凯", mobile="13912345678", position="董事长"
+    )
+    return Park(
+        biologics,
+        antibody,
+        devices,
+        users,
+        prospect,
+        other_prospect,
+        shared_prospect,
+        resident,
+        other_resident,
+        prospect_contact,
+        resident_contact,
+    )
 
 
 def client_for(user: User | None) -> Client:

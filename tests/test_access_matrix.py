@@ -23,15 +23,32 @@ from yimatong.api import api
 from yimatong.directory.models import ChainNode, Contact, Organization
 
 MATRIX_PERSONAS = [
-    "anonymous", "admin", "leader", "teamlead", "owner", "colleague", "other_team", "service", "enterprise", "investor",
+    "anonymous",
+    "admin",
+    "leader",
+    "teamlead",
+    "owner",
+    "colleague",
+    "other_team",
+    "service",
+    "enterprise",
+    "investor",
 ]
 STAFF = {"admin", "leader", "teamlead", "owner", "colleague", "other_team", "service"}
 CONSOLE = STAFF | {"enterprise"}
 CREATORS = {"admin", "teamlead", "owner", "colleague", "other_team"}
 
 
-def expect(ok: set[str], status: int = 200, *, forbidden: set[str] = frozenset(), hidden: set[str] = frozenset(),
-           anonymous: int = 302, outsider: int = 403, **special: int) -> dict[str, int]:
+def expect(
+    ok: set[str],
+    status: int = 200,
+    *,
+    forbidden: set[str] = frozenset(),
+    hidden: set[str] = frozenset(),
+    anonymous: int = 302,
+    outsider: int = 403,
+    **special: int,
+) -> dict[str, int]:
     """Statuses per persona: ``ok`` get ``status``, ``forbidden`` 403, ``hidden`` 404, the
     anonymous visitor ``anonymous``; everyone else (including the investor) ``outsider``."""
     table = {p: outsider for p in MATRIX_PERSONAS}
@@ -43,8 +60,9 @@ def expect(ok: set[str], status: int = 200, *, forbidden: set[str] = frozenset()
     return table
 
 
-def api_expect(ok: set[str], status: int = 200, *, forbidden: set[str] = frozenset(),
-               hidden: set[str] = frozenset()) -> dict[str, int]:
+def api_expect(
+    ok: set[str], status: int = 200, *, forbidden: set[str] = frozenset(), hidden: set[str] = frozenset()
+) -> dict[str, int]:
     """API: no session or a non-console account is 401, not a redirect."""
     return expect(ok, status, forbidden=forbidden, hidden=hidden, anonymous=401, investor=401)
 
@@ -71,12 +89,23 @@ class Case:
 
 
 def new_org_form(park: Park) -> dict[str, Any]:
-    return {"name": "杭州新药研究有限公司", "org_type": "prospect", "uscc": "", "chain_node": park.antibody.pk}
+    return {
+        "name": "杭州新药研究有限公司",
+        "org_type": "prospect",
+        "uscc": "",
+        "chain_node": park.antibody.pk,
+    }
 
 
 def org_edit_form(park: Park) -> dict[str, Any]:
-    return {"name": park.prospect.name, "org_type": "prospect", "uscc": park.prospect.uscc,
-            "chain_node": park.antibody.pk, "address": "江苏省苏州市工业园区 1 号", "version": park.prospect.version}
+    return {
+        "name": park.prospect.name,
+        "org_type": "prospect",
+        "uscc": park.prospect.uscc,
+        "chain_node": park.antibody.pk,
+        "address": "江苏省苏州市工业园区 1 号",
+        "version": park.prospect.version,
+    }
 
 
 def contact_form(park: Park) -> dict[str, Any]:
@@ -97,7 +126,9 @@ def own_token(park: Park) -> ApiToken:
 
 
 def locked_user(park: Park) -> User:
-    User.objects.filter(pk=park.users["colleague"].pk).update(failed_login_count=0, locked_until="2099-01-01T00:00Z")
+    User.objects.filter(pk=park.users["colleague"].pk).update(
+        failed_login_count=0, locked_until="2099-01-01T00:00Z"
+    )
     return park.users["colleague"]
 
 
@@ -105,123 +136,293 @@ CASES: list[Case] = [
     # Project-level pages -----------------------------------------------------------------
     # An enterprise user's home is their own company's page.
     Case("home", "GET", lambda p: reverse("home"), expect(STAFF, enterprise=302)),
-    Case("healthz", "GET", lambda p: reverse("healthz"),
-         {p: 200 for p in MATRIX_PERSONAS}),
-    Case("set_language", "POST", lambda p: reverse("set_language"), {p: 302 for p in MATRIX_PERSONAS},
-         data=lambda p: {"language": "en", "next": "/"}),
+    Case("healthz", "GET", lambda p: reverse("healthz"), {p: 200 for p in MATRIX_PERSONAS}),
+    Case(
+        "set_language",
+        "POST",
+        lambda p: reverse("set_language"),
+        {p: 302 for p in MATRIX_PERSONAS},
+        data=lambda p: {"language": "en", "next": "/"},
+    ),
     # Accounts ------------------------------------------------------------------------------
-    Case("accounts:login", "GET", lambda p: reverse("accounts:login"),
-         {**{p: 302 for p in CONSOLE}, "anonymous": 200, "investor": 200}),
+    Case(
+        "accounts:login",
+        "GET",
+        lambda p: reverse("accounts:login"),
+        {**{p: 302 for p in CONSOLE}, "anonymous": 200, "investor": 200},
+    ),
     Case("accounts:logout", "POST", lambda p: reverse("accounts:logout"), {p: 302 for p in MATRIX_PERSONAS}),
     Case("accounts:password_change", "GET", lambda p: reverse("accounts:password_change"), expect(CONSOLE)),
     Case("accounts:api_tokens", "GET", lambda p: reverse("accounts:api_tokens"), expect(STAFF)),
-    Case("accounts:api_token_revoke", "POST", lambda p: reverse("accounts:api_token_revoke", args=[own_token(p).pk]),
-         expect({"owner"}, 302, hidden=STAFF - {"owner"})),
-    Case("accounts:audit_log", "GET", lambda p: reverse("accounts:audit_log"),
-         expect({"admin", "leader"}, forbidden=STAFF - {"admin", "leader"})),
+    Case(
+        "accounts:api_token_revoke",
+        "POST",
+        lambda p: reverse("accounts:api_token_revoke", args=[own_token(p).pk]),
+        expect({"owner"}, 302, hidden=STAFF - {"owner"}),
+    ),
+    Case(
+        "accounts:audit_log",
+        "GET",
+        lambda p: reverse("accounts:audit_log"),
+        expect({"admin", "leader"}, forbidden=STAFF - {"admin", "leader"}),
+    ),
     Case("accounts:user_list", "GET", lambda p: reverse("accounts:user_list"), expect(STAFF)),
-    Case("accounts:user_unlock", "POST", lambda p: reverse("accounts:user_unlock", args=[locked_user(p).pk]),
-         expect({"admin"}, 302, forbidden=STAFF - {"admin"})),
+    Case(
+        "accounts:user_unlock",
+        "POST",
+        lambda p: reverse("accounts:user_unlock", args=[locked_user(p).pk]),
+        expect({"admin"}, 302, forbidden=STAFF - {"admin"}),
+    ),
     # Organizations -------------------------------------------------------------------------
-    Case("directory:organization_list", "GET", lambda p: reverse("directory:organization_list"), expect(CONSOLE)),
-    Case("directory:organization_create", "GET", lambda p: reverse("directory:organization_create"),
-         expect(CREATORS, forbidden={"leader", "service", "enterprise"})),
-    Case("directory:organization_create", "POST", lambda p: reverse("directory:organization_create"),
-         expect(CREATORS, 302, forbidden={"leader", "service", "enterprise"}), data=new_org_form),
-    Case("directory:organization_validate", "POST", lambda p: reverse("directory:organization_validate"),
-         expect(CREATORS, forbidden={"leader", "service", "enterprise"}), data=new_org_form),
-    Case("directory:organization_detail", "GET", lambda p: p.prospect.get_absolute_url(),
-         expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS)),
-    Case("directory:organization_detail", "GET", lambda p: p.resident.get_absolute_url(),
-         expect(CONSOLE), tags=["resident"]),
-    Case("directory:organization_edit", "GET", lambda p: reverse("directory:organization_edit", args=[p.prospect.code]),
-         expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS)),
-    Case("directory:organization_edit", "POST",
-         lambda p: reverse("directory:organization_edit", args=[p.prospect.code]),
-         expect(PROSPECT_EDITORS, 302, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS), data=org_edit_form),
-    Case("directory:organization_edit", "GET",
-         lambda p: reverse("directory:organization_edit", args=[p.resident.code]),
-         expect({"admin"}, forbidden=CONSOLE - {"admin"}), tags=["resident"]),
-    Case("directory:organization_delete", "GET",
-         lambda p: reverse("directory:organization_delete", args=[p.shared_prospect.code]),
-         expect(SHARED_EDITORS, forbidden={"leader"}, hidden=SHARED_OUTSIDERS)),
-    Case("directory:organization_delete", "POST",
-         lambda p: reverse("directory:organization_delete", args=[p.shared_prospect.code]),
-         expect(SHARED_EDITORS, 302, forbidden={"leader"}, hidden=SHARED_OUTSIDERS)),
+    Case(
+        "directory:organization_list",
+        "GET",
+        lambda p: reverse("directory:organization_list"),
+        expect(CONSOLE),
+    ),
+    Case(
+        "directory:organization_create",
+        "GET",
+        lambda p: reverse("directory:organization_create"),
+        expect(CREATORS, forbidden={"leader", "service", "enterprise"}),
+    ),
+    Case(
+        "directory:organization_create",
+        "POST",
+        lambda p: reverse("directory:organization_create"),
+        expect(CREATORS, 302, forbidden={"leader", "service", "enterprise"}),
+        data=new_org_form,
+    ),
+    Case(
+        "directory:organization_validate",
+        "POST",
+        lambda p: reverse("directory:organization_validate"),
+        expect(CREATORS, forbidden={"leader", "service", "enterprise"}),
+        data=new_org_form,
+    ),
+    Case(
+        "directory:organization_detail",
+        "GET",
+        lambda p: p.prospect.get_absolute_url(),
+        expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "directory:organization_detail",
+        "GET",
+        lambda p: p.resident.get_absolute_url(),
+        expect(CONSOLE),
+        tags=["resident"],
+    ),
+    Case(
+        "directory:organization_edit",
+        "GET",
+        lambda p: reverse("directory:organization_edit", args=[p.prospect.code]),
+        expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "directory:organization_edit",
+        "POST",
+        lambda p: reverse("directory:organization_edit", args=[p.prospect.code]),
+        expect(PROSPECT_EDITORS, 302, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+        data=org_edit_form,
+    ),
+    Case(
+        "directory:organization_edit",
+        "GET",
+        lambda p: reverse("directory:organization_edit", args=[p.resident.code]),
+        expect({"admin"}, forbidden=CONSOLE - {"admin"}),
+        tags=["resident"],
+    ),
+    Case(
+        "directory:organization_delete",
+        "GET",
+        lambda p: reverse("directory:organization_delete", args=[p.shared_prospect.code]),
+        expect(SHARED_EDITORS, forbidden={"leader"}, hidden=SHARED_OUTSIDERS),
+    ),
+    Case(
+        "directory:organization_delete",
+        "POST",
+        lambda p: reverse("directory:organization_delete", args=[p.shared_prospect.code]),
+        expect(SHARED_EDITORS, 302, forbidden={"leader"}, hidden=SHARED_OUTSIDERS),
+    ),
     # Contacts --------------------------------------------------------------------------------
     Case("directory:contact_list", "GET", lambda p: reverse("directory:contact_list"), expect(CONSOLE)),
-    Case("directory:contact_create", "GET", lambda p: reverse("directory:contact_create"),
-         expect(CREATORS, forbidden={"leader", "service", "enterprise"})),
-    Case("directory:contact_create", "POST", lambda p: reverse("directory:contact_create"),
-         expect(CREATORS, 302, forbidden={"leader", "service", "enterprise"}), data=contact_form),
-    Case("directory:contact_detail", "GET", lambda p: p.prospect_contact.get_absolute_url(),
-         expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS)),
-    Case("directory:contact_edit", "GET", lambda p: reverse("directory:contact_edit", args=[p.prospect_contact.code]),
-         expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS)),
-    Case("directory:contact_edit", "POST",
-         lambda p: reverse("directory:contact_edit", args=[p.prospect_contact.code]),
-         expect(PROSPECT_EDITORS, 302, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
-         data=lambda p: {"organization": p.prospect.pk, "name": "陈投资", "mobile": "13812345679",
-                         "version": p.prospect_contact.version}),
-    Case("directory:contact_delete", "GET",
-         lambda p: reverse("directory:contact_delete", args=[p.prospect_contact.code]),
-         expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS)),
-    Case("directory:contact_delete", "POST",
-         lambda p: reverse("directory:contact_delete", args=[p.prospect_contact.code]),
-         expect(PROSPECT_EDITORS, 302, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS)),
+    Case(
+        "directory:contact_create",
+        "GET",
+        lambda p: reverse("directory:contact_create"),
+        expect(CREATORS, forbidden={"leader", "service", "enterprise"}),
+    ),
+    Case(
+        "directory:contact_create",
+        "POST",
+        lambda p: reverse("directory:contact_create"),
+        expect(CREATORS, 302, forbidden={"leader", "service", "enterprise"}),
+        data=contact_form,
+    ),
+    Case(
+        "directory:contact_detail",
+        "GET",
+        lambda p: p.prospect_contact.get_absolute_url(),
+        expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "directory:contact_edit",
+        "GET",
+        lambda p: reverse("directory:contact_edit", args=[p.prospect_contact.code]),
+        expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "directory:contact_edit",
+        "POST",
+        lambda p: reverse("directory:contact_edit", args=[p.prospect_contact.code]),
+        expect(PROSPECT_EDITORS, 302, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+        data=lambda p: {
+            "organization": p.prospect.pk,
+            "name": "陈投资",
+            "mobile": "13812345679",
+            "version": p.prospect_contact.version,
+        },
+    ),
+    Case(
+        "directory:contact_delete",
+        "GET",
+        lambda p: reverse("directory:contact_delete", args=[p.prospect_contact.code]),
+        expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "directory:contact_delete",
+        "POST",
+        lambda p: reverse("directory:contact_delete", args=[p.prospect_contact.code]),
+        expect(PROSPECT_EDITORS, 302, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+    ),
     # Industry chain --------------------------------------------------------------------------
     Case("directory:chain", "GET", lambda p: reverse("directory:chain"), expect(STAFF)),
-    Case("directory:chain_node_create", "GET", lambda p: reverse("directory:chain_node_create"),
-         expect({"admin"}, forbidden=STAFF - {"admin"})),
-    Case("directory:chain_node_create", "POST", lambda p: reverse("directory:chain_node_create"),
-         expect({"admin"}, 302, forbidden=STAFF - {"admin"}), data=chain_form),
-    Case("directory:chain_node_edit", "GET", lambda p: reverse("directory:chain_node_edit", args=[p.antibody.pk]),
-         expect({"admin"}, forbidden=STAFF - {"admin"})),
-    Case("directory:chain_node_edit", "POST", lambda p: reverse("directory:chain_node_edit", args=[p.antibody.pk]),
-         expect({"admin"}, 302, forbidden=STAFF - {"admin"}),
-         data=lambda p: {"name": "抗体药物", "name_en": "Antibodies", "kind": "core", "parent": p.biologics.pk,
-                         "position": 1}),
-    Case("directory:chain_node_delete", "GET", lambda p: reverse("directory:chain_node_delete", args=[leaf_node(p).pk]),
-         expect({"admin"}, forbidden=STAFF - {"admin"})),
-    Case("directory:chain_node_delete", "POST",
-         lambda p: reverse("directory:chain_node_delete", args=[leaf_node(p).pk]),
-         expect({"admin"}, 302, forbidden=STAFF - {"admin"})),
+    Case(
+        "directory:chain_node_create",
+        "GET",
+        lambda p: reverse("directory:chain_node_create"),
+        expect({"admin"}, forbidden=STAFF - {"admin"}),
+    ),
+    Case(
+        "directory:chain_node_create",
+        "POST",
+        lambda p: reverse("directory:chain_node_create"),
+        expect({"admin"}, 302, forbidden=STAFF - {"admin"}),
+        data=chain_form,
+    ),
+    Case(
+        "directory:chain_node_edit",
+        "GET",
+        lambda p: reverse("directory:chain_node_edit", args=[p.antibody.pk]),
+        expect({"admin"}, forbidden=STAFF - {"admin"}),
+    ),
+    Case(
+        "directory:chain_node_edit",
+        "POST",
+        lambda p: reverse("directory:chain_node_edit", args=[p.antibody.pk]),
+        expect({"admin"}, 302, forbidden=STAFF - {"admin"}),
+        data=lambda p: {
+            "name": "抗体药物",
+            "name_en": "Antibodies",
+            "kind": "core",
+            "parent": p.biologics.pk,
+            "position": 1,
+        },
+    ),
+    Case(
+        "directory:chain_node_delete",
+        "GET",
+        lambda p: reverse("directory:chain_node_delete", args=[leaf_node(p).pk]),
+        expect({"admin"}, forbidden=STAFF - {"admin"}),
+    ),
+    Case(
+        "directory:chain_node_delete",
+        "POST",
+        lambda p: reverse("directory:chain_node_delete", args=[leaf_node(p).pk]),
+        expect({"admin"}, 302, forbidden=STAFF - {"admin"}),
+    ),
     # API documentation is public (it describes the API, it holds no data) -------------------
     Case("api:openapi-json", "GET", lambda p: reverse("api:openapi-json"), {p: 200 for p in MATRIX_PERSONAS}),
     Case("api:openapi-view", "GET", lambda p: reverse("api:openapi-view"), {p: 200 for p in MATRIX_PERSONAS}),
     # API -------------------------------------------------------------------------------------
     Case("GET /api/v1/me", "GET", lambda p: "/api/v1/me", api_expect(CONSOLE)),
     Case("GET /api/v1/organizations", "GET", lambda p: "/api/v1/organizations", api_expect(CONSOLE)),
-    Case("POST /api/v1/organizations", "POST", lambda p: "/api/v1/organizations",
-         api_expect(CREATORS, 201, forbidden={"leader", "service", "enterprise"}), json=True,
-         data=lambda p: {"name": "杭州新药研究有限公司", "org_type": "prospect", "chain_node": "antibody"}),
-    Case("GET /api/v1/organizations/{code}", "GET", lambda p: f"/api/v1/organizations/{p.prospect.code}",
-         api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS)),
-    Case("PATCH /api/v1/organizations/{code}", "PATCH", lambda p: f"/api/v1/organizations/{p.prospect.code}",
-         api_expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS), json=True,
-         data=lambda p: {"address": "江苏省苏州市工业园区 1 号"}),
-    Case("DELETE /api/v1/organizations/{code}", "DELETE",
-         lambda p: f"/api/v1/organizations/{p.shared_prospect.code}",
-         api_expect(SHARED_EDITORS, 204, forbidden={"leader"}, hidden=SHARED_OUTSIDERS)),
-    Case("GET /api/v1/organizations/{code}/audit", "GET",
-         lambda p: f"/api/v1/organizations/{p.prospect.code}/audit",
-         api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS)),
-    Case("GET /api/v1/organizations/{code}/contacts", "GET",
-         lambda p: f"/api/v1/organizations/{p.prospect.code}/contacts",
-         api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS)),
+    Case(
+        "POST /api/v1/organizations",
+        "POST",
+        lambda p: "/api/v1/organizations",
+        api_expect(CREATORS, 201, forbidden={"leader", "service", "enterprise"}),
+        json=True,
+        data=lambda p: {"name": "杭州新药研究有限公司", "org_type": "prospect", "chain_node": "antibody"},
+    ),
+    Case(
+        "GET /api/v1/organizations/{code}",
+        "GET",
+        lambda p: f"/api/v1/organizations/{p.prospect.code}",
+        api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "PATCH /api/v1/organizations/{code}",
+        "PATCH",
+        lambda p: f"/api/v1/organizations/{p.prospect.code}",
+        api_expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+        json=True,
+        data=lambda p: {"address": "江苏省苏州市工业园区 1 号"},
+    ),
+    Case(
+        "DELETE /api/v1/organizations/{code}",
+        "DELETE",
+        lambda p: f"/api/v1/organizations/{p.shared_prospect.code}",
+        api_expect(SHARED_EDITORS, 204, forbidden={"leader"}, hidden=SHARED_OUTSIDERS),
+    ),
+    Case(
+        "GET /api/v1/organizations/{code}/audit",
+        "GET",
+        lambda p: f"/api/v1/organizations/{p.prospect.code}/audit",
+        api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "GET /api/v1/organizations/{code}/contacts",
+        "GET",
+        lambda p: f"/api/v1/organizations/{p.prospect.code}/contacts",
+        api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS),
+    ),
     Case("GET /api/v1/contacts", "GET", lambda p: "/api/v1/contacts", api_expect(CONSOLE)),
-    Case("POST /api/v1/contacts", "POST", lambda p: "/api/v1/contacts",
-         api_expect(CREATORS, 201, forbidden={"leader", "service", "enterprise"}), json=True,
-         data=lambda p: {"name": "吴经理", "mobile": "13700001111"}),
-    Case("GET /api/v1/contacts/{code}", "GET", lambda p: f"/api/v1/contacts/{p.prospect_contact.code}",
-         api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS)),
-    Case("PATCH /api/v1/contacts/{code}", "PATCH", lambda p: f"/api/v1/contacts/{p.prospect_contact.code}",
-         api_expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS), json=True,
-         data=lambda p: {"position": "副总裁"}),
-    Case("DELETE /api/v1/contacts/{code}", "DELETE", lambda p: f"/api/v1/contacts/{p.prospect_contact.code}",
-         api_expect(PROSPECT_EDITORS, 204, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS)),
-    Case("GET /api/v1/contacts/{code}/audit", "GET", lambda p: f"/api/v1/contacts/{p.prospect_contact.code}/audit",
-         api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS)),
+    Case(
+        "POST /api/v1/contacts",
+        "POST",
+        lambda p: "/api/v1/contacts",
+        api_expect(CREATORS, 201, forbidden={"leader", "service", "enterprise"}),
+        json=True,
+        data=lambda p: {"name": "吴经理", "mobile": "13700001111"},
+    ),
+    Case(
+        "GET /api/v1/contacts/{code}",
+        "GET",
+        lambda p: f"/api/v1/contacts/{p.prospect_contact.code}",
+        api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "PATCH /api/v1/contacts/{code}",
+        "PATCH",
+        lambda p: f"/api/v1/contacts/{p.prospect_contact.code}",
+        api_expect(PROSPECT_EDITORS, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+        json=True,
+        data=lambda p: {"position": "副总裁"},
+    ),
+    Case(
+        "DELETE /api/v1/contacts/{code}",
+        "DELETE",
+        lambda p: f"/api/v1/contacts/{p.prospect_contact.code}",
+        api_expect(PROSPECT_EDITORS, 204, forbidden={"leader"}, hidden=PROSPECT_OUTSIDERS),
+    ),
+    Case(
+        "GET /api/v1/contacts/{code}/audit",
+        "GET",
+        lambda p: f"/api/v1/contacts/{p.prospect_contact.code}/audit",
+        api_expect(PROSPECT_VIEWERS, hidden=PROSPECT_OUTSIDERS),
+    ),
     Case("GET /api/v1/chain-nodes", "GET", lambda p: "/api/v1/chain-nodes", api_expect(STAFF)),
     Case("GET /api/v1/industry-codes", "GET", lambda p: "/api/v1/industry-codes", api_expect(CONSOLE)),
     Case("GET /api/v1/districts", "GET", lambda p: "/api/v1/districts", api_expect(CONSOLE)),
@@ -248,7 +449,8 @@ def _case_id(case: Case) -> str:
 
 PARAMS = [
     pytest.param(case, persona, id=f"{_case_id(case)}-{persona}")
-    for case in CASES for persona in MATRIX_PERSONAS
+    for case in CASES
+    for persona in MATRIX_PERSONAS
 ]
 
 
@@ -260,7 +462,11 @@ def test_route_answers_each_persona_as_the_matrix_says(park, case: Case, persona
     kwargs: dict[str, Any] = {}
     if case.data is not None:
         payload = case.data(park)
-        kwargs = {"data": json.dumps(payload), "content_type": "application/json"} if case.json else {"data": payload}
+        kwargs = (
+            {"data": json.dumps(payload), "content_type": "application/json"}
+            if case.json
+            else {"data": payload}
+        )
     response = getattr(client, case.method.lower())(url, **kwargs)
     expected = case.expected[persona]
     assert response.status_code == expected, (
@@ -305,7 +511,8 @@ def test_every_route_has_a_matrix_entry():
     covered = {case.key for case in CASES}
     api_views = {f"api:{name}" for name in [op.split(" ", 1)[1] for op in _api_operations()]}
     console = {
-        name for name in _console_route_names()
+        name
+        for name in _console_route_names()
         # API operations are covered by method and path below; ninja's own root is not a route we serve.
         if not (name.startswith("api:") and name not in ("api:openapi-json", "api:openapi-view"))
     }

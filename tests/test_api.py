@@ -27,7 +27,10 @@ def test_a_bearer_token_authenticates_as_its_user_with_the_same_visibility(park)
     assert response.status_code == 200
     body = response.json()
     assert body["count"] == 4
-    assert {item["name"] for item in body["items"]} >= {"苏州启明抗体药物有限公司", "南京金陵体外诊断有限公司"}
+    assert {item["name"] for item in body["items"]} >= {
+        "苏州启明抗体药物有限公司",
+        "南京金陵体外诊断有限公司",
+    }
     assert "广州粤创医疗影像设备有限公司" not in {item["name"] for item in body["items"]}
 
 
@@ -37,8 +40,13 @@ def test_a_revoked_or_unknown_token_is_refused_with_the_error_shape(park):
     for auth in (headers, {"HTTP_AUTHORIZATION": "Bearer ymt_nope"}, {}):
         response = Client().get("/api/v1/me", **auth)
         assert response.status_code == 401
-        assert response.json() == {"error": {
-            "code": "unauthenticated", "message": "请先登录，或在 Authorization 头中提供有效的 API 令牌。", "fields": {}}}
+        assert response.json() == {
+            "error": {
+                "code": "unauthenticated",
+                "message": "请先登录，或在 Authorization 头中提供有效的 API 令牌。",
+                "fields": {},
+            }
+        }
 
 
 def test_only_a_digest_of_the_token_is_stored(park):
@@ -57,24 +65,41 @@ def test_session_writes_need_the_csrf_header(park):
     assert "X-CSRFToken" in refused.json()["error"]["message"]
     client.get("/")  # sets the CSRF cookie
     token = client.cookies["csrftoken"].value
-    accepted = post_json(client, "/api/v1/contacts", {"name": "吴经理", "mobile": "13700001111"}, HTTP_X_CSRFTOKEN=token)
+    accepted = post_json(
+        client, "/api/v1/contacts", {"name": "吴经理", "mobile": "13700001111"}, HTTP_X_CSRFTOKEN=token
+    )
     assert accepted.status_code == 201
 
 
 def test_creating_an_organization_runs_the_consoles_checks(park):
     headers = bearer(park, "owner")
-    response = post_json(Client(), "/api/v1/organizations",
-                         {"name": "杭州新药研究有限公司", "org_type": "prospect", "uscc": "91110000600037341M"}, **headers)
+    response = post_json(
+        Client(),
+        "/api/v1/organizations",
+        {"name": "杭州新药研究有限公司", "org_type": "prospect", "uscc": "91110000600037341M"},
+        **headers,
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
     assert response.json()["error"]["fields"]["uscc"] == [
-        "统一社会信用代码校验位不正确：第 18 位应为 L，而不是 M，请核对营业执照。"]
+        "统一社会信用代码校验位不正确：第 18 位应为 L，而不是 M，请核对营业执照。"
+    ]
     assert not Organization.objects.filter(name="杭州新药研究有限公司").exists()
 
-    created = post_json(Client(), "/api/v1/organizations",
-                        {"name": "杭州新药研究有限公司", "org_type": "prospect", "uscc": "91110000600037341l",
-                         "industry": "2761", "district": "500113", "chain_node": "antibody",
-                         "registered_capital": "1500.00"}, **headers)
+    created = post_json(
+        Client(),
+        "/api/v1/organizations",
+        {
+            "name": "杭州新药研究有限公司",
+            "org_type": "prospect",
+            "uscc": "91110000600037341l",
+            "industry": "2761",
+            "district": "500113",
+            "chain_node": "antibody",
+            "registered_capital": "1500.00",
+        },
+        **headers,
+    )
     assert created.status_code == 201
     body = created.json()
     assert body["uscc"] == "91110000600037341L"
@@ -82,13 +107,18 @@ def test_creating_an_organization_runs_the_consoles_checks(park):
     assert body["chain_node"]["path"] == "生物药 / 抗体药物"
     assert body["owner"]["username"] == "owner"
     assert body["registered_capital"] == "1500.00"
-    assert AuditEntry.objects.get(object_id=str(Organization.objects.get(code=body["code"]).pk)).channel == "api"
+    assert (
+        AuditEntry.objects.get(object_id=str(Organization.objects.get(code=body["code"]).pk)).channel == "api"
+    )
 
 
 def test_unknown_references_name_the_field(park):
-    response = post_json(Client(), "/api/v1/organizations",
-                         {"name": "某公司", "org_type": "prospect", "industry": "9999", "chain_node": "nope"},
-                         **bearer(park, "owner"))
+    response = post_json(
+        Client(),
+        "/api/v1/organizations",
+        {"name": "某公司", "org_type": "prospect", "industry": "9999", "chain_node": "nope"},
+        **bearer(park, "owner"),
+    )
     assert response.status_code == 400
     fields = response.json()["error"]["fields"]
     assert fields["industry"] == ["没有行业代码 9999（GB/T 4754-2017）。"]
@@ -96,8 +126,9 @@ def test_unknown_references_name_the_field(park):
 
 
 def test_schema_errors_use_the_same_shape_and_name_the_field(park):
-    response = post_json(Client(), "/api/v1/organizations", {"name": "某公司", "org_type": "startup"},
-                         **bearer(park, "owner"))
+    response = post_json(
+        Client(), "/api/v1/organizations", {"name": "某公司", "org_type": "startup"}, **bearer(park, "owner")
+    )
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "invalid"
@@ -106,8 +137,9 @@ def test_schema_errors_use_the_same_shape_and_name_the_field(park):
 
 
 def test_a_malformed_body_is_a_clear_400(park):
-    response = Client().post("/api/v1/organizations", "{not json", content_type="application/json",
-                             **bearer(park, "owner"))
+    response = Client().post(
+        "/api/v1/organizations", "{not json", content_type="application/json", **bearer(park, "owner")
+    )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "invalid"
 
@@ -125,8 +157,12 @@ def test_a_similar_name_needs_confirmation_through_the_api_too(park):
 
 def test_patch_changes_only_the_fields_sent_and_audits_them(park):
     org = park.prospect
-    response = patch_json(Client(), f"/api/v1/organizations/{org.code}", {"address": "苏州工业园区 1 号"},
-                          **bearer(park, "owner"))
+    response = patch_json(
+        Client(),
+        f"/api/v1/organizations/{org.code}",
+        {"address": "苏州工业园区 1 号"},
+        **bearer(park, "owner"),
+    )
     assert response.status_code == 200
     org.refresh_from_db()
     assert org.address == "苏州工业园区 1 号"
@@ -138,8 +174,12 @@ def test_patch_changes_only_the_fields_sent_and_audits_them(park):
 def test_patch_with_an_old_version_answers_409_and_changes_nothing(park):
     org = park.prospect
     headers = bearer(park, "owner")
-    first = patch_json(Client(), f"/api/v1/organizations/{org.code}", {"address": "A", "version": 1}, **headers)
-    second = patch_json(Client(), f"/api/v1/organizations/{org.code}", {"address": "B", "version": 1}, **headers)
+    first = patch_json(
+        Client(), f"/api/v1/organizations/{org.code}", {"address": "A", "version": 1}, **headers
+    )
+    second = patch_json(
+        Client(), f"/api/v1/organizations/{org.code}", {"address": "B", "version": 1}, **headers
+    )
     assert first.status_code == 200 and first.json()["version"] == 2
     assert second.status_code == 409
     assert second.json()["error"]["code"] == "stale"
@@ -148,8 +188,12 @@ def test_patch_with_an_old_version_answers_409_and_changes_nothing(park):
 
 
 def test_a_promoter_cannot_reassign_through_the_api(park):
-    response = patch_json(Client(), f"/api/v1/organizations/{park.prospect.code}", {"owner": "colleague"},
-                          **bearer(park, "owner"))
+    response = patch_json(
+        Client(),
+        f"/api/v1/organizations/{park.prospect.code}",
+        {"owner": "colleague"},
+        **bearer(park, "owner"),
+    )
     assert response.status_code == 200
     park.prospect.refresh_from_db()
     assert park.prospect.owner == park.users["owner"]
@@ -159,7 +203,13 @@ def test_lists_are_paginated_with_totals(park):
     for _ in range(25):
         OrganizationFactory()
     body = Client().get("/api/v1/organizations?page=2&page_size=10", **bearer(park, "admin")).json()
-    assert (body["count"], body["page"], body["page_size"], body["pages"], len(body["items"])) == (30, 2, 10, 3, 10)
+    assert (body["count"], body["page"], body["page_size"], body["pages"], len(body["items"])) == (
+        30,
+        2,
+        10,
+        3,
+        10,
+    )
     too_big = Client().get("/api/v1/organizations?page_size=1000", **bearer(park, "admin"))
     assert too_big.status_code == 400
     assert too_big.json()["error"]["fields"] == {"page_size": ["不能大于 200。"]}
@@ -174,8 +224,12 @@ def test_contacts_are_masked_through_the_api_for_readers(park):
 
 
 def test_the_audit_timeline_is_served_with_labels(park):
-    patch_json(Client(), f"/api/v1/organizations/{park.prospect.code}", {"address": "苏州"}, **bearer(park, "owner"))
-    timeline = Client().get(f"/api/v1/organizations/{park.prospect.code}/audit", **bearer(park, "owner")).json()
+    patch_json(
+        Client(), f"/api/v1/organizations/{park.prospect.code}", {"address": "苏州"}, **bearer(park, "owner")
+    )
+    timeline = (
+        Client().get(f"/api/v1/organizations/{park.prospect.code}/audit", **bearer(park, "owner")).json()
+    )
     assert timeline[0]["action"] == "update"
     assert timeline[0]["actor"] == "张专员"
     assert timeline[0]["changes"] == [{"field": "地址", "old": "—", "new": "苏州"}]

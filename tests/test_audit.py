@@ -31,7 +31,9 @@ def test_the_database_itself_refuses_to_update_an_entry(park):
     assert AuditEntry.objects.get(pk=entry.pk).object_repr == "苏州启明抗体药物有限公司"
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite keeps DELETE for the test runner's flush")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="SQLite keeps DELETE for the test runner's flush"
+)
 def test_postgresql_refuses_to_delete_an_entry(park):
     entry = an_entry(park)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
@@ -46,7 +48,10 @@ def test_the_admin_shows_the_log_read_only(park, as_persona):
     detail = client.get(reverse("admin:accounts_auditentry_change", args=[entry.pk]))
     assert detail.status_code == 200
     assert b'name="object_repr"' not in detail.content  # no editable field
-    assert client.post(reverse("admin:accounts_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code == 403
+    assert (
+        client.post(reverse("admin:accounts_auditentry_delete", args=[entry.pk]), {"post": "yes"}).status_code
+        == 403
+    )
     assert AuditEntry.objects.filter(pk=entry.pk).exists()
 
 
@@ -58,7 +63,9 @@ def test_changes_made_in_the_admin_are_audited_too(park, as_persona):
     )
     entry = AuditEntry.objects.for_object(team).get()
     assert entry.actor == park.users["admin"]
-    assert {c["field"]: (c["old"], c["new"]) for c in entry.changes} == {"name": ("生物药招商组", "生物药一组")}
+    assert {c["field"]: (c["old"], c["new"]) for c in entry.changes} == {
+        "name": ("生物药招商组", "生物药一组")
+    }
 
 
 def test_only_admins_reach_the_admin_site(park, as_persona):
@@ -70,7 +77,7 @@ def test_only_admins_reach_the_admin_site(park, as_persona):
 def test_the_timeline_shows_who_when_from_where_and_old_to_new(park, as_persona):
     an_entry(park)
     page = as_persona("owner").get(park.prospect.get_absolute_url())
-    (entry, rows), = page.context["timeline"]
+    ((entry, rows),) = page.context["timeline"]
     assert entry.actor_name == "张专员"
     assert [(r.label, r.old, r.new) for r in rows] == [("地址", "—", "苏州")]
     assert "变更记录" in page.content.decode()
@@ -78,5 +85,7 @@ def test_the_timeline_shows_who_when_from_where_and_old_to_new(park, as_persona)
 
 def test_the_park_wide_log_filters_by_action_and_record_type(park, as_persona):
     an_entry(park)
-    response = as_persona("leader").get(reverse("accounts:audit_log"), {"action": "update", "model": "directory.organization"})
+    response = as_persona("leader").get(
+        reverse("accounts:audit_log"), {"action": "update", "model": "directory.organization"}
+    )
     assert [e.object_repr for e, _type, _rows in response.context["rows"]] == ["苏州启明抗体药物有限公司"]

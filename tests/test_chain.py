@@ -27,8 +27,8 @@ def test_an_admin_adds_a_node_under_a_parent_with_a_pinyin_code(park, as_persona
 
 def test_two_siblings_cannot_share_a_name(park, as_persona):
     response = as_persona("admin").post(
-        reverse("directory:chain_node_create"), {"name": "抗体药物", "kind": "core", "parent": park.biologics.pk,
-                                                 "position": 1},
+        reverse("directory:chain_node_create"),
+        {"name": "抗体药物", "kind": "core", "parent": park.biologics.pk, "position": 1},
     )
     assert response.status_code == 400
     assert response.context["form"].errors["name"] == ["同一上级下已有名为「抗体药物」的环节。"]
@@ -54,7 +54,13 @@ def test_a_node_with_organizations_or_children_cannot_be_deleted(park, as_person
 def test_renaming_a_node_is_audited(park, as_persona):
     as_persona("admin").post(
         reverse("directory:chain_node_edit", args=[park.antibody.pk]),
-        {"name": "抗体药物", "name_en": "Antibodies", "kind": "core", "parent": park.biologics.pk, "position": 0},
+        {
+            "name": "抗体药物",
+            "name_en": "Antibodies",
+            "kind": "core",
+            "parent": park.biologics.pk,
+            "position": 0,
+        },
     )
     entry = AuditEntry.objects.for_object(park.antibody).get(action="update")
     assert {c["field"]: c["new"] for c in entry.changes}["name_en"] == "Antibodies"

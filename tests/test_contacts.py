@@ -10,7 +10,12 @@ from yimatong.directory.models import Contact
 def test_a_promoter_adds_a_contact_to_their_prospect(park, as_persona):
     response = as_persona("owner").post(
         reverse("directory:contact_create"),
-        {"organization": park.prospect.pk, "name": " 吴  经理 ", "mobile": "+86 137-0000-1111", "position": "副总裁"},
+        {
+            "organization": park.prospect.pk,
+            "name": " 吴  经理 ",
+            "mobile": "+86 137-0000-1111",
+            "position": "副总裁",
+        },
     )
     contact = Contact.objects.get(name="吴 经理")
     assert response.status_code == 302
@@ -27,13 +32,16 @@ def test_a_contact_needs_a_way_to_be_reached(park, as_persona):
 
 
 def test_a_landline_is_refused_as_a_mobile_number(park, as_persona):
-    response = as_persona("owner").post(reverse("directory:contact_create"), {"name": "吴经理", "mobile": "023-66220001"})
+    response = as_persona("owner").post(
+        reverse("directory:contact_create"), {"name": "吴经理", "mobile": "023-66220001"}
+    )
     assert response.context["form"].errors["mobile"] == ["请填写手机号码：023-66220001 是固定电话号码。"]
 
 
 def test_a_promoter_cannot_attach_a_contact_to_an_organization_they_cannot_edit(park, as_persona):
     response = as_persona("owner").post(
-        reverse("directory:contact_create"), {"organization": park.resident.pk, "name": "吴经理", "mobile": "13700001111"}
+        reverse("directory:contact_create"),
+        {"organization": park.resident.pk, "name": "吴经理", "mobile": "13700001111"},
     )
     assert response.status_code == 400
     assert "organization" in response.context["form"].errors
@@ -44,8 +52,13 @@ def test_making_a_contact_primary_demotes_the_previous_primary_and_audits_both(p
     second = park.prospect_contact
     response = as_persona("owner").post(
         reverse("directory:contact_edit", args=[second.code]),
-        {"organization": park.prospect.pk, "name": second.name, "mobile": second.mobile, "is_primary": "on",
-         "version": second.version},
+        {
+            "organization": park.prospect.pk,
+            "name": second.name,
+            "mobile": second.mobile,
+            "is_primary": "on",
+            "version": second.version,
+        },
     )
     assert response.status_code == 302
     first.refresh_from_db()
@@ -62,9 +75,12 @@ def test_the_database_allows_one_primary_contact_per_organization(park):
 
 def test_contact_search_by_initials_and_phone(park, as_persona):
     client = as_persona("admin")
-    assert [c.name for c in client.get("/directory/contacts/", {"q": "ctz"}).context["page"].object_list] == ["陈投资"]
-    assert [c.name for c in client.get("/directory/contacts/", {"q": "1381234"}).context["page"].object_list] == [
-        "陈投资"]
+    assert [c.name for c in client.get("/directory/contacts/", {"q": "ctz"}).context["page"].object_list] == [
+        "陈投资"
+    ]
+    assert [
+        c.name for c in client.get("/directory/contacts/", {"q": "1381234"}).context["page"].object_list
+    ] == ["陈投资"]
 
 
 def test_the_contact_page_masks_the_number_for_readers_and_shows_it_to_owners(park, as_persona):

@@ -9,8 +9,10 @@ from yimatong.lib.identifiers import clean_uscc
 
 
 def counts():
-    return {model.__name__: model.objects.count()
-            for model in (Organization, Contact, ChainNode, Team, User, AuditEntry)}
+    return {
+        model.__name__: model.objects.count()
+        for model in (Organization, Contact, ChainNode, Team, User, AuditEntry)
+    }
 
 
 @pytest.mark.django_db
@@ -30,10 +32,22 @@ def test_loading_the_demo_twice_gives_the_same_data(capsys):
 @pytest.mark.django_db
 def test_the_demo_park_has_every_role_sixty_organizations_and_the_chain():
     call_command("load_demo")
-    assert {u.role for u in User.objects.all()} >= {"admin", "leader", "team_lead", "promoter", "service", "enterprise"}
+    assert {u.role for u in User.objects.all()} >= {
+        "admin",
+        "leader",
+        "team_lead",
+        "promoter",
+        "service",
+        "enterprise",
+    }
     assert Organization.objects.count() >= 60
     assert {n.name for n in ChainNode.objects.filter(parent__isnull=True)} == {
-        "生物药", "化学药", "现代中药", "医疗器械", "公共服务平台"}
+        "生物药",
+        "化学药",
+        "现代中药",
+        "医疗器械",
+        "公共服务平台",
+    }
     assert ChainNode.objects.get(code="vaccine").children.count() == 3
     for user in User.objects.all():
         assert user.check_password("demo")
@@ -51,6 +65,7 @@ def test_every_demo_uscc_and_mobile_number_is_valid():
         remainder = 11 - sum(int(d) * w for d, w in zip(code[:8], weights, strict=True)) % 11
         assert code[8] == {10: "X", 11: "0"}.get(remainder, str(remainder))
     from yimatong.lib.identifiers import clean_mobile
+
     for contact in Contact.objects.all():
         assert clean_mobile(contact.mobile) == contact.mobile
 

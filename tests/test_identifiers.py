@@ -3,7 +3,13 @@ from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yimatong.lib.identifiers import USCC_ALPHABET, clean_mobile, clean_uscc, mask_phone, uscc_with_check_digit
+from yimatong.lib.identifiers import (
+    USCC_ALPHABET,
+    clean_mobile,
+    clean_uscc,
+    mask_phone,
+    uscc_with_check_digit,
+)
 
 VALID = "91110000600037341L"  # the example in python-stdnum's documentation
 
@@ -39,7 +45,10 @@ def test_a_uscc_with_a_forbidden_letter_is_a_format_error():
     assert exc.value.code == "uscc_format"
 
 
-@given(st.text(alphabet="0123456789", min_size=8, max_size=8), st.text(alphabet=USCC_ALPHABET, min_size=9, max_size=9))
+@given(
+    st.text(alphabet="0123456789", min_size=8, max_size=8),
+    st.text(alphabet=USCC_ALPHABET, min_size=9, max_size=9),
+)
 def test_every_completed_uscc_validates(head, body):
     code = uscc_with_check_digit(head + body)
     assert clean_uscc(code) == code
@@ -61,8 +70,12 @@ def test_mobile_numbers_are_stored_in_one_form(raw, stored):
 
 @pytest.mark.parametrize(
     "raw, code",
-    [("1381234567", "phone_invalid"), ("12345678901", "phone_invalid"), ("abc", "phone_format"),
-     ("023-66220001", "phone_not_mobile")],
+    [
+        ("1381234567", "phone_invalid"),
+        ("12345678901", "phone_invalid"),
+        ("abc", "phone_format"),
+        ("023-66220001", "phone_not_mobile"),
+    ],
 )
 def test_bad_mobile_numbers_are_refused_with_a_reason(raw, code):
     with pytest.raises(ValidationError) as exc:

@@ -41,7 +41,10 @@ def test_a_wrong_password_is_refused_without_saying_whether_the_account_exists(p
 def test_an_empty_form_names_the_missing_fields(park):
     response = Client().post(LOGIN, {"username": "", "password": ""})
     assert response.status_code == 400
-    assert response.context["form"].errors == {"username": ["这个字段是必填项。"], "password": ["这个字段是必填项。"]}
+    assert response.context["form"].errors == {
+        "username": ["这个字段是必填项。"],
+        "password": ["这个字段是必填项。"],
+    }
 
 
 @override_settings(LOGIN_MAX_FAILURES=3, LOGIN_LOCKOUT_MINUTES=15)
@@ -120,19 +123,27 @@ def test_changing_the_password_checks_the_old_one_and_the_rules(park):
     client = Client()
     login(client, "owner")
     url = reverse("accounts:password_change")
-    wrong_old = client.post(url, {"old_password": "x", "new_password1": "Bio-city-2026!", "new_password2": "Bio-city-2026!"})
+    wrong_old = client.post(
+        url, {"old_password": "x", "new_password1": "Bio-city-2026!", "new_password2": "Bio-city-2026!"}
+    )
     assert wrong_old.status_code == 400
     assert wrong_old.context["form"].errors["old_password"] == ["当前密码不正确。"]
     short = client.post(url, {"old_password": PASSWORD, "new_password1": "12345", "new_password2": "12345"})
     assert short.status_code == 400
     assert short.context["form"].errors["new_password1"] == [
-        "密码太短：至少需要 10 个字符。", "这个密码太常见了。", "密码只包含数字。"]
-    mismatch = client.post(url, {"old_password": PASSWORD, "new_password1": "Bio-city-2026!", "new_password2": "x"})
+        "密码太短：至少需要 10 个字符。",
+        "这个密码太常见了。",
+        "密码只包含数字。",
+    ]
+    mismatch = client.post(
+        url, {"old_password": PASSWORD, "new_password1": "Bio-city-2026!", "new_password2": "x"}
+    )
     assert mismatch.context["form"].errors["new_password2"] == ["两次输入的新密码不一致。"]
     assert User.objects.get(username="owner").check_password(PASSWORD)
 
-    ok = client.post(url, {"old_password": PASSWORD, "new_password1": "Bio-city-2026!",
-                           "new_password2": "Bio-city-2026!"})
+    ok = client.post(
+        url, {"old_password": PASSWORD, "new_password1": "Bio-city-2026!", "new_password2": "Bio-city-2026!"}
+    )
     assert ok.status_code == 302
     assert client.get("/").status_code == 200  # this session survives
     assert User.objects.get(username="owner").check_password("Bio-city-2026!")
@@ -143,13 +154,22 @@ def test_changing_the_password_ends_the_users_other_sessions(park):
     other_device, this_device = Client(), Client()
     login(other_device, "owner")
     login(this_device, "owner")
-    this_device.post(reverse("accounts:password_change"), {
-        "old_password": PASSWORD, "new_password1": "Bio-city-2026!", "new_password2": "Bio-city-2026!"})
+    this_device.post(
+        reverse("accounts:password_change"),
+        {"old_password": PASSWORD, "new_password1": "Bio-city-2026!", "new_password2": "Bio-city-2026!"},
+    )
     assert this_device.get("/").status_code == 200
     assert other_device.get("/").status_code == 302
 
 
-@pytest.mark.parametrize("setting, value", [("SESSION_COOKIE_HTTPONLY", True), ("SESSION_EXPIRE_AT_BROWSER_CLOSE", True),
-                                            ("CSRF_COOKIE_HTTPONLY", True), ("SESSION_COOKIE_SAMESITE", "Lax")])
+@pytest.mark.parametrize(
+    "setting, value",
+    [
+        ("SESSION_COOKIE_HTTPONLY", True),
+        ("SESSION_EXPIRE_AT_BROWSER_CLOSE", True),
+        ("CSRF_COOKIE_HTTPONLY", True),
+        ("SESSION_COOKIE_SAMESITE", "Lax"),
+    ],
+)
 def test_session_cookies_are_locked_down(settings, setting, value):
     assert getattr(settings, setting) == value

@@ -28,7 +28,9 @@ def test_a_name_that_is_only_a_legal_form_or_a_place_is_never_emptied(name):
     assert normalize_org_name(name) != ""
 
 
-@given(st.text(alphabet=st.sampled_from(list("重庆市中国智翔金泰有限公司股份集团()（）分 abc1")), max_size=30))
+@given(
+    st.text(alphabet=st.sampled_from(list("重庆市中国智翔金泰有限公司股份集团()（）分 abc1")), max_size=30)
+)
 def test_normalizing_a_normalized_name_changes_nothing(name):
     once = normalize_org_name(name)
     assert normalize_org_name(once) == once

@@ -13,8 +13,13 @@ CREATE = "/directory/organizations/new/"
 
 
 def form_data(**overrides):
-    data = {"name": "杭州新药研究有限公司", "org_type": "prospect", "uscc": "", "registered_capital": "1200.5",
-            "registered_on": "2019-05-06"}
+    data = {
+        "name": "杭州新药研究有限公司",
+        "org_type": "prospect",
+        "uscc": "",
+        "registered_capital": "1200.5",
+        "registered_on": "2019-05-06",
+    }
     data.update(overrides)
     return data
 
@@ -57,7 +62,9 @@ def test_the_same_uscc_cannot_be_registered_twice(park, as_persona):
     ]
 
 
-def test_a_duplicate_uscc_held_by_another_team_is_named_as_a_duplicate_claim_without_its_name(park, as_persona):
+def test_a_duplicate_uscc_held_by_another_team_is_named_as_a_duplicate_claim_without_its_name(
+    park, as_persona
+):
     response = as_persona("colleague").post(CREATE, form_data(uscc=park.other_prospect.uscc))
     assert response.context["form"].errors["uscc"] == [
         f"统一社会信用代码 {park.other_prospect.uscc} 已由其他团队登记，请联系团队负责人协调（撞单）。"
@@ -85,8 +92,9 @@ def test_a_similar_name_is_warned_about_and_saved_only_when_confirmed(park, as_p
     assert [o.name for o in form.similar_visible] == ["重庆智翔金泰生物制药股份有限公司"]
     assert not Organization.objects.filter(name="智翔金泰（重庆）生物制药有限公司").exists()
 
-    confirmed = client.post(CREATE, form_data(name="智翔金泰（重庆）生物制药有限公司", org_type="resident",
-                                              confirm_similar="on"))
+    confirmed = client.post(
+        CREATE, form_data(name="智翔金泰（重庆）生物制药有限公司", org_type="resident", confirm_similar="on")
+    )
     assert confirmed.status_code == 302
     assert Organization.objects.filter(name="智翔金泰（重庆）生物制药有限公司").exists()
 
@@ -101,7 +109,9 @@ def test_a_similar_name_hidden_from_the_user_is_counted_not_named(park, as_perso
 
 def test_inline_validation_answers_one_field_with_its_error(park, as_persona):
     response = as_persona("owner").post(
-        reverse("directory:organization_validate"), form_data(uscc="91110000600037341M"), HTTP_HX_REQUEST="true"
+        reverse("directory:organization_validate"),
+        form_data(uscc="91110000600037341M"),
+        HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 200
     assert 'id="field-uscc"' in response.content.decode()
@@ -146,8 +156,14 @@ def test_editing_records_old_and_new_values_in_the_timeline(park, as_persona):
     client = as_persona("owner")
     response = client.post(
         reverse("directory:organization_edit", args=[org.code]),
-        form_data(name=org.name, uscc=org.uscc, address="江苏省苏州市工业园区星湖街 218 号", registered_capital="20000",
-                  chain_node=park.antibody.pk, version=org.version),
+        form_data(
+            name=org.name,
+            uscc=org.uscc,
+            address="江苏省苏州市工业园区星湖街 218 号",
+            registered_capital="20000",
+            chain_node=park.antibody.pk,
+            version=org.version,
+        ),
     )
     assert response.status_code == 302
     entry = AuditEntry.objects.for_object(org).filter(action="update").get()
@@ -166,8 +182,13 @@ def test_saving_an_unchanged_form_writes_no_audit_entry(park, as_persona):
     org = park.prospect
     as_persona("owner").post(
         reverse("directory:organization_edit", args=[org.code]),
-        {"name": org.name, "uscc": org.uscc, "org_type": "prospect", "chain_node": park.antibody.pk,
-         "version": org.version},
+        {
+            "name": org.name,
+            "uscc": org.uscc,
+            "org_type": "prospect",
+            "chain_node": park.antibody.pk,
+            "version": org.version,
+        },
     )
     assert not AuditEntry.objects.for_object(org).filter(action="update").exists()
 
@@ -175,8 +196,13 @@ def test_saving_an_unchanged_form_writes_no_audit_entry(park, as_persona):
 def test_two_people_editing_the_same_record_the_second_is_told_and_loses_nothing(park, as_persona):
     org = park.prospect
     url = reverse("directory:organization_edit", args=[org.code])
-    base = {"name": org.name, "uscc": org.uscc, "org_type": "prospect", "chain_node": park.antibody.pk,
-            "version": org.version}
+    base = {
+        "name": org.name,
+        "uscc": org.uscc,
+        "org_type": "prospect",
+        "chain_node": park.antibody.pk,
+        "version": org.version,
+    }
     first = as_persona("owner").post(url, {**base, "address": "A 地址"})
     second = as_persona("teamlead").post(url, {**base, "address": "B 地址"})
     assert first.status_code == 302
@@ -228,31 +254,42 @@ def test_the_list_finds_by_uscc_prefix(park, as_persona):
 def test_the_list_filters_by_chain_node_including_the_nodes_below(park, as_persona):
     response = as_persona("admin").get("/directory/organizations/", {"chain": park.biologics.pk})
     assert {o.name for o in response.context["page"].object_list} == {
-        "重庆智翔金泰生物制药股份有限公司", "苏州启明抗体药物有限公司"}
+        "重庆智翔金泰生物制药股份有限公司",
+        "苏州启明抗体药物有限公司",
+    }
 
 
 def test_a_promoter_sees_the_park_directory_their_own_and_shared_prospects_only(park, as_persona):
     names = {o.name for o in as_persona("owner").get("/directory/organizations/").context["page"].object_list}
-    assert names == {"重庆智翔金泰生物制药股份有限公司", "重庆宏冠医疗器械有限公司", "苏州启明抗体药物有限公司",
-                     "南京金陵体外诊断有限公司"}
+    assert names == {
+        "重庆智翔金泰生物制药股份有限公司",
+        "重庆宏冠医疗器械有限公司",
+        "苏州启明抗体药物有限公司",
+        "南京金陵体外诊断有限公司",
+    }
 
 
 def test_the_enterprise_user_sees_only_their_own_company(park, as_persona):
-    names = [o.name for o in as_persona("enterprise").get("/directory/organizations/").context["page"].object_list]
+    names = [
+        o.name for o in as_persona("enterprise").get("/directory/organizations/").context["page"].object_list
+    ]
     assert names == ["重庆智翔金泰生物制药股份有限公司"]
 
 
 def test_an_htmx_filter_returns_only_the_results_block(park, as_persona):
-    response = as_persona("owner").get("/directory/organizations/", {"q": "zxjt"}, HTTP_HX_REQUEST="true",
-                                       HTTP_HX_TARGET="results")
+    response = as_persona("owner").get(
+        "/directory/organizations/", {"q": "zxjt"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results"
+    )
     html = response.content.decode()
     assert "<table" in html and "<aside" not in html
 
 
-def test_the_list_page_uses_a_fixed_number_of_queries_however_many_rows(park, as_persona, django_assert_num_queries):
+def test_the_list_page_uses_a_fixed_number_of_queries_however_many_rows(
+    park, as_persona, django_assert_num_queries
+):
     client = as_persona("admin")
     client.get("/directory/organizations/")  # warm the session and content types
-    for n in range(15):
+    for _ in range(15):
         OrganizationFactory(chain_node=park.antibody, is_high_tech=True)
     # session, user, count, page rows (with joins), chain tree, districts in use
     with django_assert_num_queries(6):
@@ -271,8 +308,9 @@ def test_mobile_numbers_are_masked_for_people_who_do_not_own_the_record(park, as
 
 
 def test_creating_via_actions_outside_a_request_is_audited_as_the_system(park):
-    org = actions.create_organization(actor=None, data={"name": "重庆新企业有限公司", "org_type": "resident",
-                                                        "uscc": valid_uscc(999)})
+    org = actions.create_organization(
+        actor=None, data={"name": "重庆新企业有限公司", "org_type": "resident", "uscc": valid_uscc(999)}
+    )
     entry = AuditEntry.objects.for_object(org).get()
     assert (entry.action, entry.actor, entry.channel) == ("create", None, "system")
 

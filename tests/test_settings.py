@@ -13,12 +13,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "YIMATONG_", "DATABASE_", "SECRET_"))}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
-                          capture_output=True, text=True, timeout=120)
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DJANGO_", "YIMATONG_", "DATABASE_", "SECRET_"))
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
-@pytest.mark.parametrize("raw, value", [("1", True), ("yes", True), ("ON", True), ("0", False), ("off", False), ("", False)])
+@pytest.mark.parametrize(
+    "raw, value", [("1", True), ("yes", True), ("ON", True), ("0", False), ("off", False), ("", False)]
+)
 def test_booleans_are_read_in_the_usual_spellings(monkeypatch, raw, value):
     monkeypatch.setenv("X_FLAG", raw)
     assert env_bool("X_FLAG") is value
@@ -43,9 +55,17 @@ def test_lists_and_secret_files(monkeypatch, tmp_path):
 
 
 def test_database_urls(tmp_path):
-    pg = database_from_url("postgres://ymt:p%40ss@db.local:6432/park?sslmode=require&conn_max_age=0", base_dir=tmp_path)
+    pg = database_from_url(
+        "postgres://ymt:p%40ss@db.local:6432/park?sslmode=require&conn_max_age=0", base_dir=tmp_path
+    )
     assert (pg["ENGINE"], pg["NAME"], pg["USER"], pg["PASSWORD"], pg["HOST"], pg["PORT"]) == (
-        "django.db.backends.postgresql", "park", "ymt", "p@ss", "db.local", "6432")
+        "django.db.backends.postgresql",
+        "park",
+        "ymt",
+        "p@ss",
+        "db.local",
+        "6432",
+    )
     assert pg["OPTIONS"] == {"sslmode": "require"} and pg["CONN_MAX_AGE"] == 0
     relative = database_from_url("sqlite:///var/x.db", base_dir=tmp_path)
     assert relative["NAME"] == str(tmp_path / "var" / "x.db")
@@ -79,9 +99,16 @@ def test_production_refuses_to_start_without_allowed_hosts():
 
 def test_production_settings_pass_the_deployment_checklist(tmp_path):
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        env={"YIMATONG_ENV": "production", "SECRET_KEY": "q8Vh2-Lx9mZ_t4Rk7Pn3Ws6Yb1Cd5Fg0Jj8Ue2Oa4Ii7Kk9Mm3",
-             "ALLOWED_HOSTS": "zhaoshang.example.gov.cn", "YIMATONG_VAR_DIR": str(tmp_path)},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env={
+            "YIMATONG_ENV": "production",
+            "SECRET_KEY": "q8Vh2-Lx9mZ_t4Rk7Pn3Ws6Yb1Cd5Fg0Jj8Ue2Oa4Ii7Kk9Mm3",
+            "ALLOWED_HOSTS": "zhaoshang.example.gov.cn",
+            "YIMATONG_VAR_DIR": str(tmp_path),
+        },
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "System check identified no issues" in result.stdout
@@ -91,8 +118,13 @@ def test_the_console_script_wraps_manage_py():
     from yimatong import cli
 
     assert callable(cli.main)
-    result = subprocess.run([str(Path(sys.executable).parent / "yimatong"), "help", "load_demo"], cwd="/",
-                            capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "DJANGO_SETTINGS_MODULE": "yimatong.settings_test"})
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "yimatong"), "help", "load_demo"],
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "yimatong.settings_test"},
+    )
     assert result.returncode == 0, result.stderr
     assert "Load the demo park" in result.stdout

@@ -3,7 +3,6 @@
 Errors always look like ``{"error": {"code": "...", "message": "...", "fields": {...}}}``.
 """
 
-
 import logging
 import math
 from typing import Any
@@ -59,8 +58,12 @@ def error_body(code: str, message: str, fields: dict[str, list[str]] | None = No
     return {"error": {"code": code, "message": message, "fields": fields or {}}}
 
 
-def error_response(status: int, code: str, message: str, fields: dict[str, list[str]] | None = None) -> JsonResponse:
-    return JsonResponse(error_body(code, message, fields), status=status, json_dumps_params={"ensure_ascii": False})
+def error_response(
+    status: int, code: str, message: str, fields: dict[str, list[str]] | None = None
+) -> JsonResponse:
+    return JsonResponse(
+        error_body(code, message, fields), status=status, json_dumps_params={"ensure_ascii": False}
+    )
 
 
 @api.exception_handler(ValidationError)
@@ -71,8 +74,12 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
         name = ".".join(loc) or "__all__"
         fields.setdefault(name, []).append(_pydantic_message(error))
     first = next(iter(fields.items()), ("", [""]))
-    return error_response(400, "invalid", _("输入有误：%(field)s %(message)s") % {
-        "field": first[0], "message": first[1][0]}, fields)
+    return error_response(
+        400,
+        "invalid",
+        _("输入有误：%(field)s %(message)s") % {"field": first[0], "message": first[1][0]},
+        fields,
+    )
 
 
 def _pydantic_message(error: dict[str, Any]) -> str:
@@ -125,8 +132,15 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    codes = {400: "invalid", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-             409: "conflict", 429: "throttled"}
+    codes = {
+        400: "invalid",
+        401: "unauthenticated",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        409: "conflict",
+        429: "throttled",
+    }
     message = str(exc)
     if exc.status_code == 403 and "CSRF" in message:
         message = _("CSRF 校验失败：使用会话访问接口时，写操作须带 X-CSRFToken 请求头。")
@@ -146,7 +160,9 @@ class Pagination(PaginationBase):
 
     class Input(Schema):
         page: int = Field(1, ge=1)
-        page_size: int = Field(settings.NINJA_PAGINATION_PER_PAGE, ge=1, le=settings.NINJA_PAGINATION_MAX_PER_PAGE_SIZE)
+        page_size: int = Field(
+            settings.NINJA_PAGINATION_PER_PAGE, ge=1, le=settings.NINJA_PAGINATION_MAX_PER_PAGE_SIZE
+        )
 
     class Output(Schema):
         items: list[Any]

@@ -5,6 +5,6 @@ import os
 os.environ["YIMATONG_ENV"] = "test"
 os.environ.setdefault("DEBUG", "0")
 
-from yimatong.settings import *  # noqa: E402, F403
+from yimatong.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

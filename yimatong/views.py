@@ -22,12 +22,14 @@ def home(request: HttpRequest) -> HttpResponse:
     visible = Organization.objects.visible_to(user)
     by_type = dict(visible.order_by().values_list("org_type").annotate(n=Count("pk")))
     type_cards = [
-        (value, Organization.Type.plural_label(value), by_type.get(value, 0)) for value in Organization.Type.values
+        (value, Organization.Type.plural_label(value), by_type.get(value, 0))
+        for value in Organization.Type.values
     ]
     mine_count = visible.filter(Q(owner=user) | Q(collaborators=user)).distinct().count()
     recent = (
         visible.filter(org_type=Organization.Type.PROSPECT)
-        .select_related("chain_node", "owner").order_by("-updated_at")[:8]
+        .select_related("chain_node", "owner")
+        .order_by("-updated_at")[:8]
     )
     flags = visible.aggregate(
         above_scale=Count("pk", filter=Q(is_above_scale=True)),
@@ -44,12 +46,19 @@ def home(request: HttpRequest) -> HttpResponse:
         totals[root.pk] = totals.get(root.pk, 0) + counts.get(pk, 0)
     roots = [node for pk, node in root_of.items() if node.pk == pk]
     largest = max(totals.values(), default=0) or 1
-    chain_rows = [(root, totals.get(root.pk, 0), round(100 * totals.get(root.pk, 0) / largest)) for root in roots]
+    chain_rows = [
+        (root, totals.get(root.pk, 0), round(100 * totals.get(root.pk, 0) / largest)) for root in roots
+    ]
     return render(
-        request, "home.html",
+        request,
+        "home.html",
         {
-            "type_cards": type_cards, "mine_count": mine_count, "recent": recent, "flags": flags,
-            "chain_rows": chain_rows, "can_create": access.can_create_organization(user),
+            "type_cards": type_cards,
+            "mine_count": mine_count,
+            "recent": recent,
+            "flags": flags,
+            "chain_rows": chain_rows,
+            "can_create": access.can_create_organization(user),
         },
     )
 

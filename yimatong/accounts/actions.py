@@ -36,8 +36,11 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str) -> LoginRes
     now = timezone.now()
     if user is not None and user.is_locked(now):
         minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(None, _("登录失败次数过多，账户已锁定，请 %(minutes)d 分钟后再试或联系系统管理员。")
-                           % {"minutes": minutes})
+        return LoginResult(
+            None,
+            _("登录失败次数过多，账户已锁定，请 %(minutes)d 分钟后再试或联系系统管理员。")
+            % {"minutes": minutes},
+        )
     if user is None or not user.check_password(password) or not user.is_active:
         if user is None:
             # Same cost as a real check, so timing does not reveal which usernames exist.
@@ -107,7 +110,9 @@ def create_api_token(user: User, *, name: str) -> tuple[ApiToken, str]:
 
 def revoke_api_token(token: ApiToken, *, actor: User) -> None:
     with transaction.atomic():
-        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        updated = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
         if updated:
             audit.log_event(AuditEntry.Action.TOKEN_REVOKED, token, actor=actor)
 

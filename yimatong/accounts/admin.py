@@ -10,11 +10,11 @@ from yimatong.accounts.models import ApiToken, AuditEntry, Department, Team, Use
 class AuditedAdmin(admin.ModelAdmin):
     """Changes made in Django's admin go to the audit log like every other change."""
 
-    def save_model(self, request: HttpRequest, obj, form, change) -> None:  # noqa: ANN001
+    def save_model(self, request: HttpRequest, obj, form, change) -> None:
         obj._audit_before = audit.snapshot(type(obj).objects.get(pk=obj.pk)) if change else None
         super().save_model(request, obj, form, change)
 
-    def save_related(self, request: HttpRequest, form, formsets, change) -> None:  # noqa: ANN001
+    def save_related(self, request: HttpRequest, form, formsets, change) -> None:
         super().save_related(request, form, formsets, change)
         obj = form.instance
         before = getattr(obj, "_audit_before", None)
@@ -23,31 +23,57 @@ class AuditedAdmin(admin.ModelAdmin):
         else:
             audit.log_change(obj, before, actor=request.user)
 
-    def delete_model(self, request: HttpRequest, obj) -> None:  # noqa: ANN001
+    def delete_model(self, request: HttpRequest, obj) -> None:
         before, pk = audit.snapshot(obj), obj.pk
         super().delete_model(request, obj)
         audit.log_delete(obj, before, object_id=pk, actor=request.user)
 
-    def delete_queryset(self, request: HttpRequest, queryset) -> None:  # noqa: ANN001
+    def delete_queryset(self, request: HttpRequest, queryset) -> None:
         for obj in queryset:
             self.delete_model(request, obj)
 
 
 @admin.register(User)
 class UserAdmin(AuditedAdmin, DjangoUserAdmin):
-    list_display = ("username", "name", "role", "team", "department", "organization", "is_active", "locked_until")
+    list_display = (
+        "username",
+        "name",
+        "role",
+        "team",
+        "department",
+        "organization",
+        "is_active",
+        "locked_until",
+    )
     list_filter = ("role", "team", "department", "is_active")
     search_fields = ("username", "name", "phone")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         (_("个人信息"), {"fields": ("name", "phone", "email")}),
         (_("角色与范围"), {"fields": ("role", "team", "department", "organization")}),
-        (_("状态"), {"fields": ("is_active", "is_staff", "is_superuser", "failed_login_count", "locked_until")}),
+        (
+            _("状态"),
+            {"fields": ("is_active", "is_staff", "is_superuser", "failed_login_count", "locked_until")},
+        ),
         (_("时间"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
-        (None, {"classes": ("wide",), "fields": ("username", "name", "role", "team", "department", "organization",
-                                                 "password1", "password2")}),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "username",
+                    "name",
+                    "role",
+                    "team",
+                    "department",
+                    "organization",
+                    "password1",
+                    "password2",
+                ),
+            },
+        ),
     )
     readonly_fields = ("failed_login_count", "last_login", "date_joined")
     autocomplete_fields = ("organization",)

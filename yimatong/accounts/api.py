@@ -1,4 +1,3 @@
-
 from django.http import HttpRequest
 from ninja import Router, Schema
 
@@ -29,7 +28,10 @@ def me(request: HttpRequest) -> dict:
         "role": user.role,
         "role_label": str(user.get_role_display()),
         "team": {"code": user.team.code, "name": user.team.name} if user.team else None,
-        "department": {"code": user.department.code, "name": user.department.name} if user.department else None,
+        "department": {"code": user.department.code, "name": user.department.name}
+        if user.department
+        else None,
         "organization": {"code": str(user.organization.code), "name": user.organization.name}
-        if user.organization else None,
+        if user.organization
+        else None,
     }

@@ -22,8 +22,20 @@ from yimatong.accounts.middleware import current_origin
 from yimatong.accounts.models import AuditEntry, User
 
 # Bookkeeping fields that change on every save and say nothing to a reader.
-_SKIPPED = {"id", "created_at", "updated_at", "version", "code", "normalized_name", "name_initials",
-            "name_pinyin", "password", "last_login", "failed_login_count", "locked_until"}
+_SKIPPED = {
+    "id",
+    "created_at",
+    "updated_at",
+    "version",
+    "code",
+    "normalized_name",
+    "name_initials",
+    "name_pinyin",
+    "password",
+    "last_login",
+    "failed_login_count",
+    "locked_until",
+}
 
 Snapshot = dict[str, dict[str, Any]]
 
@@ -79,8 +91,14 @@ def _diff(before: Snapshot, after: Snapshot) -> list[dict[str, Any]]:
     return sorted(changes, key=lambda c: c["field"])
 
 
-def _write(action: str, obj: models.Model, actor: User | None, changes: list[dict[str, Any]],
-           *, object_id: Any = None) -> AuditEntry:
+def _write(
+    action: str,
+    obj: models.Model,
+    actor: User | None,
+    changes: list[dict[str, Any]],
+    *,
+    object_id: Any = None,
+) -> AuditEntry:
     origin = current_origin()
     return AuditEntry.objects.create(
         actor=actor if actor is not None and actor.pk else None,

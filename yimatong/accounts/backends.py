@@ -27,8 +27,13 @@ def find_user(identifier: str) -> User | None:
 
 
 class UsernameOrPhoneBackend(ModelBackend):
-    def authenticate(self, request: HttpRequest | None, username: str | None = None,
-                     password: str | None = None, **kwargs: Any) -> User | None:
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:
         user = find_user(username or kwargs.get(User.USERNAME_FIELD, ""))
         if user is None:
             User().set_password(password)  # same cost whether or not the user exists

@@ -27,7 +27,9 @@ class NavSection:
     items: list[NavItem] = field(default_factory=list)
 
 
-def _item(request: HttpRequest, label: Any, url: str, icon: str, *, exact: bool = False, query: str = "") -> NavItem:
+def _item(
+    request: HttpRequest, label: Any, url: str, icon: str, *, exact: bool = False, query: str = ""
+) -> NavItem:
     path = request.path
     full = url + (f"?{query}" if query else "")
     if query:
@@ -46,20 +48,48 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     sections: list[NavSection] = []
     orgs = reverse("directory:organization_list")
     if access.is_staff_member(user):
-        sections.append(NavSection(_("工作台"), [_item(request, _("首页"), reverse("home"), "home", exact=True)]))
-        sections.append(NavSection(_("招商"), [
-            _item(request, pgettext_lazy("plural", "意向投资方"), orgs, "target", query="type=prospect"),
-        ]))
-        sections.append(NavSection(_("企业服务"), [
-            _item(request, pgettext_lazy("plural", "入驻企业"), orgs, "building", query="type=resident"),
-        ]))
-        sections.append(NavSection(_("统计"), [
-            _item(request, _("产业链分布"), reverse("directory:chain"), "tree"),
-        ]))
-        sections.append(NavSection(_("企业与机构"), [
-            _item(request, _("全部企业/机构"), orgs, "list"),
-            _item(request, pgettext_lazy("plural", "联系人"), reverse("directory:contact_list"), "user"),
-        ]))
+        sections.append(
+            NavSection(_("工作台"), [_item(request, _("首页"), reverse("home"), "home", exact=True)])
+        )
+        sections.append(
+            NavSection(
+                _("招商"),
+                [
+                    _item(
+                        request, pgettext_lazy("plural", "意向投资方"), orgs, "target", query="type=prospect"
+                    ),
+                ],
+            )
+        )
+        sections.append(
+            NavSection(
+                _("企业服务"),
+                [
+                    _item(
+                        request, pgettext_lazy("plural", "入驻企业"), orgs, "building", query="type=resident"
+                    ),
+                ],
+            )
+        )
+        sections.append(
+            NavSection(
+                _("统计"),
+                [
+                    _item(request, _("产业链分布"), reverse("directory:chain"), "tree"),
+                ],
+            )
+        )
+        sections.append(
+            NavSection(
+                _("企业与机构"),
+                [
+                    _item(request, _("全部企业/机构"), orgs, "list"),
+                    _item(
+                        request, pgettext_lazy("plural", "联系人"), reverse("directory:contact_list"), "user"
+                    ),
+                ],
+            )
+        )
         settings_items = [_item(request, _("人员与角色"), reverse("accounts:user_list"), "users")]
         if access.can_view_audit_log(user):
             settings_items.append(_item(request, _("审计日志"), reverse("accounts:audit_log"), "log"))
@@ -70,11 +100,28 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         sections.append(NavSection(_("设置"), settings_items))
     else:
         org = user.organization
-        sections.append(NavSection(_("我的企业"), [
-            _item(request, org.name if org else _("企业信息"), org.get_absolute_url() if org else "#", "building"),
-            _item(request, pgettext_lazy("plural", "联系人"), reverse("directory:contact_list"), "user"),
-        ]))
-        sections.append(NavSection(_("设置"), [
-            _item(request, _("修改密码"), reverse("accounts:password_change"), "lock"),
-        ]))
+        sections.append(
+            NavSection(
+                _("我的企业"),
+                [
+                    _item(
+                        request,
+                        org.name if org else _("企业信息"),
+                        org.get_absolute_url() if org else "#",
+                        "building",
+                    ),
+                    _item(
+                        request, pgettext_lazy("plural", "联系人"), reverse("directory:contact_list"), "user"
+                    ),
+                ],
+            )
+        )
+        sections.append(
+            NavSection(
+                _("设置"),
+                [
+                    _item(request, _("修改密码"), reverse("accounts:password_change"), "lock"),
+                ],
+            )
+        )
     return {"nav_sections": sections}

@@ -11,7 +11,8 @@ from yimatong.accounts.models import User
 
 class LoginForm(forms.Form):
     username = forms.CharField(
-        label=_("用户名或手机号"), max_length=150,
+        label=_("用户名或手机号"),
+        max_length=150,
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
@@ -21,14 +22,20 @@ class LoginForm(forms.Form):
 
 class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(
-        label=_("当前密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("当前密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new_password1 = forms.CharField(
-        label=_("新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        label=_("新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
         help_text=_("至少 10 位，不能全是数字，不能与用户名相近或过于常见。"),
     )
     new_password2 = forms.CharField(
-        label=_("再次输入新密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("再次输入新密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def __init__(self, *args: Any, user: User, **kwargs: Any):
@@ -56,5 +63,7 @@ class PasswordChangeForm(forms.Form):
 
 class ApiTokenForm(forms.Form):
     name = forms.CharField(
-        label=_("用途"), max_length=60, help_text=_("例如：统计报表同步、OA 系统对接。"),
+        label=_("用途"),
+        max_length=60,
+        help_text=_("例如：统计报表同步、OA 系统对接。"),
     )

@@ -18,18 +18,18 @@ class Origin:
     user_agent: str = ""
 
 
-_origin: ContextVar[Origin] = ContextVar("yimatong_origin", default=Origin())
+_origin: ContextVar[Origin] = ContextVar("yimatong_origin", default=Origin())  # noqa: B039 - frozen
 
 
 def current_origin() -> Origin:
     return _origin.get()
 
 
-def set_origin(origin: Origin):  # noqa: ANN201 - returns a contextvars.Token
+def set_origin(origin: Origin):
     return _origin.set(origin)
 
 
-def reset_origin(token) -> None:  # noqa: ANN001
+def reset_origin(token) -> None:
     _origin.reset(token)
 
 
@@ -44,11 +44,17 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def request_origin(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+def request_origin(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     def middleware(request: HttpRequest) -> HttpResponse:
         channel = "api" if request.path.startswith("/api/") else "web"
         token = set_origin(
-            Origin(channel=channel, ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")[:200])
+            Origin(
+                channel=channel,
+                ip=client_ip(request),
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:200],
+            )
         )
         try:
             return get_response(request)
@@ -58,7 +64,9 @@ def request_origin(get_response: Callable[[HttpRequest], HttpResponse]) -> Calla
     return middleware
 
 
-def interface_language(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[[HttpRequest], HttpResponse]:
+def interface_language(
+    get_response: Callable[[HttpRequest], HttpResponse],
+) -> Callable[[HttpRequest], HttpResponse]:
     """Chinese unless the user chose another language with the switch (kept in a cookie).
 
     Django's LocaleMiddleware would follow the browser's Accept-Language; a park's staff use

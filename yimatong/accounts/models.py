@@ -56,8 +56,9 @@ class Department(models.Model):
 
 
 class YimatongUserManager(UserManager):
-    def create_superuser(self, username: str, email: str | None = None, password: str | None = None,
-                         **extra_fields: Any) -> User:
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None, **extra_fields: Any
+    ) -> User:
         extra_fields.setdefault("role", User.Role.ADMIN)
         return super().create_superuser(username, email, password, **extra_fields)
 
@@ -79,16 +80,28 @@ class User(AbstractUser):
     name = models.CharField(_("姓名"), max_length=60, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, null=True, blank=True, unique=True)
     team = models.ForeignKey(
-        Team, verbose_name=_("招商团队"), null=True, blank=True, on_delete=models.PROTECT,
+        Team,
+        verbose_name=_("招商团队"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="members",
     )
     department = models.ForeignKey(
-        Department, verbose_name=_("服务部门"), null=True, blank=True, on_delete=models.PROTECT,
+        Department,
+        verbose_name=_("服务部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="members",
     )
     organization = models.ForeignKey(
-        "directory.Organization", verbose_name=_("所属企业"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
+        "directory.Organization",
+        verbose_name=_("所属企业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
     )
     failed_login_count = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
@@ -136,7 +149,9 @@ class ApiToken(models.Model):
 
     PREFIX = "ymt_"
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("用途"), max_length=60)
     prefix = models.CharField(_("前缀"), max_length=12)
     digest = models.CharField(max_length=64, unique=True)
@@ -204,7 +219,11 @@ class AuditEntry(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT,
+        User,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="audit_entries",
     )
     actor_name = models.CharField(_("操作人姓名"), max_length=150, blank=True)
@@ -238,6 +257,3 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("The audit log is append-only")
-
-
-

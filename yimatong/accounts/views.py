@@ -46,7 +46,8 @@ def login_view(request: HttpRequest) -> HttpResponse:
             error = result.error
         status = 400
     return render(
-        request, "accounts/login.html",
+        request,
+        "accounts/login.html",
         {"form": form, "error": error, "next": request.POST.get("next") or request.GET.get("next", "")},
         status=status,
     )
@@ -87,7 +88,10 @@ def api_tokens(request: HttpRequest) -> HttpResponse:
             status = 400
     tokens = ApiToken.objects.filter(user=request.user)
     return render(
-        request, "accounts/api_tokens.html", {"form": form, "tokens": tokens, "new_token": new_token}, status=status
+        request,
+        "accounts/api_tokens.html",
+        {"form": form, "tokens": tokens, "new_token": new_token},
+        status=status,
     )
 
 
@@ -109,8 +113,10 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if action in AuditEntry.Action.values:
         entries = entries.filter(action=action)
     model = request.GET.get("model", "")
-    types = {f"{ct.app_label}.{ct.model}": ct for ct in ContentType.objects.filter(
-        pk__in=AuditEntry.objects.values("content_type").distinct())}
+    types = {
+        f"{ct.app_label}.{ct.model}": ct
+        for ct in ContentType.objects.filter(pk__in=AuditEntry.objects.values("content_type").distinct())
+    }
     if model in types:
         entries = entries.filter(content_type=types[model])
     actor = request.GET.get("actor", "").strip()
@@ -119,9 +125,17 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     rows = [(entry, audit.record_type(entry), audit.change_rows(entry)) for entry in page.object_list]
     context = {
-        "page": page, "rows": rows, "actions": AuditEntry.Action.choices,
-        "models": sorted(((key, str(ct.model_class()._meta.verbose_name)) for key, ct in types.items()
-                          if ct.model_class()), key=lambda item: item[1]),
+        "page": page,
+        "rows": rows,
+        "actions": AuditEntry.Action.choices,
+        "models": sorted(
+            (
+                (key, str(ct.model_class()._meta.verbose_name))
+                for key, ct in types.items()
+                if ct.model_class()
+            ),
+            key=lambda item: item[1],
+        ),
         "filters": {"action": action, "model": model, "actor": actor},
         "query": query_without_page(request),
     }
@@ -131,17 +145,25 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @access.staff_view
 def user_list(request: HttpRequest) -> HttpResponse:
     """Who is who in the park: names, roles, teams and departments (no contact data)."""
-    users = User.objects.filter(is_active=True).exclude(role=User.Role.INVESTOR).select_related(
-        "team", "department", "organization"
+    users = (
+        User.objects.filter(is_active=True)
+        .exclude(role=User.Role.INVESTOR)
+        .select_related("team", "department", "organization")
     )
     role = request.GET.get("role", "")
     if role in User.Role.values:
         users = users.filter(role=role)
     page = Paginator(users, 50).get_page(request.GET.get("page"))
     return render(
-        request, "accounts/user_list.html",
-        {"page": page, "roles": User.Role.choices, "role": role, "can_manage": access.is_admin(request.user),
-         "query": query_without_page(request)},
+        request,
+        "accounts/user_list.html",
+        {
+            "page": page,
+            "roles": User.Role.choices,
+            "role": role,
+            "can_manage": access.is_admin(request.user),
+            "query": query_without_page(request),
+        },
     )
 
 

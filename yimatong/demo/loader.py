@@ -32,7 +32,9 @@ class LoadReport:
 
 def load_demo() -> LoadReport:
     if settings.PRODUCTION:
-        raise ImproperlyConfigured("The demo park (with its password 'demo' accounts) is never loaded in production.")
+        raise ImproperlyConfigured(
+            "The demo park (with its password 'demo' accounts) is never loaded in production."
+        )
     report = LoadReport()
     with transaction.atomic():
         nodes = _chain(report)
@@ -65,9 +67,15 @@ def _chain(report: LoadReport) -> dict[str, ChainNode]:
     nodes: dict[str, ChainNode] = {}
     for position, (code, name, name_en, kind, parent) in enumerate(park.CHAIN):
         nodes[code] = _upsert(
-            ChainNode, {"code": code},
-            {"name": name, "name_en": name_en, "kind": kind, "parent": nodes[parent] if parent else None,
-             "position": position},
+            ChainNode,
+            {"code": code},
+            {
+                "name": name,
+                "name_en": name_en,
+                "kind": kind,
+                "parent": nodes[parent] if parent else None,
+                "position": position,
+            },
             report,
         )
     return nodes
@@ -94,9 +102,17 @@ def _departments(report: LoadReport) -> dict[str, Department]:
 def _user(spec: park.DemoUser, extra: dict[str, Any], report: LoadReport) -> User:
     is_admin = spec.role == User.Role.ADMIN
     user = _upsert(
-        User, {"username": spec.username},
-        {"name": spec.name, "role": spec.role, "phone": spec.phone, "is_staff": is_admin, "is_superuser": is_admin,
-         "is_active": True, **extra},
+        User,
+        {"username": spec.username},
+        {
+            "name": spec.name,
+            "role": spec.role,
+            "phone": spec.phone,
+            "is_staff": is_admin,
+            "is_superuser": is_admin,
+            "is_active": True,
+            **extra,
+        },
         report,
     )
     if not user.check_password(park.DEMO_PASSWORD):
@@ -114,32 +130,47 @@ def _staff(teams: dict[str, Team], departments: dict[str, Department], report: L
             continue
         users[spec.username] = _user(
             spec,
-            {"team": teams[spec.team] if spec.team else None,
-             "department": departments[spec.department] if spec.department else None, "organization": None},
+            {
+                "team": teams[spec.team] if spec.team else None,
+                "department": departments[spec.department] if spec.department else None,
+                "organization": None,
+            },
             report,
         )
     return users
 
 
-def _organizations(nodes: dict[str, ChainNode], users: dict[str, User], report: LoadReport) -> dict[str, Organization]:
+def _organizations(
+    nodes: dict[str, ChainNode], users: dict[str, User], report: LoadReport
+) -> dict[str, Organization]:
     industries = {i.code: i for i in IndustryCode.objects.all()}
     districts = {d.code: d for d in District.objects.all()}
     orgs = {}
     for spec in park.ORGANIZATIONS:
         owner = users.get(spec.owner) if spec.owner else None
         data = {
-            "name": spec.name, "uscc": park.uscc_for(spec), "org_type": spec.org_type,
+            "name": spec.name,
+            "uscc": park.uscc_for(spec),
+            "org_type": spec.org_type,
             "industry": industries.get(spec.industry) if spec.industry else None,
-            "registered_capital": park.to_decimal(spec.capital), "registered_on": park.to_date(spec.registered_on),
-            "district": districts.get(spec.district) if spec.district else None, "address": spec.address,
-            "size_class": spec.size, "is_above_scale": spec.above_scale, "is_high_tech": spec.high_tech,
-            "is_specialized": spec.specialized, "chain_node": nodes[spec.chain] if spec.chain else None,
-            "website": "", "description": spec.description, "owner": owner,
+            "registered_capital": park.to_decimal(spec.capital),
+            "registered_on": park.to_date(spec.registered_on),
+            "district": districts.get(spec.district) if spec.district else None,
+            "address": spec.address,
+            "size_class": spec.size,
+            "is_above_scale": spec.above_scale,
+            "is_high_tech": spec.high_tech,
+            "is_specialized": spec.specialized,
+            "chain_node": nodes[spec.chain] if spec.chain else None,
+            "website": "",
+            "description": spec.description,
+            "owner": owner,
             "team": owner.team if owner is not None else None,
         }
         collaborators = [users[u] for u in spec.collaborators]
         existing = (
-            Organization.objects.filter(uscc=data["uscc"]).first() if data["uscc"]
+            Organization.objects.filter(uscc=data["uscc"]).first()
+            if data["uscc"]
             else Organization.objects.filter(name=spec.name).first()
         )
         if existing is None:
@@ -165,8 +196,12 @@ def _contacts(org: Organization, spec: park.DemoOrg, owner: User | None, report:
         seed = f"{spec.name}/{position}/{index}"
         name = park.person_name(seed)
         data = {
-            "organization": org, "name": name, "position": position, "mobile": park.mobile(seed),
-            "email": f"{pinyin_full(name)}@{domain}.example", "is_primary": index == 0 and spec.org_type != "government",
+            "organization": org,
+            "name": name,
+            "position": position,
+            "mobile": park.mobile(seed),
+            "email": f"{pinyin_full(name)}@{domain}.example",
+            "is_primary": index == 0 and spec.org_type != "government",
             "notes": "",
         }
         existing = Contact.objects.filter(organization=org, name=name).first()
@@ -191,5 +226,7 @@ def logins_table() -> str:
     lines = [f"  {'username'.ljust(width)}  password  role / 角色"]
     for spec in park.USERS:
         role = User.Role(spec.role)
-        lines.append(f"  {spec.username.ljust(width)}  {park.DEMO_PASSWORD.ljust(8)}  {role.value} · {role.label} · {spec.note}")
+        lines.append(
+            f"  {spec.username.ljust(width)}  {park.DEMO_PASSWORD.ljust(8)}  {role.value} · {role.label} · {spec.note}"
+        )
     return "\n".join(lines)

@@ -19,16 +19,31 @@ from yimatong.directory.models import ChainNode, Contact, Organization
 from yimatong.lib.errors import ActionError, InUse, StaleObject
 
 ORG_FIELDS = (
-    "name", "uscc", "org_type", "industry", "registered_capital", "registered_on", "district", "address",
-    "size_class", "is_above_scale", "is_high_tech", "is_specialized", "chain_node", "website",
-    "description", "owner", "team",
+    "name",
+    "uscc",
+    "org_type",
+    "industry",
+    "registered_capital",
+    "registered_on",
+    "district",
+    "address",
+    "size_class",
+    "is_above_scale",
+    "is_high_tech",
+    "is_specialized",
+    "chain_node",
+    "website",
+    "description",
+    "owner",
+    "team",
 )
 CONTACT_FIELDS = ("organization", "name", "position", "mobile", "email", "is_primary", "notes")
 
 
 def _uscc_taken(uscc: str | None) -> ActionError:
     return ActionError(
-        _("统一社会信用代码 %(uscc)s 已被登记。") % {"uscc": uscc}, code="uscc_taken",
+        _("统一社会信用代码 %(uscc)s 已被登记。") % {"uscc": uscc},
+        code="uscc_taken",
         fields={"uscc": [_("该统一社会信用代码已存在。")]},
     )
 
@@ -60,8 +75,9 @@ def create_organization(*, actor: User | None, data: dict[str, Any]) -> Organiza
     return org
 
 
-def update_organization(*, actor: User | None, org: Organization, data: dict[str, Any],
-                        version: int | None = None) -> Organization:
+def update_organization(
+    *, actor: User | None, org: Organization, data: dict[str, Any], version: int | None = None
+) -> Organization:
     """Apply ``data``; with ``version``, refuse if someone saved the record since it was read."""
     values = {k: data[k] for k in ORG_FIELDS if k in data}
     expected = org.version if version is None else version
@@ -81,7 +97,10 @@ def update_organization(*, actor: User | None, org: Organization, data: dict[str
             current.refresh_from_db()
             audit.log_change(current, before, actor=actor)
     except IntegrityError as exc:
-        if values.get("uscc") and Organization.objects.filter(uscc=values["uscc"]).exclude(pk=org.pk).exists():
+        if (
+            values.get("uscc")
+            and Organization.objects.filter(uscc=values["uscc"]).exclude(pk=org.pk).exists()
+        ):
             raise _uscc_taken(values["uscc"]) from exc
         raise
     return current
@@ -104,7 +123,9 @@ def delete_organization(*, actor: User | None, org: Organization) -> None:
 
 
 def _clear_other_primary(contact: Contact, actor: User | None) -> None:
-    others = Contact.objects.select_for_update().filter(organization_id=contact.organization_id, is_primary=True)
+    others = Contact.objects.select_for_update().filter(
+        organization_id=contact.organization_id, is_primary=True
+    )
     for other in others.exclude(pk=contact.pk):
         before = audit.snapshot(other)
         Contact.objects.filter(pk=other.pk).update(
@@ -128,8 +149,9 @@ def create_contact(*, actor: User | None, data: dict[str, Any]) -> Contact:
     return contact
 
 
-def update_contact(*, actor: User | None, contact: Contact, data: dict[str, Any],
-                   version: int | None = None) -> Contact:
+def update_contact(
+    *, actor: User | None, contact: Contact, data: dict[str, Any], version: int | None = None
+) -> Contact:
     values = {k: data[k] for k in CONTACT_FIELDS if k in data}
     expected = contact.version if version is None else version
     with transaction.atomic():
@@ -162,8 +184,9 @@ def delete_contact(*, actor: User | None, contact: Contact) -> None:
 # Industry chain ------------------------------------------------------------------------------
 
 
-def save_chain_node(*, actor: User | None, data: dict[str, Any], node: ChainNode | None = None,
-                    code: str | None = None) -> ChainNode:
+def save_chain_node(
+    *, actor: User | None, data: dict[str, Any], node: ChainNode | None = None, code: str | None = None
+) -> ChainNode:
     fields = ("name", "name_en", "kind", "parent", "position", "description")
     with transaction.atomic():
         if node is None:
@@ -174,7 +197,9 @@ def save_chain_node(*, actor: User | None, data: dict[str, Any], node: ChainNode
         before = audit.snapshot(node)
         parent = data.get("parent")
         if parent is not None and parent.pk in node.descendant_ids():
-            raise ActionError(_("不能把环节移到它自己或它的下级之下。"), fields={"parent": [_("上级环节无效。")]})
+            raise ActionError(
+                _("不能把环节移到它自己或它的下级之下。"), fields={"parent": [_("上级环节无效。")]}
+            )
         for key in fields:
             if key in data:
                 setattr(node, key, data[key])

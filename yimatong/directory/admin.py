@@ -33,13 +33,13 @@ class OrganizationAdmin(admin.ModelAdmin):
     list_filter = ("org_type", "chain_node")
     search_fields = ("name", "uscc", "name_initials")
 
-    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -48,11 +48,11 @@ class ContactAdmin(admin.ModelAdmin):
     list_display = ("name", "organization", "position")
     search_fields = ("name", "organization__name")
 
-    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # noqa: ANN001, ANN201
+    def has_delete_permission(self, request, obj=None):
         return False

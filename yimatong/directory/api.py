@@ -4,14 +4,12 @@ Input is parsed by pydantic schemas, then checked by the same forms as the conso
 digit, phone numbers, duplicates) and applied by the same actions.
 """
 
-
 import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +20,7 @@ from yimatong.accounts import access, audit
 from yimatong.accounts.models import Team, User
 from yimatong.api import Pagination
 from yimatong.directory import actions
+from yimatong.directory.filters import organizations_for
 from yimatong.directory.forms import ContactForm, OrganizationForm, chain_choices
 from yimatong.directory.models import ChainNode, Contact, District, IndustryCode, Organization
 from yimatong.lib.errors import ActionError
@@ -207,20 +206,36 @@ class IndustryOut(Schema):
 def _org_out(org: Organization, user: User, editable: set[int] | None = None) -> dict[str, Any]:
     can_change = (org.pk in editable) if editable is not None else access.can_change_organization(user, org)
     return {
-        "code": org.code, "name": org.name, "uscc": org.uscc, "org_type": org.org_type,
+        "code": org.code,
+        "name": org.name,
+        "uscc": org.uscc,
+        "org_type": org.org_type,
         "org_type_label": str(org.get_org_type_display()),
         "industry": {"code": org.industry.code, "name": org.industry.name} if org.industry else None,
-        "registered_capital": org.registered_capital, "registered_on": org.registered_on,
+        "registered_capital": org.registered_capital,
+        "registered_on": org.registered_on,
         "district": {"code": org.district.code, "name": org.district.name} if org.district else None,
-        "address": org.address, "size_class": org.size_class, "is_above_scale": org.is_above_scale,
-        "is_high_tech": org.is_high_tech, "is_specialized": org.is_specialized,
-        "chain_node": {"code": org.chain_node.code, "name": org.chain_node.name, "path": org.chain_node.path()}
-        if org.chain_node else None,
-        "website": org.website, "description": org.description,
+        "address": org.address,
+        "size_class": org.size_class,
+        "is_above_scale": org.is_above_scale,
+        "is_high_tech": org.is_high_tech,
+        "is_specialized": org.is_specialized,
+        "chain_node": {
+            "code": org.chain_node.code,
+            "name": org.chain_node.name,
+            "path": org.chain_node.path(),
+        }
+        if org.chain_node
+        else None,
+        "website": org.website,
+        "description": org.description,
         "owner": {"username": org.owner.username, "name": org.owner.display_name} if org.owner else None,
         "team": {"code": org.team.code, "name": org.team.name} if org.team else None,
         "collaborators": [{"username": u.username, "name": u.display_name} for u in org.collaborators.all()],
-        "can_change": can_change, "version": org.version, "created_at": org.created_at, "updated_at": org.updated_at,
+        "can_change": can_change,
+        "version": org.version,
+        "created_at": org.created_at,
+        "updated_at": org.updated_at,
     }
 
 
@@ -244,13 +259,28 @@ def _org_form_data(payload: dict[str, Any]) -> dict[str, Any]:
     """API values (natural keys) to the form's values (primary keys)."""
     errors: dict[str, list[str]] = {}
     data = dict(payload)
-    data["industry"] = _lookup(IndustryCode, "code", payload.get("industry"), "industry",
-                               _("没有行业代码 %(value)s（GB/T 4754-2017）。"), errors)
-    data["district"] = _lookup(District, "code", payload.get("district"), "district",
-                               _("没有区划代码 %(value)s。"), errors)
-    data["chain_node"] = _lookup(ChainNode, "code", payload.get("chain_node"), "chain_node",
-                                 _("没有编码为 %(value)s 的产业链环节。"), errors)
-    data["owner"] = _lookup(User, "username", payload.get("owner"), "owner", _("没有用户 %(value)s。"), errors)
+    data["industry"] = _lookup(
+        IndustryCode,
+        "code",
+        payload.get("industry"),
+        "industry",
+        _("没有行业代码 %(value)s（GB/T 4754-2017）。"),
+        errors,
+    )
+    data["district"] = _lookup(
+        District, "code", payload.get("district"), "district", _("没有区划代码 %(value)s。"), errors
+    )
+    data["chain_node"] = _lookup(
+        ChainNode,
+        "code",
+        payload.get("chain_node"),
+        "chain_node",
+        _("没有编码为 %(value)s 的产业链环节。"),
+        errors,
+    )
+    data["owner"] = _lookup(
+        User, "username", payload.get("owner"), "owner", _("没有用户 %(value)s。"), errors
+    )
     data["team"] = _lookup(Team, "code", payload.get("team"), "team", _("没有团队 %(value)s。"), errors)
     collaborators = []
     for username in payload.get("collaborators") or []:
@@ -285,14 +315,23 @@ def _form_error(form: Any) -> ActionError:
 
 def _contact_out(contact: Contact, can_change: bool) -> dict[str, Any]:
     return {
-        "code": contact.code, "name": contact.name, "position": contact.position,
-        "mobile": contact.mobile_for(can_change), "email": contact.email, "is_primary": contact.is_primary,
+        "code": contact.code,
+        "name": contact.name,
+        "position": contact.position,
+        "mobile": contact.mobile_for(can_change),
+        "email": contact.email,
+        "is_primary": contact.is_primary,
         "notes": contact.notes,
         "organization": {"code": str(contact.organization.code), "name": contact.organization.name}
-        if contact.organization else None,
-        "owner": {"username": contact.owner.username, "name": contact.owner.display_name} if contact.owner else None,
-        "can_change": can_change, "version": contact.version,
-        "created_at": contact.created_at, "updated_at": contact.updated_at,
+        if contact.organization
+        else None,
+        "owner": {"username": contact.owner.username, "name": contact.owner.display_name}
+        if contact.owner
+        else None,
+        "can_change": can_change,
+        "version": contact.version,
+        "created_at": contact.created_at,
+        "updated_at": contact.updated_at,
     }
 
 
@@ -300,8 +339,11 @@ def _audit_out(obj: Any, user: User) -> list[dict[str, Any]]:
     show_ip = access.is_staff_member(user)
     return [
         {
-            "at": entry.at, "actor": entry.actor_name, "action": entry.action,
-            "action_label": str(entry.get_action_display()), "channel": entry.channel,
+            "at": entry.at,
+            "actor": entry.actor_name,
+            "action": entry.action,
+            "action_label": str(entry.get_action_display()),
+            "channel": entry.channel,
             "ip": entry.ip if show_ip else None,
             "changes": [{"field": r.label, "old": r.old, "new": r.new} for r in rows],
         }
@@ -316,16 +358,10 @@ def _audit_out(obj: Any, user: User) -> list[dict[str, Any]]:
 @paginate(Pagination)
 def list_organizations(request: HttpRequest, filters: Query[OrganizationFilters]) -> list[dict[str, Any]]:
     user = request.auth
-    qs = _org_queryset().visible_to(user).search(filters.q)
-    if filters.type:
-        qs = qs.filter(org_type=filters.type)
-    if filters.chain_node:
-        node = ChainNode.objects.filter(code=filters.chain_node).first()
-        qs = qs.filter(chain_node__in=node.descendant_ids()) if node else qs.none()
-    if filters.district:
-        qs = qs.filter(district__code=filters.district)
-    if filters.mine:
-        qs = qs.filter(Q(owner=user) | Q(pk__in=user.shared_organizations.values("pk")))
+    qs, _applied = organizations_for(user, filters.dict())
+    qs = qs.select_related(
+        "industry", "district", "chain_node__parent__parent", "owner", "team"
+    ).prefetch_related("collaborators")
     return _LazyOrgPage(qs, user)
 
 
@@ -341,7 +377,9 @@ class _LazyOrgPage:
     def __getitem__(self, item: slice) -> list[dict[str, Any]]:
         rows = list(self.qs[item])
         editable = set(
-            Organization.objects.editable_by(self.user).filter(pk__in=[o.pk for o in rows]).values_list("pk", flat=True)
+            Organization.objects.editable_by(self.user)
+            .filter(pk__in=[o.pk for o in rows])
+            .values_list("pk", flat=True)
         )
         return [_org_out(org, self.user, editable) for org in rows]
 
@@ -372,13 +410,21 @@ def patch_organization(request: HttpRequest, code: UUID, payload: OrganizationPa
         raise PermissionDenied
     current = _org_out(org, user)
     merged = {
-        "name": org.name, "uscc": org.uscc, "org_type": org.org_type,
+        "name": org.name,
+        "uscc": org.uscc,
+        "org_type": org.org_type,
         "industry": org.industry.code if org.industry else None,
-        "registered_capital": org.registered_capital, "registered_on": org.registered_on,
-        "district": org.district.code if org.district else None, "address": org.address,
-        "size_class": org.size_class, "is_above_scale": org.is_above_scale, "is_high_tech": org.is_high_tech,
-        "is_specialized": org.is_specialized, "chain_node": org.chain_node.code if org.chain_node else None,
-        "website": org.website, "description": org.description,
+        "registered_capital": org.registered_capital,
+        "registered_on": org.registered_on,
+        "district": org.district.code if org.district else None,
+        "address": org.address,
+        "size_class": org.size_class,
+        "is_above_scale": org.is_above_scale,
+        "is_high_tech": org.is_high_tech,
+        "is_specialized": org.is_specialized,
+        "chain_node": org.chain_node.code if org.chain_node else None,
+        "website": org.website,
+        "description": org.description,
         "owner": current["owner"]["username"] if current["owner"] else None,
         "team": org.team.code if org.team else None,
         "collaborators": [c["username"] for c in current["collaborators"]],
@@ -425,8 +471,10 @@ def organization_contacts(request: HttpRequest, code: UUID) -> list[dict[str, An
 @paginate(Pagination)
 def list_contacts(request: HttpRequest, q: str = "") -> Any:
     qs = (
-        Contact.objects.visible_to(request.auth).with_editable_flag(request.auth)
-        .select_related("organization", "owner").search(q)
+        Contact.objects.visible_to(request.auth)
+        .with_editable_flag(request.auth)
+        .select_related("organization", "owner")
+        .search(q)
     )
     return _MappedPage(qs, lambda c: _contact_out(c, c.can_edit))
 
@@ -467,7 +515,9 @@ def create_contact(request: HttpRequest, payload: ContactIn) -> Status:
 
 @router.get("/contacts/{code}", response=ContactOut)
 def get_contact(request: HttpRequest, code: UUID) -> dict[str, Any]:
-    contact = access.get_visible_or_404(Contact.objects.select_related("organization", "owner"), request.auth, code=code)
+    contact = access.get_visible_or_404(
+        Contact.objects.select_related("organization", "owner"), request.auth, code=code
+    )
     return _contact_out(contact, access.can_change_contact(request.auth, contact))
 
 
@@ -480,9 +530,14 @@ def patch_contact(request: HttpRequest, code: UUID, payload: ContactPatch) -> di
     changes = payload.dict(exclude_unset=True)
     version = changes.pop("version", None)
     merged = {
-        "organization": contact.organization.code if contact.organization else None, "name": contact.name,
-        "position": contact.position, "mobile": contact.mobile, "email": contact.email,
-        "is_primary": contact.is_primary, "notes": contact.notes, **changes,
+        "organization": contact.organization.code if contact.organization else None,
+        "name": contact.name,
+        "position": contact.position,
+        "mobile": contact.mobile,
+        "email": contact.email,
+        "is_primary": contact.is_primary,
+        "notes": contact.notes,
+        **changes,
     }
     form = ContactForm(_contact_form_data(merged, user), user=user, instance=contact)
     if not form.is_valid():
@@ -518,8 +573,15 @@ def list_chain_nodes(request: HttpRequest) -> list[dict[str, Any]]:
     nodes = chain_choices()
     codes = {n.pk: n.code for n in nodes}
     return [
-        {"code": n.code, "name": n.name, "name_en": n.name_en, "kind": n.kind, "parent": codes.get(n.parent_id),
-         "depth": n.depth, "organizations": counts.get(n.pk, 0)}
+        {
+            "code": n.code,
+            "name": n.name,
+            "name_en": n.name_en,
+            "kind": n.kind,
+            "parent": codes.get(n.parent_id),
+            "depth": n.depth,
+            "organizations": counts.get(n.pk, 0),
+        }
         for n in nodes
     ]
 
@@ -535,4 +597,3 @@ def list_industry_codes(request: HttpRequest) -> list[dict[str, Any]]:
 @router.get("/districts", response=list[CodeName], summary="Administrative division codes")
 def list_districts(request: HttpRequest) -> list[dict[str, Any]]:
     return [{"code": d.code, "name": d.full_name} for d in District.objects.all()]
-

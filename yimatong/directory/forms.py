@@ -8,8 +8,8 @@ from typing import Any
 
 from django import forms
 from django.db.models import Q
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -60,22 +60,33 @@ def chain_choices() -> list[ChainNode]:
 
 
 def _assigned_staff() -> Any:
-    return User.objects.filter(is_active=True, role__in=[User.Role.PROMOTER, User.Role.TEAM_LEAD]).select_related("team")
+    return User.objects.filter(
+        is_active=True, role__in=[User.Role.PROMOTER, User.Role.TEAM_LEAD]
+    ).select_related("team")
 
 
 class OrganizationForm(forms.Form):
     name = forms.CharField(label=_("名称"), max_length=120)
     uscc = forms.CharField(
-        label=_("统一社会信用代码"), max_length=30, required=False,
+        label=_("统一社会信用代码"),
+        max_length=30,
+        required=False,
         help_text=_("18 位，见营业执照；意向投资方尚未注册时可不填。"),
     )
     org_type = forms.ChoiceField(label=_("类型"), choices=Organization.Type.choices)
     industry = IndustryChoiceField(
-        label=_("国民经济行业"), queryset=IndustryCode.objects.exclude(level=IndustryCode.Level.DIVISION),
-        required=False, help_text=_("GB/T 4754-2017 行业代码"), empty_label="—",
+        label=_("国民经济行业"),
+        queryset=IndustryCode.objects.exclude(level=IndustryCode.Level.DIVISION),
+        required=False,
+        help_text=_("GB/T 4754-2017 行业代码"),
+        empty_label="—",
     )
     registered_capital = forms.DecimalField(
-        label=_("注册资本（万元）"), required=False, min_value=Decimal("0"), max_digits=14, decimal_places=2,
+        label=_("注册资本（万元）"),
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=14,
+        decimal_places=2,
     )
     registered_on = forms.DateField(
         label=_("成立日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -90,13 +101,19 @@ class OrganizationForm(forms.Form):
     is_above_scale = forms.BooleanField(label=_("规上企业"), required=False)
     is_high_tech = forms.BooleanField(label=_("高新技术企业"), required=False)
     is_specialized = forms.BooleanField(label=_("专精特新"), required=False)
-    chain_node = ChainNodeChoiceField(label=_("产业链环节"), queryset=ChainNode.objects.none(), required=False)
+    chain_node = ChainNodeChoiceField(
+        label=_("产业链环节"), queryset=ChainNode.objects.none(), required=False
+    )
     website = forms.URLField(label=_("网站"), required=False, assume_scheme="https")
     description = forms.CharField(label=_("简介"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     owner = UserChoiceField(label=_("负责人"), queryset=User.objects.none(), required=False, empty_label="—")
-    team = forms.ModelChoiceField(label=_("负责团队"), queryset=Team.objects.all(), required=False, empty_label="—")
+    team = forms.ModelChoiceField(
+        label=_("负责团队"), queryset=Team.objects.all(), required=False, empty_label="—"
+    )
     collaborators = UserMultipleChoiceField(
-        label=_("共享给"), queryset=User.objects.none(), required=False,
+        label=_("共享给"),
+        queryset=User.objects.none(),
+        required=False,
         help_text=_("被共享的同事可以查看并维护该记录。"),
     )
     confirm_similar = forms.BooleanField(label=_("确认不是同一家，仍然保存"), required=False)
@@ -115,10 +132,16 @@ class OrganizationForm(forms.Form):
             validate_url += f"?code={instance.code}"
         for name in ("name", "uscc"):
             # Checked on the server as soon as the field changes (htmx swaps just this field).
-            self.fields[name].widget.attrs.update({
-                "hx-post": validate_url, "hx-trigger": "change", "hx-include": "closest form",
-                "hx-select": f"#field-{name}", "hx-target": f"#field-{name}", "hx-swap": "outerHTML",
-            })
+            self.fields[name].widget.attrs.update(
+                {
+                    "hx-post": validate_url,
+                    "hx-trigger": "change",
+                    "hx-include": "closest form",
+                    "hx-select": f"#field-{name}",
+                    "hx-target": f"#field-{name}",
+                    "hx-swap": "outerHTML",
+                }
+            )
         nodes = chain_choices()
         self.fields["chain_node"].queryset = ChainNode.objects.all()
         self.fields["chain_node"].choices = [("", "—")] + [
@@ -156,11 +179,13 @@ class OrganizationForm(forms.Form):
             if Organization.objects.visible_to(self.user).filter(pk=existing.pk).exists():
                 raise forms.ValidationError(
                     _("统一社会信用代码 %(uscc)s 已登记为「%(name)s」，同一代码不能重复登记。"),
-                    code="uscc_taken", params={"uscc": value, "name": existing.name},
+                    code="uscc_taken",
+                    params={"uscc": value, "name": existing.name},
                 )
             raise forms.ValidationError(
                 _("统一社会信用代码 %(uscc)s 已由其他团队登记，请联系团队负责人协调（撞单）。"),
-                code="uscc_taken", params={"uscc": value},
+                code="uscc_taken",
+                params={"uscc": value},
             )
         return value
 
@@ -185,7 +210,8 @@ class OrganizationForm(forms.Form):
             self.similar_hidden = similar.count() - visible.count()
             if self.similar_visible or self.similar_hidden:
                 raise forms.ValidationError(
-                    _("已有名称相近的机构，请确认不是同一家后勾选“确认不是同一家，仍然保存”。"), code="similar_name"
+                    _("已有名称相近的机构，请确认不是同一家后勾选“确认不是同一家，仍然保存”。"),
+                    code="similar_name",
                 )
         return data
 
@@ -203,25 +229,43 @@ class OrganizationForm(forms.Form):
 
 def initial_from(org: Organization) -> dict[str, Any]:
     return {
-        "name": org.name, "uscc": org.uscc or "", "org_type": org.org_type, "industry": org.industry_id,
-        "registered_capital": org.registered_capital, "registered_on": org.registered_on,
-        "district": org.district_id, "address": org.address, "size_class": org.size_class,
-        "is_above_scale": org.is_above_scale, "is_high_tech": org.is_high_tech,
-        "is_specialized": org.is_specialized, "chain_node": org.chain_node_id, "website": org.website,
-        "description": org.description, "owner": org.owner_id, "team": org.team_id,
-        "collaborators": list(org.collaborators.values_list("pk", flat=True)), "version": org.version,
+        "name": org.name,
+        "uscc": org.uscc or "",
+        "org_type": org.org_type,
+        "industry": org.industry_id,
+        "registered_capital": org.registered_capital,
+        "registered_on": org.registered_on,
+        "district": org.district_id,
+        "address": org.address,
+        "size_class": org.size_class,
+        "is_above_scale": org.is_above_scale,
+        "is_high_tech": org.is_high_tech,
+        "is_specialized": org.is_specialized,
+        "chain_node": org.chain_node_id,
+        "website": org.website,
+        "description": org.description,
+        "owner": org.owner_id,
+        "team": org.team_id,
+        "collaborators": list(org.collaborators.values_list("pk", flat=True)),
+        "version": org.version,
     }
 
 
 class ContactForm(forms.Form):
     organization = forms.ModelChoiceField(
-        label=_("所属企业/机构"), queryset=Organization.objects.none(), required=False, empty_label="—",
+        label=_("所属企业/机构"),
+        queryset=Organization.objects.none(),
+        required=False,
+        empty_label="—",
         help_text=_("个人投资者可暂不关联机构。"),
     )
     name = forms.CharField(label=_("姓名"), max_length=60)
     position = forms.CharField(label=_("职务"), max_length=60, required=False)
     mobile = forms.CharField(
-        label=_("手机号"), max_length=30, required=False, help_text=_("11 位手机号；境外号码以 + 国家代码开头。"),
+        label=_("手机号"),
+        max_length=30,
+        required=False,
+        help_text=_("11 位手机号；境外号码以 + 国家代码开头。"),
     )
     email = forms.EmailField(label=_("电子邮箱"), required=False)
     is_primary = forms.BooleanField(label=_("主要联系人"), required=False)
@@ -231,9 +275,14 @@ class ContactForm(forms.Form):
     def __init__(self, *args: Any, user: User, instance: Contact | None = None, **kwargs: Any):
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "organization": instance.organization_id, "name": instance.name, "position": instance.position,
-                "mobile": instance.mobile, "email": instance.email, "is_primary": instance.is_primary,
-                "notes": instance.notes, "version": instance.version,
+                "organization": instance.organization_id,
+                "name": instance.name,
+                "position": instance.position,
+                "mobile": instance.mobile,
+                "email": instance.email,
+                "is_primary": instance.is_primary,
+                "notes": instance.notes,
+                "version": instance.version,
             }
         super().__init__(*args, **kwargs)
         self.user = user
@@ -254,7 +303,9 @@ class ContactForm(forms.Form):
         data = super().clean()
         has_openid = self.instance is not None and self.instance.wechat_openid
         if not data.get("mobile") and not data.get("email") and not has_openid and not self.errors:
-            raise forms.ValidationError(_("请至少填写手机号或电子邮箱中的一项，以便联系。"), code="unreachable")
+            raise forms.ValidationError(
+                _("请至少填写手机号或电子邮箱中的一项，以便联系。"), code="unreachable"
+            )
         if data.get("is_primary") and not data.get("organization"):
             self.add_error("is_primary", _("只有关联了企业/机构的联系人才能设为主要联系人。"))
         return data
@@ -276,8 +327,12 @@ class ChainNodeForm(forms.Form):
     def __init__(self, *args: Any, instance: ChainNode | None = None, **kwargs: Any):
         if instance is not None and "initial" not in kwargs:
             kwargs["initial"] = {
-                "name": instance.name, "name_en": instance.name_en, "kind": instance.kind,
-                "parent": instance.parent_id, "position": instance.position, "description": instance.description,
+                "name": instance.name,
+                "name_en": instance.name_en,
+                "kind": instance.kind,
+                "parent": instance.parent_id,
+                "position": instance.position,
+                "description": instance.description,
             }
         super().__init__(*args, **kwargs)
         self.instance = instance
@@ -295,7 +350,9 @@ class ChainNodeForm(forms.Form):
         data = super().clean()
         name, parent = data.get("name"), data.get("parent")
         if name:
-            siblings = ChainNode.objects.filter(Q(parent=parent) if parent else Q(parent__isnull=True), name=name)
+            siblings = ChainNode.objects.filter(
+                Q(parent=parent) if parent else Q(parent__isnull=True), name=name
+            )
             if self.instance is not None:
                 siblings = siblings.exclude(pk=self.instance.pk)
             if siblings.exists():

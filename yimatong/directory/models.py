@@ -94,7 +94,11 @@ class ChainNode(models.Model):
     name_en = models.CharField(_("英文名称"), max_length=100, blank=True)
     kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级环节"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("上级环节"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
@@ -109,7 +113,9 @@ class ChainNode(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "产业链环节")
         ordering = ["position", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["parent", "name"], name="directory_chainnode_unique_sibling_name"),
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="directory_chainnode_unique_sibling_name"
+            ),
             models.UniqueConstraint(
                 fields=["name"], condition=Q(parent__isnull=True), name="directory_chainnode_unique_root_name"
             ),
@@ -216,7 +222,11 @@ class Organization(models.Model):
     uscc = models.CharField(_("统一社会信用代码"), max_length=18, null=True, blank=True, unique=True)
     org_type = models.CharField(_("类型"), max_length=12, choices=Type.choices)
     industry = models.ForeignKey(
-        IndustryCode, verbose_name=_("国民经济行业"), null=True, blank=True, on_delete=models.PROTECT,
+        IndustryCode,
+        verbose_name=_("国民经济行业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="organizations",
     )
     registered_capital = models.DecimalField(
@@ -225,7 +235,11 @@ class Organization(models.Model):
     registered_on = models.DateField(_("成立日期"), null=True, blank=True)
     address = models.CharField(_("地址"), max_length=200, blank=True)
     district = models.ForeignKey(
-        District, verbose_name=_("所在区县"), null=True, blank=True, on_delete=models.PROTECT,
+        District,
+        verbose_name=_("所在区县"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="organizations",
     )
     size_class = models.CharField(_("企业规模"), max_length=10, choices=SizeClass.choices, blank=True)
@@ -233,21 +247,36 @@ class Organization(models.Model):
     is_high_tech = models.BooleanField(_("高新技术企业"), default=False)
     is_specialized = models.BooleanField(_("专精特新"), default=False)
     chain_node = models.ForeignKey(
-        ChainNode, verbose_name=_("产业链环节"), null=True, blank=True, on_delete=models.PROTECT,
+        ChainNode,
+        verbose_name=_("产业链环节"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="organizations",
     )
     website = models.URLField(_("网站"), blank=True)
     description = models.TextField(_("简介"), blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("负责人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="owned_organizations",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_organizations",
     )
     team = models.ForeignKey(
-        "accounts.Team", verbose_name=_("负责团队"), null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Team",
+        verbose_name=_("负责团队"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="organizations",
     )
     collaborators = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name=_("共享给"), blank=True, related_name="shared_organizations",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("共享给"),
+        blank=True,
+        related_name="shared_organizations",
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -335,7 +364,11 @@ class Contact(models.Model):
 
     code = models.UUIDField(_("公开编号"), default=uuid.uuid4, unique=True, editable=False)
     organization = models.ForeignKey(
-        Organization, verbose_name=_("所属企业/机构"), null=True, blank=True, on_delete=models.PROTECT,
+        Organization,
+        verbose_name=_("所属企业/机构"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="contacts",
     )
     name = models.CharField(_("姓名"), max_length=60)
@@ -348,8 +381,12 @@ class Contact(models.Model):
     is_primary = models.BooleanField(_("主要联系人"), default=False)
     notes = models.TextField(_("备注"), blank=True)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("负责人"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="owned_contacts",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_contacts",
     )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -369,7 +406,8 @@ class Contact(models.Model):
                 condition=~Q(mobile="", email="", wechat_openid__isnull=True),
             ),
             models.UniqueConstraint(
-                fields=["organization"], condition=Q(is_primary=True),
+                fields=["organization"],
+                condition=Q(is_primary=True),
                 name="directory_contact_one_primary_per_org",
             ),
         ]

@@ -4,7 +4,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -12,9 +11,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yimatong.accounts import access, audit
-from yimatong.accounts.models import User
 from yimatong.directory import actions
-from yimatong.directory.forms import ChainNodeForm, ContactForm, OrganizationForm, chain_choices, chain_node_code
+from yimatong.directory.filters import organizations_for
+from yimatong.directory.forms import (
+    ChainNodeForm,
+    ContactForm,
+    OrganizationForm,
+    chain_choices,
+    chain_node_code,
+)
 from yimatong.directory.models import ChainNode, Contact, District, Organization
 from yimatong.lib.errors import ActionError
 from yimatong.lib.http import htmx_target, is_htmx, query_without_page, redirect_after_post
@@ -33,38 +38,9 @@ def _apply_action_error(form: Any, exc: ActionError) -> None:
 # Organizations -------------------------------------------------------------------------------
 
 
-def organization_filters(request: HttpRequest, user: User) -> tuple[Any, dict[str, Any]]:
-    """The organizations ``user`` may see, filtered by the list page's query string."""
-    qs = Organization.objects.visible_to(user)
-    params = request.GET
-    filters: dict[str, Any] = {
-        "q": params.get("q", "").strip(),
-        "type": params.get("type", ""),
-        "chain": params.get("chain", ""),
-        "district": params.get("district", ""),
-        "flag": params.get("flag", ""),
-        "mine": params.get("mine", "") == "1",
-    }
-    if filters["q"]:
-        qs = qs.search(filters["q"])
-    if filters["type"] in Organization.Type.values:
-        qs = qs.filter(org_type=filters["type"])
-    if filters["chain"].isdigit():
-        node = ChainNode.objects.filter(pk=int(filters["chain"])).first()
-        if node is not None:
-            qs = qs.filter(chain_node__in=node.descendant_ids())
-    if filters["district"].isdigit():
-        qs = qs.filter(district__code=filters["district"])
-    if filters["flag"] in ("is_above_scale", "is_high_tech", "is_specialized"):
-        qs = qs.filter(**{filters["flag"]: True})
-    if filters["mine"]:
-        qs = qs.filter(Q(owner=user) | Q(collaborators=user)).distinct()
-    return qs, filters
-
-
 @access.console_view
 def organization_list(request: HttpRequest) -> HttpResponse:
-    qs, filters = organization_filters(request, request.user)
+    qs, filters = organizations_for(request.user, request.GET)
     qs = qs.select_related("chain_node", "district", "owner", "industry")
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
@@ -87,11 +63,13 @@ def organization_list(request: HttpRequest) -> HttpResponse:
 def organization_detail(request: HttpRequest, code: str) -> HttpResponse:
     org = access.get_visible_or_404(
         Organization.objects.select_related("chain_node", "district", "industry", "owner", "team"),
-        request.user, code=code,
+        request.user,
+        code=code,
     )
     contacts = org.contacts.with_editable_flag(request.user).order_by("-is_primary", "name")
     return render(
-        request, "directory/organization_detail.html",
+        request,
+        "directory/organization_detail.html",
         {
             "org": org,
             "contacts": contacts,
@@ -102,8 +80,9 @@ def organization_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
-def _organization_form_response(request: HttpRequest, form: OrganizationForm, org: Organization | None,
-                                status: int = 200) -> HttpResponse:
+def _organization_form_response(
+    request: HttpRequest, form: OrganizationForm, org: Organization | None, status: int = 200
+) -> HttpResponse:
     template = "directory/organization_form.html"
     if is_htmx(request):
         template += "#form"
@@ -139,7 +118,10 @@ def organization_edit(request: HttpRequest, code: str) -> HttpResponse:
         if form.is_valid():
             try:
                 org = actions.update_organization(
-                    actor=request.user, org=org, data=form.action_data(), version=form.cleaned_data.get("version"),
+                    actor=request.user,
+                    org=org,
+                    data=form.action_data(),
+                    version=form.cleaned_data.get("version"),
                 )
             except ActionError as exc:
                 _apply_action_error(form, exc)
@@ -176,12 +158,17 @@ def organization_delete(request: HttpRequest, code: str) -> HttpResponse:
             actions.delete_organization(actor=request.user, org=org)
         except ActionError as exc:
             messages.error(request, exc.message)
-            return render(request, "directory/confirm_delete.html", {"object": org, "error": exc.message,
-                                                                      "cancel_url": org.get_absolute_url()},
-                          status=exc.status)
+            return render(
+                request,
+                "directory/confirm_delete.html",
+                {"object": org, "error": exc.message, "cancel_url": org.get_absolute_url()},
+                status=exc.status,
+            )
         messages.success(request, _("已删除「%(name)s」。") % {"name": org.name})
         return redirect_after_post(request, reverse("directory:organization_list"))
-    return render(request, "directory/confirm_delete.html", {"object": org, "cancel_url": org.get_absolute_url()})
+    return render(
+        request, "directory/confirm_delete.html", {"object": org, "cancel_url": org.get_absolute_url()}
+    )
 
 
 # Contacts ------------------------------------------------------------------------------------
@@ -189,7 +176,11 @@ def organization_delete(request: HttpRequest, code: str) -> HttpResponse:
 
 @access.console_view
 def contact_list(request: HttpRequest) -> HttpResponse:
-    qs = Contact.objects.visible_to(request.user).with_editable_flag(request.user).select_related("organization")
+    qs = (
+        Contact.objects.visible_to(request.user)
+        .with_editable_flag(request.user)
+        .select_related("organization")
+    )
     q = request.GET.get("q", "").strip()
     if q:
         qs = qs.search(q)
@@ -198,9 +189,14 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     if htmx_target(request) == "results":
         template += "#results"
     return render(
-        request, template,
-        {"page": page, "q": q, "query": query_without_page(request),
-         "can_create": access.can_create_organization(request.user)},
+        request,
+        template,
+        {
+            "page": page,
+            "q": q,
+            "query": query_without_page(request),
+            "can_create": access.can_create_organization(request.user),
+        },
     )
 
 
@@ -211,14 +207,20 @@ def contact_detail(request: HttpRequest, code: str) -> HttpResponse:
     )
     can_change = access.can_change_contact(request.user, contact)
     return render(
-        request, "directory/contact_detail.html",
-        {"contact": contact, "can_change": can_change, "mobile": contact.mobile_for(can_change),
-         "timeline": audit.timeline(contact)},
+        request,
+        "directory/contact_detail.html",
+        {
+            "contact": contact,
+            "can_change": can_change,
+            "mobile": contact.mobile_for(can_change),
+            "timeline": audit.timeline(contact),
+        },
     )
 
 
-def _contact_form_response(request: HttpRequest, form: ContactForm, contact: Contact | None,
-                           status: int = 200) -> HttpResponse:
+def _contact_form_response(
+    request: HttpRequest, form: ContactForm, contact: Contact | None, status: int = 200
+) -> HttpResponse:
     template = "directory/contact_form.html"
     if is_htmx(request):
         template += "#form"
@@ -240,7 +242,11 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             contact = actions.create_contact(actor=request.user, data=form.action_data())
             messages.success(request, _("已添加联系人「%(name)s」。") % {"name": contact.name})
-            target = contact.organization.get_absolute_url() if contact.organization else contact.get_absolute_url()
+            target = (
+                contact.organization.get_absolute_url()
+                if contact.organization
+                else contact.get_absolute_url()
+            )
             return redirect_after_post(request, target)
         return _contact_form_response(request, form, None, status=400)
     return _contact_form_response(request, form, None)
@@ -256,7 +262,9 @@ def contact_edit(request: HttpRequest, code: str) -> HttpResponse:
         if form.is_valid():
             try:
                 contact = actions.update_contact(
-                    actor=request.user, contact=contact, data=form.action_data(),
+                    actor=request.user,
+                    contact=contact,
+                    data=form.action_data(),
                     version=form.cleaned_data.get("version"),
                 )
             except ActionError as exc:
@@ -271,14 +279,22 @@ def contact_edit(request: HttpRequest, code: str) -> HttpResponse:
 @access.console_view
 @require_http_methods(["GET", "POST"])
 def contact_delete(request: HttpRequest, code: str) -> HttpResponse:
-    contact = access.get_visible_or_404(Contact.objects.select_related("organization"), request.user, code=code)
+    contact = access.get_visible_or_404(
+        Contact.objects.select_related("organization"), request.user, code=code
+    )
     access.deny_unless(access.can_change_contact(request.user, contact))
-    back = contact.organization.get_absolute_url() if contact.organization else reverse("directory:contact_list")
+    back = (
+        contact.organization.get_absolute_url() if contact.organization else reverse("directory:contact_list")
+    )
     if request.method == "POST":
         actions.delete_contact(actor=request.user, contact=contact)
         messages.success(request, _("已删除联系人「%(name)s」。") % {"name": contact.name})
         return redirect_after_post(request, back)
-    return render(request, "directory/confirm_delete.html", {"object": contact, "cancel_url": contact.get_absolute_url()})
+    return render(
+        request,
+        "directory/confirm_delete.html",
+        {"object": contact, "cancel_url": contact.get_absolute_url()},
+    )
 
 
 # Industry chain ------------------------------------------------------------------------------
@@ -286,9 +302,7 @@ def contact_delete(request: HttpRequest, code: str) -> HttpResponse:
 
 @access.staff_view
 def chain(request: HttpRequest) -> HttpResponse:
-    counts = dict(
-        ChainNode.objects.with_counts(request.user).values_list("pk", "org_count")
-    )
+    counts = dict(ChainNode.objects.with_counts(request.user).values_list("pk", "org_count"))
     nodes = chain_choices()
     for node in nodes:
         node.org_count = counts.get(node.pk, 0)  # type: ignore[attr-defined]
@@ -311,7 +325,8 @@ def chain(request: HttpRequest) -> HttpResponse:
         node.team_names = team_names.get(node.pk, [])  # type: ignore[attr-defined]
     unassigned = Organization.objects.visible_to(request.user).filter(chain_node__isnull=True).count()
     return render(
-        request, "directory/chain.html",
+        request,
+        "directory/chain.html",
         {"nodes": nodes, "can_edit": access.can_edit_chain(request.user), "unassigned": unassigned},
     )
 
@@ -354,7 +369,9 @@ def chain_node_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect_after_post(request, reverse("directory:chain"))
         return render(request, "directory/chain_node_form.html", {"form": form, "node": node}, status=400)
     return render(
-        request, "directory/chain_node_form.html", {"form": form, "node": node, "timeline": audit.timeline(node)}
+        request,
+        "directory/chain_node_form.html",
+        {"form": form, "node": node, "timeline": audit.timeline(node)},
     )
 
 
@@ -368,8 +385,12 @@ def chain_node_delete(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             actions.delete_chain_node(actor=request.user, node=node)
         except ActionError as exc:
-            return render(request, "directory/confirm_delete.html",
-                          {"object": node, "error": exc.message, "cancel_url": cancel}, status=exc.status)
+            return render(
+                request,
+                "directory/confirm_delete.html",
+                {"object": node, "error": exc.message, "cancel_url": cancel},
+                status=exc.status,
+            )
         messages.success(request, _("已删除产业链环节「%(name)s」。") % {"name": node.name})
         return redirect_after_post(request, reverse("directory:chain"))
     return render(request, "directory/confirm_delete.html", {"object": node, "cancel_url": cancel})

@@ -56,7 +56,7 @@ def env_secret(name: str, default: str = "") -> str:
         try:
             return Path(path).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ImproperlyConfigured(f"{name}_FILE points to {path!r}, which cannot be read: {exc}")
+            raise ImproperlyConfigured(f"{name}_FILE points to {path!r}, which cannot be read: {exc}") from exc
     return os.environ.get(name, default)
 
 
@@ -72,7 +72,9 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
     if scheme == "sqlite":
         raw_path = unquote(parts.path)
         if raw_path in ("", "/"):
-            raise ImproperlyConfigured("DATABASE_URL sqlite:// needs a file path, e.g. sqlite:///var/yimatong.db")
+            raise ImproperlyConfigured(
+                "DATABASE_URL sqlite:// needs a file path, e.g. sqlite:///var/yimatong.db"
+            )
         # sqlite:///rel/path -> "/rel/path" (relative); sqlite:////abs/path -> "//abs/path".
         path = Path(raw_path[1:]) if raw_path.startswith("//") else base_dir / raw_path.lstrip("/")
         return sqlite_database(path)

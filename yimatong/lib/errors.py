@@ -27,7 +27,8 @@ class StaleObject(ActionError):
 
     def __init__(self, what: str = ""):
         super().__init__(
-            _("该记录已被他人修改（%(what)s），您的修改未保存。请刷新后查看最新内容再修改。") % {"what": what},
+            _("该记录已被他人修改（%(what)s），您的修改未保存。请刷新后查看最新内容再修改。")
+            % {"what": what},
         )
 
 

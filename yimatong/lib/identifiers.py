@@ -27,7 +27,8 @@ def clean_uscc(raw: str) -> str:
         return uscc.validate(value)
     except stdnum_exceptions.InvalidLength:
         raise ValidationError(
-            _("统一社会信用代码应为 18 位，当前为 %(length)d 位。"), code="uscc_length",
+            _("统一社会信用代码应为 18 位，当前为 %(length)d 位。"),
+            code="uscc_length",
             params={"length": len(value)},
         ) from None
     except stdnum_exceptions.InvalidChecksum:
@@ -64,7 +65,8 @@ def clean_mobile(raw: str, *, region: str = "CN") -> str:
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
-            _("手机号码无效：%(number)s 不是一个已分配的号码段，请核对。"), code="phone_invalid",
+            _("手机号码无效：%(number)s 不是一个已分配的号码段，请核对。"),
+            code="phone_invalid",
             params={"number": text},
         )
     kind = phonenumbers.number_type(number)

@@ -1,5 +1,5 @@
-from django.core.management.base import BaseCommand, CommandError
 from django.core.exceptions import ImproperlyConfigured
+from django.core.management.base import BaseCommand, CommandError
 
 from yimatong.accounts.middleware import Origin, reset_origin, set_origin
 from yimatong.demo.loader import load_demo, logins_table
