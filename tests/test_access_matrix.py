@@ -21,6 +21,8 @@ from yimatong.accounts import actions as account_actions
 from yimatong.accounts.models import ApiToken, AuditEntry, User
 from yimatong.api import api
 from yimatong.directory.models import ChainNode, Contact, Organization
+from yimatong.exports import actions as export_actions
+from yimatong.exports.models import Export
 
 MATRIX_PERSONAS = [
     "anonymous",
@@ -123,6 +125,12 @@ def leaf_node(park: Park) -> ChainNode:
 def own_token(park: Park) -> ApiToken:
     token, _raw = account_actions.create_api_token(park.users["owner"], name="对接")
     return token
+
+
+def owners_export(park: Park) -> Export:
+    export = Export.objects.create(kind="organizations", params={}, requested_by=park.users["owner"])
+    export_actions.build(export.pk)
+    return export
 
 
 def locked_user(park: Park) -> User:
@@ -342,6 +350,12 @@ CASES: list[Case] = [
         lambda p: reverse("directory:chain_node_delete", args=[leaf_node(p).pk]),
         expect({"admin"}, 302, forbidden=STAFF - {"admin"}),
     ),
+    # Exports --------------------------------------------------------------------------------
+    Case("exports:list", "GET", lambda p: reverse("exports:list"), expect(STAFF)),
+    Case("exports:create", "POST", lambda p: reverse("exports:create"), expect(STAFF, 302),
+         data=lambda p: {"kind": "organizations"}),
+    Case("exports:download", "GET", lambda p: reverse("exports:download", args=[owners_export(p).code]),
+         expect({"owner"}, hidden=STAFF - {"owner"})),
     # API documentation is public (it describes the API, it holds no data) -------------------
     Case("api:openapi-json", "GET", lambda p: reverse("api:openapi-json"), {p: 200 for p in MATRIX_PERSONAS}),
     Case("api:openapi-view", "GET", lambda p: reverse("api:openapi-view"), {p: 200 for p in MATRIX_PERSONAS}),
@@ -439,6 +453,7 @@ def state() -> dict[str, Any]:
         "audit": AuditEntry.objects.exclude(action__in=["login", "logout", "login_failed"]).count(),
         "tokens": ApiToken.objects.filter(revoked_at__isnull=False).count(),
         "locks": User.objects.aggregate(n=Sum("failed_login_count"), last=Max("locked_until")),
+        "exports": Export.objects.count(),
     }
 
 
@@ -455,7 +470,8 @@ PARAMS = [
 
 
 @pytest.mark.parametrize("case, persona", PARAMS)
-def test_route_answers_each_persona_as_the_matrix_says(park, case: Case, persona: str):
+def test_route_answers_each_persona_as_the_matrix_says(park, case: Case, persona: str, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     client = client_for(park.user(persona))
     url = case.url(park)
     before = state()

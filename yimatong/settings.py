@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "yimatong.accounts",
     "yimatong.directory",
+    "yimatong.exports",
     "yimatong.demo",
 ]
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("yimatong.accounts.urls")),
     path("directory/", include("yimatong.directory.urls")),
+    path("exports/", include("yimatong.exports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

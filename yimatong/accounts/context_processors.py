@@ -90,7 +90,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 ],
             )
         )
-        settings_items = [_item(request, _("人员与角色"), reverse("accounts:user_list"), "users")]
+        settings_items = [
+            _item(request, pgettext_lazy("plural", "导出文件"), reverse("exports:list"), "download"),
+            _item(request, _("人员与角色"), reverse("accounts:user_list"), "users"),
+        ]
         if access.can_view_audit_log(user):
             settings_items.append(_item(request, _("审计日志"), reverse("accounts:audit_log"), "log"))
         settings_items.append(_item(request, _("API 令牌"), reverse("accounts:api_tokens"), "key"))

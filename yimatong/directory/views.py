@@ -52,6 +52,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
         "districts": District.objects.filter(organizations__isnull=False).distinct(),
         "can_create": access.can_create_organization(request.user),
         "title": Organization.Type.plural_label(filters["type"]),
+        "can_export": access.is_staff_member(request.user),
     }
     template = "directory/organization_list.html"
     if htmx_target(request) == "results":
