@@ -160,9 +160,11 @@ def _display(field: models.Field | None, value: Any, display: str | None) -> str
 
 
 def change_rows(entry: AuditEntry) -> list[ChangeRow]:
+    """The entry's changes in the order the model declares its fields, with their labels."""
     model = entry.content_type.model_class()
+    order = {f.name: i for i, f in enumerate(model._meta.get_fields())} if model else {}
     rows = []
-    for change in entry.changes:
+    for change in sorted(entry.changes, key=lambda c: order.get(c["field"], len(order))):
         field: models.Field | None
         try:
             field = model._meta.get_field(change["field"]) if model else None
