@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install serve worker lint format messages check-messages ci clean
+.PHONY: demo test install serve worker lint format messages bench ci clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -59,6 +59,10 @@ messages: install
 	cd yimatong && ../$(BIN)/django-admin makemessages --locale en --no-obsolete --no-location \
 		--ignore 'static/vendor/*' --settings yimatong.settings_test --pythonpath ..
 	cd yimatong && ../$(BIN)/django-admin compilemessages --locale en --settings yimatong.settings_test --pythonpath ..
+
+# Benchmarks print their figures and the ratio to bench/baseline.json (set DATABASE_URL for PostgreSQL).
+bench: install
+	$(BIN)/python bench/directory_search.py
 
 ci:
 	.ci/run
