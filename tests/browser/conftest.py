@@ -11,6 +11,7 @@ what was saved, hence ``DJANGO_ALLOW_ASYNC_UNSAFE`` below.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from collections.abc import Callable, Generator
@@ -19,12 +20,12 @@ from typing import Any
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-import pytest  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.test import Client  # noqa: E402
+import pytest
+from django.conf import settings
+from django.test import Client
 
-from tests.conftest import Park  # noqa: E402
-from yimatong.accounts.models import User  # noqa: E402
+from tests.conftest import Park
+from yimatong.accounts.models import User
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,6 +48,16 @@ def _unavailable(reason: str) -> None:
     pytest.skip(reason)
 
 
+def _require_chromium() -> None:
+    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
+        _unavailable(CHROMIUM_MISSING)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or fail) before any fixture runs: no live server or database for nothing."""
+    _require_chromium()
+
+
 @pytest.fixture(scope="module")
 def browser() -> Generator[Any]:
     """One headless chromium per test module (and per xdist worker).
@@ -55,8 +66,7 @@ def browser() -> Generator[Any]:
     this thread until Playwright stops, and the tests that run after this module should not
     see it.
     """
-    if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(CHROMIUM_MISSING)
+    _require_chromium()
     try:
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
@@ -101,10 +111,8 @@ def page(context: Any, request: pytest.FixtureRequest) -> Generator[Any]:
     if report is not None and report.failed:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        try:
+        with contextlib.suppress(Exception):  # a diagnostic must not hide the real failure
             tab.screenshot(path=str(SCREENSHOTS / f"failed-{name}.png"), full_page=True)
-        except Exception:  # noqa: BLE001 - a diagnostic must not hide the real failure
-            pass
 
 
 @pytest.fixture
@@ -122,6 +130,8 @@ def sign_in(context: Any, live_server: Any) -> Callable[[User], None]:
         client = Client()
         client.force_login(user)
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}])
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
 
     return sign_in_as
