@@ -34,6 +34,7 @@ PERSONAS = [
     "other_team",
     "service",
     "enterprise",
+    "investor",
 ]
 
 

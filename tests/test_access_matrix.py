@@ -15,7 +15,7 @@ import pytest
 from django.db.models import Max, Sum
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from tests.conftest import Park, client_for
+from tests.conftest import PERSONAS, Park, client_for
 from tests.factories import ChainNodeFactory
 from yimatong.accounts import actions as account_actions
 from yimatong.accounts.models import ApiToken, AuditEntry, User
@@ -24,18 +24,6 @@ from yimatong.directory.models import ChainNode, Contact, Organization
 from yimatong.exports import actions as export_actions
 from yimatong.exports.models import Export
 
-MATRIX_PERSONAS = [
-    "anonymous",
-    "admin",
-    "leader",
-    "teamlead",
-    "owner",
-    "colleague",
-    "other_team",
-    "service",
-    "enterprise",
-    "investor",
-]
 STAFF = {"admin", "leader", "teamlead", "owner", "colleague", "other_team", "service"}
 CONSOLE = STAFF | {"enterprise"}
 CREATORS = {"admin", "teamlead", "owner", "colleague", "other_team"}
@@ -53,7 +41,7 @@ def expect(
 ) -> dict[str, int]:
     """Statuses per persona: ``ok`` get ``status``, ``forbidden`` 403, ``hidden`` 404, the
     anonymous visitor ``anonymous``; everyone else (including the investor) ``outsider``."""
-    table = {p: outsider for p in MATRIX_PERSONAS}
+    table = {p: outsider for p in PERSONAS}
     table["anonymous"] = anonymous
     table.update({p: status for p in ok})
     table.update({p: 403 for p in forbidden})
@@ -144,12 +132,13 @@ CASES: list[Case] = [
     # Project-level pages -----------------------------------------------------------------
     # An enterprise user's home is their own company's page.
     Case("home", "GET", lambda p: reverse("home"), expect(STAFF, enterprise=302)),
-    Case("healthz", "GET", lambda p: reverse("healthz"), {p: 200 for p in MATRIX_PERSONAS}),
+    Case("search", "GET", lambda p: reverse("search") + "?q=zxjt", expect(CONSOLE)),
+    Case("healthz", "GET", lambda p: reverse("healthz"), {p: 200 for p in PERSONAS}),
     Case(
         "set_language",
         "POST",
         lambda p: reverse("set_language"),
-        {p: 302 for p in MATRIX_PERSONAS},
+        {p: 302 for p in PERSONAS},
         data=lambda p: {"language": "en", "next": "/"},
     ),
     # Accounts ------------------------------------------------------------------------------
@@ -159,7 +148,7 @@ CASES: list[Case] = [
         lambda p: reverse("accounts:login"),
         {**{p: 302 for p in CONSOLE}, "anonymous": 200, "investor": 200},
     ),
-    Case("accounts:logout", "POST", lambda p: reverse("accounts:logout"), {p: 302 for p in MATRIX_PERSONAS}),
+    Case("accounts:logout", "POST", lambda p: reverse("accounts:logout"), {p: 302 for p in PERSONAS}),
     Case("accounts:password_change", "GET", lambda p: reverse("accounts:password_change"), expect(CONSOLE)),
     Case("accounts:api_tokens", "GET", lambda p: reverse("accounts:api_tokens"), expect(STAFF)),
     Case(
@@ -352,13 +341,22 @@ CASES: list[Case] = [
     ),
     # Exports --------------------------------------------------------------------------------
     Case("exports:list", "GET", lambda p: reverse("exports:list"), expect(STAFF)),
-    Case("exports:create", "POST", lambda p: reverse("exports:create"), expect(STAFF, 302),
-         data=lambda p: {"kind": "organizations"}),
-    Case("exports:download", "GET", lambda p: reverse("exports:download", args=[owners_export(p).code]),
-         expect({"owner"}, hidden=STAFF - {"owner"})),
+    Case(
+        "exports:create",
+        "POST",
+        lambda p: reverse("exports:create"),
+        expect(STAFF, 302),
+        data=lambda p: {"kind": "organizations"},
+    ),
+    Case(
+        "exports:download",
+        "GET",
+        lambda p: reverse("exports:download", args=[owners_export(p).code]),
+        expect({"owner"}, hidden=STAFF - {"owner"}),
+    ),
     # API documentation is public (it describes the API, it holds no data) -------------------
-    Case("api:openapi-json", "GET", lambda p: reverse("api:openapi-json"), {p: 200 for p in MATRIX_PERSONAS}),
-    Case("api:openapi-view", "GET", lambda p: reverse("api:openapi-view"), {p: 200 for p in MATRIX_PERSONAS}),
+    Case("api:openapi-json", "GET", lambda p: reverse("api:openapi-json"), {p: 200 for p in PERSONAS}),
+    Case("api:openapi-view", "GET", lambda p: reverse("api:openapi-view"), {p: 200 for p in PERSONAS}),
     # API -------------------------------------------------------------------------------------
     Case("GET /api/v1/me", "GET", lambda p: "/api/v1/me", api_expect(CONSOLE)),
     Case("GET /api/v1/organizations", "GET", lambda p: "/api/v1/organizations", api_expect(CONSOLE)),
@@ -463,9 +461,7 @@ def _case_id(case: Case) -> str:
 
 
 PARAMS = [
-    pytest.param(case, persona, id=f"{_case_id(case)}-{persona}")
-    for case in CASES
-    for persona in MATRIX_PERSONAS
+    pytest.param(case, persona, id=f"{_case_id(case)}-{persona}") for case in CASES for persona in PERSONAS
 ]
 
 

@@ -45,3 +45,12 @@ def test_read_only_users_get_a_403_page_that_says_why(park, as_persona):
     response = as_persona("leader").get(reverse("directory:organization_edit", args=[park.prospect.code]))
     assert response.status_code == 403
     assert "没有修改它的权限" in response.content.decode()
+
+
+def test_the_top_bar_search_finds_organizations_and_contacts_the_user_may_see(park, as_persona):
+    context = as_persona("owner").get("/search/", {"q": "陈"}).context
+    assert [c.name for c in context["contacts"]] == ["陈投资"]
+    context = as_persona("owner").get("/search/", {"q": "zxjt"}).context
+    assert [o.name for o in context["orgs"]] == ["重庆智翔金泰生物制药股份有限公司"]
+    outsider = as_persona("colleague").get("/search/", {"q": "1381234"}).context
+    assert list(outsider["contacts"]) == [] and list(outsider["orgs"]) == []

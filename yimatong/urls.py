@@ -11,6 +11,7 @@ admin.site.index_title = _("数据字典与用户")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("yimatong.accounts.urls")),
     path("directory/", include("yimatong.directory.urls")),

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import access
 from yimatong.accounts.models import User
 from yimatong.directory.forms import chain_choices
-from yimatong.directory.models import ChainNode, Organization
+from yimatong.directory.models import ChainNode, Contact, Organization
 
 
 @access.console_view
@@ -59,6 +59,32 @@ def home(request: HttpRequest) -> HttpResponse:
             "flags": flags,
             "chain_rows": chain_rows,
             "can_create": access.can_create_organization(user),
+        },
+    )
+
+
+@access.console_view
+def search(request: HttpRequest) -> HttpResponse:
+    """The top bar's search: organizations and contacts by name, USCC, pinyin initials or phone."""
+    q = request.GET.get("q", "").strip()
+    orgs = contacts = None
+    if q:
+        orgs = Organization.objects.visible_to(request.user).search(q).select_related("chain_node", "owner")
+        contacts = (
+            Contact.objects.visible_to(request.user)
+            .search(q)
+            .with_editable_flag(request.user)
+            .select_related("organization")
+        )
+    return render(
+        request,
+        "search.html",
+        {
+            "q": q,
+            "orgs": orgs[:10] if orgs is not None else [],
+            "org_count": orgs.count() if orgs is not None else 0,
+            "contacts": contacts[:10] if contacts is not None else [],
+            "contact_count": contacts.count() if contacts is not None else 0,
         },
     )
 

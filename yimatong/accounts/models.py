@@ -116,19 +116,25 @@ class User(AbstractUser):
         constraints = [
             models.CheckConstraint(
                 name="accounts_user_team_roles_have_team",
+                violation_error_message=_("团队负责人和招商专员必须属于一个招商团队。"),
                 condition=~Q(role__in=["team_lead", "promoter"]) | Q(team__isnull=False),
             ),
             models.CheckConstraint(
                 name="accounts_user_service_has_department",
+                violation_error_message=_("服务部门人员必须属于一个服务部门。"),
                 condition=~Q(role="service") | Q(department__isnull=False),
             ),
             models.CheckConstraint(
                 name="accounts_user_enterprise_has_organization",
+                violation_error_message=_("企业用户必须关联所属企业。"),
                 condition=~Q(role="enterprise") | Q(organization__isnull=False),
             ),
             models.CheckConstraint(
                 # Only system administrators reach Django's admin site.
                 name="accounts_user_staff_flag_only_for_admins",
+                violation_error_message=_(
+                    "只有系统管理员可以进入系统管理后台（“工作人员状态”“超级用户状态”仅限系统管理员角色）。"
+                ),
                 condition=Q(is_staff=False, is_superuser=False) | Q(role="admin"),
             ),
         ]

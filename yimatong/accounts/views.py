@@ -48,7 +48,13 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "error": error, "next": request.POST.get("next") or request.GET.get("next", "")},
+        {
+            "form": form,
+            "error": error,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+            "max_failures": settings.LOGIN_MAX_FAILURES,
+            "lockout_minutes": settings.LOGIN_LOCKOUT_MINUTES,
+        },
         status=status,
     )
 

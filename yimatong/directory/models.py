@@ -62,7 +62,11 @@ class District(models.Model):
         verbose_name_plural = _("行政区划")
         ordering = ["code"]
         constraints = [
-            models.CheckConstraint(name="directory_district_code_six_digits", condition=Q(code__length=6)),
+            models.CheckConstraint(
+                name="directory_district_code_six_digits",
+                violation_error_message=_("区划代码应为 6 位数字。"),
+                condition=Q(code__length=6),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -114,13 +118,20 @@ class ChainNode(models.Model):
         ordering = ["position", "name"]
         constraints = [
             models.UniqueConstraint(
-                fields=["parent", "name"], name="directory_chainnode_unique_sibling_name"
+                fields=["parent", "name"],
+                name="directory_chainnode_unique_sibling_name",
+                violation_error_message=_("同一上级下已有同名的环节。"),
             ),
             models.UniqueConstraint(
-                fields=["name"], condition=Q(parent__isnull=True), name="directory_chainnode_unique_root_name"
+                fields=["name"],
+                condition=Q(parent__isnull=True),
+                name="directory_chainnode_unique_root_name",
+                violation_error_message=_("已有同名的顶层环节。"),
             ),
             models.CheckConstraint(
-                name="directory_chainnode_not_own_parent", condition=~Q(parent=models.F("pk"))
+                name="directory_chainnode_not_own_parent",
+                violation_error_message=_("环节不能是它自己的上级。"),
+                condition=~Q(parent=models.F("pk")),
             ),
         ]
 
@@ -297,13 +308,19 @@ class Organization(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="directory_organization_uscc_form",
+                violation_error_message=_("统一社会信用代码应为 18 位大写字母或数字。"),
                 condition=Q(uscc__isnull=True) | (Q(uscc__length=18) & Q(uscc=Upper("uscc"))),
             ),
             models.CheckConstraint(
                 name="directory_organization_capital_not_negative",
+                violation_error_message=_("注册资本不能为负数。"),
                 condition=Q(registered_capital__isnull=True) | Q(registered_capital__gte=0),
             ),
-            models.CheckConstraint(name="directory_organization_name_not_blank", condition=~Q(name="")),
+            models.CheckConstraint(
+                name="directory_organization_name_not_blank",
+                violation_error_message=_("名称不能为空。"),
+                condition=~Q(name=""),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -400,15 +417,21 @@ class Contact(models.Model):
         ordering = ["name_pinyin", "pk"]
         indexes = [models.Index(fields=["organization", "name"], name="directory_contact_org_idx")]
         constraints = [
-            models.CheckConstraint(name="directory_contact_name_not_blank", condition=~Q(name="")),
+            models.CheckConstraint(
+                name="directory_contact_name_not_blank",
+                violation_error_message=_("姓名不能为空。"),
+                condition=~Q(name=""),
+            ),
             models.CheckConstraint(
                 name="directory_contact_reachable",
+                violation_error_message=_("请至少填写手机号或电子邮箱中的一项，以便联系。"),
                 condition=~Q(mobile="", email="", wechat_openid__isnull=True),
             ),
             models.UniqueConstraint(
                 fields=["organization"],
                 condition=Q(is_primary=True),
                 name="directory_contact_one_primary_per_org",
+                violation_error_message=_("每家企业/机构只能有一位主要联系人。"),
             ),
         ]
 

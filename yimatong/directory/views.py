@@ -77,6 +77,7 @@ def organization_detail(request: HttpRequest, code: str) -> HttpResponse:
             "collaborators": org.collaborators.all(),
             "can_change": access.can_change_organization(request.user, org),
             "timeline": audit.timeline(org),
+            "show_ip": access.is_staff_member(request.user),
         },
     )
 
@@ -215,6 +216,7 @@ def contact_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_change": can_change,
             "mobile": contact.mobile_for(can_change),
             "timeline": audit.timeline(contact),
+            "show_ip": access.is_staff_member(request.user),
         },
     )
 
@@ -372,7 +374,7 @@ def chain_node_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "directory/chain_node_form.html",
-        {"form": form, "node": node, "timeline": audit.timeline(node)},
+        {"form": form, "node": node, "timeline": audit.timeline(node), "show_ip": True},
     )
 
 

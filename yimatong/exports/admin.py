@@ -9,5 +9,5 @@ class ExportAdmin(admin.ModelAdmin):
     list_filter = ("kind", "status")
     readonly_fields = [f.name for f in Export._meta.fields]
 
-    def has_add_permission(self, request):  # noqa: ANN001, ANN201
+    def has_add_permission(self, request):
         return False

@@ -52,6 +52,7 @@ class Export(models.Model):
         constraints = [
             models.CheckConstraint(
                 name="exports_export_done_has_file",
+                violation_error_message=_("已完成的导出必须有文件。"),
                 condition=~Q(status="done") | ~Q(file=""),
             ),
         ]
