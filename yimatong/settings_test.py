@@ -1,6 +1,7 @@
 """Settings for the test suite: the normal settings with tasks inline and a fast hasher."""
 
 import os
+import tempfile
 
 os.environ["YIMATONG_ENV"] = "test"
 os.environ.setdefault("DEBUG", "0")
@@ -8,3 +9,11 @@ os.environ.setdefault("DEBUG", "0")
 from yimatong.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    # A file, not Django's shared in-memory database: threads in the concurrency tests then
+    # meet SQLite's real locking (WAL, busy timeout), as the embedded deployment does.
+    # One file per process, so two test runs in one checkout never share a database.
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(tempfile.gettempdir(), f"yimatong-test-{os.getpid()}.db")
+    }

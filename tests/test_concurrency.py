@@ -1,0 +1,74 @@
+"""Two people at once, for real: threads with their own database connections."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from tests.factories import OrganizationFactory, TeamFactory, UserFactory
+from yimatong.accounts.models import AuditEntry, User
+from yimatong.directory import actions
+from yimatong.directory.models import Organization
+from yimatong.lib.errors import StaleObject
+
+
+def run_together(*functions):
+    barrier = threading.Barrier(len(functions))
+    outcomes = [None] * len(functions)
+
+    def runner(index, fn):
+        try:
+            barrier.wait()
+            outcomes[index] = fn()
+        except Exception as exc:  # the outcome is what the test looks at
+            outcomes[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=runner, args=(i, fn)) for i, fn in enumerate(functions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return outcomes
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_saving_the_same_version_one_wins_and_the_other_is_told():
+    team = TeamFactory()
+    owner = UserFactory(role=User.Role.PROMOTER, team=team)
+    lead = UserFactory(role=User.Role.TEAM_LEAD, team=team)
+    org = OrganizationFactory(org_type="prospect", owner=owner, team=team)
+
+    def save(user, address):
+        return lambda: actions.update_organization(
+            actor=user, org=Organization.objects.get(pk=org.pk), data={"address": address}, version=1
+        )
+
+    outcomes = run_together(save(owner, "A 地址"), save(lead, "B 地址"))
+    winners = [o for o in outcomes if isinstance(o, Organization)]
+    losers = [o for o in outcomes if isinstance(o, StaleObject)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    stored = Organization.objects.get(pk=org.pk)
+    assert stored.address == winners[0].address
+    assert stored.version == 2
+    assert AuditEntry.objects.filter(action="update", object_id=str(org.pk)).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(LOGIN_MAX_FAILURES=4)
+def test_failed_logins_arriving_together_are_all_counted_and_lock_once():
+    from django.test import Client
+
+    UserFactory(username="target", role=User.Role.PROMOTER, team=TeamFactory())
+
+    def fail():
+        return Client().post("/accounts/login/", {"username": "target", "password": "wrong"}).status_code
+
+    outcomes = run_together(fail, fail, fail, fail)
+    assert outcomes == [400, 400, 400, 400]
+    user = User.objects.get(username="target")
+    assert user.locked_until is not None
+    assert AuditEntry.objects.filter(action="locked", object_id=str(user.pk)).count() == 1
+    assert AuditEntry.objects.filter(action="login_failed", object_id=str(user.pk)).count() == 4
