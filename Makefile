@@ -35,9 +35,10 @@ demo: install
 	@$(BIN)/yimatong db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/yimatong runserver $(HOST):$(PORT)
 
+# For developers: debug pages on, no demo data loaded.
 serve: install
 	$(BIN)/yimatong migrate --noinput
-	$(BIN)/yimatong runserver $(HOST):$(PORT)
+	DEBUG=1 $(BIN)/yimatong runserver $(HOST):$(PORT)
 
 worker: install
 	$(BIN)/yimatong db_worker

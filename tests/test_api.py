@@ -247,3 +247,13 @@ def test_an_unknown_api_path_answers_in_the_error_shape(park):
     response = client_for(park.users["owner"]).get("/api/v1/nope")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_a_team_lead_patches_another_teams_shared_record_without_touching_its_owner(park):
+    org = park.shared_prospect
+    response = patch_json(
+        Client(), f"/api/v1/organizations/{org.code}", {"address": "南京"}, **bearer(park, "teamlead")
+    )
+    assert response.status_code == 200, response.json()
+    org.refresh_from_db()
+    assert (org.address, org.owner, org.team.code) == ("南京", park.users["other_team"], "dev")

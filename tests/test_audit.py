@@ -89,3 +89,29 @@ def test_the_park_wide_log_filters_by_action_and_record_type(park, as_persona):
         reverse("accounts:audit_log"), {"action": "update", "model": "directory.organization"}
     )
     assert [e.object_repr for e, _type, _rows in response.context["rows"]] == ["苏州启明抗体药物有限公司"]
+
+
+def test_the_audit_records_the_address_from_the_trusted_proxy_and_ignores_garbage(park, as_persona, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    client = as_persona("owner")
+    url = reverse("directory:organization_edit", args=[park.prospect.code])
+
+    def save(address, forwarded):
+        org = park.prospect
+        org.refresh_from_db()
+        client.post(
+            url,
+            {
+                "name": org.name,
+                "uscc": org.uscc,
+                "org_type": "prospect",
+                "address": address,
+                "chain_node": park.antibody.pk,
+                "version": org.version,
+            },
+            HTTP_X_FORWARDED_FOR=forwarded,
+        )
+        return AuditEntry.objects.for_object(org).filter(action="update").first()
+
+    assert save("一", "203.0.113.9, 10.0.0.2").ip == "10.0.0.2"
+    assert save("二", "not-an-address").ip == "127.0.0.1"  # falls back to the socket's address

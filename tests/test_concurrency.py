@@ -58,7 +58,7 @@ def test_two_people_saving_the_same_version_one_wins_and_the_other_is_told():
 
 @pytest.mark.django_db(transaction=True)
 @override_settings(LOGIN_MAX_FAILURES=4)
-def test_failed_logins_arriving_together_are_all_counted_and_lock_once():
+def test_guesses_arriving_together_check_no_more_passwords_than_the_limit_and_lock_once():
     from django.test import Client
 
     UserFactory(username="target", role=User.Role.PROMOTER, team=TeamFactory())
@@ -66,9 +66,35 @@ def test_failed_logins_arriving_together_are_all_counted_and_lock_once():
     def fail():
         return Client().post("/accounts/login/", {"username": "target", "password": "wrong"}).status_code
 
-    outcomes = run_together(fail, fail, fail, fail)
-    assert outcomes == [400, 400, 400, 400]
+    outcomes = run_together(*[fail] * 8)
+    assert outcomes == [400] * 8
     user = User.objects.get(username="target")
     assert user.locked_until is not None
     assert AuditEntry.objects.filter(action="locked", object_id=str(user.pk)).count() == 1
+    # Eight guesses arrived together; only the four the limit allows had their password checked.
     assert AuditEntry.objects.filter(action="login_failed", object_id=str(user.pk)).count() == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_naming_a_primary_contact_at_once_leave_exactly_one_primary():
+    from yimatong.directory.models import Contact
+
+    team = TeamFactory()
+    owner = UserFactory(role=User.Role.PROMOTER, team=team)
+    org = OrganizationFactory(org_type="prospect", owner=owner, team=team)
+
+    def add(name, mobile):
+        return lambda: actions.create_contact(
+            actor=owner,
+            data={
+                "organization": Organization.objects.get(pk=org.pk),
+                "name": name,
+                "mobile": mobile,
+                "is_primary": True,
+            },
+        )
+
+    outcomes = run_together(add("甲", "13700000001"), add("乙", "13700000002"))
+    assert all(isinstance(o, Contact) for o in outcomes), outcomes
+    assert Contact.objects.filter(organization=org, is_primary=True).count() == 1
+    assert Contact.objects.filter(organization=org).count() == 2

@@ -99,3 +99,20 @@ def test_the_contact_list_masks_with_a_fixed_number_of_queries(park, as_persona,
         response = client.get("/directory/contacts/")
     rows = response.context["page"].object_list
     assert all(c.can_edit == (c.organization_id == park.prospect.pk) for c in rows)
+
+
+def test_the_history_of_a_contact_masks_numbers_for_readers_too(park, as_persona):
+    from yimatong.directory import actions
+
+    actions.update_contact(
+        actor=park.users["owner"], contact=park.prospect_contact, data={"mobile": "13700001111"}
+    )
+    url = park.prospect_contact.get_absolute_url()
+    reader = as_persona("leader").get(url).content.decode()
+    assert "137****1111" in reader and "13700001111" not in reader and "13812345678" not in reader
+    owner = as_persona("owner").get(url).content.decode()
+    assert "13812345678" in owner and "13700001111" in owner
+    api = as_persona("leader").get(f"/api/v1/contacts/{park.prospect_contact.code}/audit").json()
+    assert api[0]["changes"] == [{"field": "手机号", "old": "138****5678", "new": "137****1111"}]
+    leader_log = as_persona("leader").get("/accounts/audit/").content.decode()
+    assert "13700001111" not in leader_log

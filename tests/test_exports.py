@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 
+from yimatong.accounts.models import AuditEntry
 from yimatong.directory.exports import organizations_workbook
 from yimatong.exports import actions
 from yimatong.exports.models import Export
@@ -93,3 +94,20 @@ def test_an_unknown_kind_is_refused_with_a_message(park, as_persona):
     response = as_persona("owner").post(reverse("exports:create"), {"kind": "salaries"}, follow=True)
     assert "不支持导出“salaries”。" in response.content.decode()
     assert Export.objects.count() == 0
+
+
+def test_an_export_is_built_in_the_language_of_the_person_who_asked(
+    park, as_persona, django_capture_on_commit_callbacks
+):
+    client = as_persona("owner")
+    client.cookies["ymt_language"] = "en"
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("exports:create"), {"kind": "organizations"})
+    export = Export.objects.get()
+    assert export.language == "en"
+    assert rows_of(export.file.read())[0][:3] == ("Name", "Unified social credit code (USCC)", "Type")
+    assert list(AuditEntry.objects.filter(object_id=str(export.pk)).values_list("action", flat=True)) == [
+        "export_requested"
+    ]
+    client.get(reverse("exports:download", args=[export.code]))
+    assert AuditEntry.objects.filter(action="export_downloaded", object_id=str(export.pk)).count() == 1

@@ -173,3 +173,36 @@ def test_changing_the_password_ends_the_users_other_sessions(park):
 )
 def test_session_cookies_are_locked_down(settings, setting, value):
     assert getattr(settings, setting) == value
+
+
+def test_the_admin_sites_login_sends_people_to_the_console_sign_in(park):
+    response = Client().get("/admin/login/?next=/admin/accounts/user/")
+    assert response.status_code == 302
+    assert response.url == "/accounts/login/?next=/admin/accounts/user/"
+    assert Client().post("/admin/login/", {"username": "admin", "password": "x"}).status_code == 302
+    assert User.objects.get(username="admin").failed_login_count == 0  # nothing was checked there
+
+
+def test_usernames_are_unique_whatever_their_case(park):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User.objects.create(username="Owner", role=User.Role.INVESTOR)
+
+
+def test_an_admin_resetting_a_password_in_the_admin_site_is_audited(park, as_persona):
+    owner = park.users["owner"]
+    response = as_persona("admin").post(
+        reverse("admin:auth_user_password_change", args=[owner.pk]),  # Django names it so
+        {"password1": "Bio-city-2026!", "password2": "Bio-city-2026!", "usable_password": "true"},
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="password_changed", object_id=str(owner.pk))
+    assert entry.actor == park.users["admin"]
+
+
+def test_an_unlock_is_audited_as_such(park, as_persona):
+    User.objects.filter(username="colleague").update(locked_until=timezone.now() + dt.timedelta(minutes=5))
+    as_persona("admin").post(reverse("accounts:user_unlock", args=[park.users["colleague"].pk]))
+    entry = AuditEntry.objects.get(action="unlocked")
+    assert (entry.actor, entry.object_repr, entry.changes) == (park.users["admin"], "孙专员", [])

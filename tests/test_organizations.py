@@ -237,13 +237,22 @@ def test_deleting_is_audited_with_what_was_deleted(park, as_persona):
         ("智翔", ["重庆智翔金泰生物制药股份有限公司"]),
         ("zhixiang", ["重庆智翔金泰生物制药股份有限公司"]),
         ("13912345678", ["重庆智翔金泰生物制药股份有限公司"]),
-        ("5678", ["重庆智翔金泰生物制药股份有限公司"]),
+        ("9123 4567", ["重庆智翔金泰生物制药股份有限公司"]),
         ("hgyl", ["重庆宏冠医疗器械有限公司"]),
     ],
 )
 def test_the_list_finds_organizations_by_name_pinyin_initials_and_phone(park, as_persona, query, expected):
-    response = as_persona("service").get("/directory/organizations/", {"q": query})
+    response = as_persona("admin").get("/directory/organizations/", {"q": query})
     assert [o.name for o in response.context["page"].object_list] == expected
+
+
+def test_phone_digits_find_nothing_for_someone_who_sees_the_number_masked(park, as_persona):
+    # Otherwise ten searches for 1391x would reveal each hidden digit of 139****5678.
+    for persona in ("service", "leader", "owner"):
+        response = as_persona(persona).get("/directory/organizations/", {"q": "13912345678"})
+        assert list(response.context["page"].object_list) == [], persona
+    contacts = as_persona("leader").get("/directory/contacts/", {"q": "1391234"}).context["page"].object_list
+    assert list(contacts) == []
 
 
 def test_the_list_finds_by_uscc_prefix(park, as_persona):
@@ -319,3 +328,15 @@ def test_contacts_and_users_keep_an_organization_from_being_deleted_in_the_datab
     ContactFactory(organization=park.other_resident)
     with pytest.raises(IntegrityError), transaction.atomic():
         Organization.objects.filter(pk=park.other_resident.pk).delete()
+
+
+def test_a_team_lead_editing_another_teams_shared_record_keeps_its_owner_and_team(park, as_persona):
+    org = park.shared_prospect
+    page = as_persona("teamlead").get(reverse("directory:organization_edit", args=[org.code]))
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    data["address"] = "南京江北新区 8 号"
+    response = as_persona("teamlead").post(reverse("directory:organization_edit", args=[org.code]), data)
+    assert response.status_code == 302
+    org.refresh_from_db()
+    assert (org.address, org.owner, org.team.code) == ("南京江北新区 8 号", park.users["other_team"], "dev")
+    assert list(org.collaborators.all()) == [park.users["owner"]]

@@ -32,7 +32,8 @@ if ENV not in ("development", "production", "test"):
 PRODUCTION = ENV == "production"
 TESTING = ENV == "test"
 
-DEBUG = env_bool("DEBUG", ENV == "development")
+# Off unless asked for: a deployment that forgets YIMATONG_ENV must not show tracebacks.
+DEBUG = env_bool("DEBUG", False)
 if PRODUCTION and DEBUG:
     raise ImproperlyConfigured("DEBUG must be off when YIMATONG_ENV=production")
 
@@ -222,5 +223,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # Django's own default handler would print every django.* record a second time.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from yimatong.accounts import access
 from yimatong.accounts.models import User
+from yimatong.directory.filters import organizations_for
 from yimatong.directory.forms import chain_choices
 from yimatong.directory.models import ChainNode, Contact, Organization
 
@@ -25,7 +26,7 @@ def home(request: HttpRequest) -> HttpResponse:
         (value, Organization.Type.plural_label(value), by_type.get(value, 0))
         for value in Organization.Type.values
     ]
-    mine_count = visible.filter(Q(owner=user) | Q(collaborators=user)).distinct().count()
+    mine_count = organizations_for(user, {"mine": "1"})[0].count()
     recent = (
         visible.filter(org_type=Organization.Type.PROSPECT)
         .select_related("chain_node", "owner")
@@ -69,10 +70,14 @@ def search(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "").strip()
     orgs = contacts = None
     if q:
-        orgs = Organization.objects.visible_to(request.user).search(q).select_related("chain_node", "owner")
+        orgs = (
+            Organization.objects.visible_to(request.user)
+            .search(q, request.user)
+            .select_related("chain_node", "owner")
+        )
         contacts = (
             Contact.objects.visible_to(request.user)
-            .search(q)
+            .search(q, request.user)
             .with_editable_flag(request.user)
             .select_related("organization")
         )

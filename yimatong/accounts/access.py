@@ -35,7 +35,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from yimatong.accounts.models import User
 
 if TYPE_CHECKING:
-    from yimatong.directory.models import ChainNode, Contact, Organization
+    from yimatong.directory.models import Contact, Organization
 
 Role = User.Role
 NOTHING = Q(pk__in=[])
@@ -83,9 +83,7 @@ def organization_scope(user: Any) -> Q:
     role = role_of(user)
     if role in (Role.ADMIN, Role.LEADER):
         return Q()
-    if role == Role.TEAM_LEAD:
-        return _directory() | organization_edit_scope(user)
-    if role == Role.PROMOTER:
+    if role in (Role.TEAM_LEAD, Role.PROMOTER):
         return _directory() | organization_edit_scope(user)
     if role == Role.SERVICE:
         return _directory()
@@ -172,10 +170,6 @@ def can_change_contact(user: Any, contact: Contact) -> bool:
 
 def can_edit_chain(user: Any) -> bool:
     return is_admin(user)
-
-
-def can_view_chain(user: Any, node: ChainNode | None = None) -> bool:
-    return is_staff_member(user)
 
 
 def can_view_audit_log(user: Any) -> bool:

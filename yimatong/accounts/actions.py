@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,52 +25,69 @@ class LoginResult:
 
 
 def sign_in(request: HttpRequest, *, identifier: str, password: str) -> LoginResult:
-    """Check a username or phone number and password; count failures and lock the account
-    after ``LOGIN_MAX_FAILURES`` of them in a row for ``LOGIN_LOCKOUT_MINUTES``.
+    """Check a username or phone number and password; lock the account for
+    ``LOGIN_LOCKOUT_MINUTES`` after ``LOGIN_MAX_FAILURES`` failures in a row.
 
-    The message never says whether the account exists, except that a locked account says so
-    (its owner needs to know why a correct password is refused).
+    Each attempt is counted *before* the (deliberately slow) password check, with a conditional
+    UPDATE that a locked or exhausted account refuses: guesses sent in parallel can never check
+    more than ``LOGIN_MAX_FAILURES`` passwords per lock period. The message never says whether
+    the account exists, except that a locked account says so (its owner needs to know why).
     """
     generic = _("用户名/手机号或密码不正确。")
     user = find_user(identifier)
+    if user is None:
+        User().set_password(password)  # same cost as a real check: timing reveals no usernames
+        return LoginResult(None, generic)
     now = timezone.now()
-    if user is not None and user.is_locked(now):
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return LoginResult(
-            None,
-            _("登录失败次数过多，账户已锁定，请 %(minutes)d 分钟后再试或联系系统管理员。")
-            % {"minutes": minutes},
-        )
-    if user is None or not user.check_password(password) or not user.is_active:
-        if user is None:
-            # Same cost as a real check, so timing does not reveal which usernames exist.
-            User().set_password(password)
-            return LoginResult(None, generic)
+    limit = settings.LOGIN_MAX_FAILURES
+    claimed = (
+        User.objects.filter(pk=user.pk, failed_login_count__lt=limit)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(failed_login_count=F("failed_login_count") + 1)
+    )
+    if not claimed:
+        return LoginResult(None, _locked_message(_lock_if_exhausted(user, now), now))
+    if not user.check_password(password) or not user.is_active:
         return LoginResult(None, _record_failure(user, now) or generic)
-    if not access.can_use_console(user):
-        return LoginResult(None, _("该账号不能登录管理后台。投资方请通过园区微信公众号访问。"))
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
         user.failed_login_count, user.locked_until = 0, None
+        if not access.can_use_console(user):
+            return LoginResult(None, _("该账号不能登录管理后台。投资方请通过园区微信公众号访问。"))
         login(request, user, backend="yimatong.accounts.backends.UsernameOrPhoneBackend")
         audit.log_event(AuditEntry.Action.LOGIN, user, actor=user)
     return LoginResult(user)
 
 
-def _record_failure(user: User, now: dt.datetime) -> str:
+def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return _("登录失败次数过多，账户已锁定，请 %(minutes)d 分钟后再试或联系系统管理员。") % {
+        "minutes": minutes
+    }
+
+
+def _lock_if_exhausted(user: User, now: dt.datetime) -> dt.datetime:
+    """Lock an account whose attempts are used up (by guesses still in flight); return until when."""
+    until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
-        failures = User.objects.values_list("failed_login_count", flat=True).get(pk=user.pk)
-        audit.log_event(AuditEntry.Action.LOGIN_FAILED, user, actor=None)
-        if failures < settings.LOGIN_MAX_FAILURES:
-            return ""
-        until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
-        # Only the request that reaches the limit locks; the counter restarts for the next round.
-        locked = User.objects.filter(pk=user.pk, failed_login_count__gte=settings.LOGIN_MAX_FAILURES).update(
-            failed_login_count=0, locked_until=until
+        locked = (
+            User.objects.filter(pk=user.pk, failed_login_count__gte=settings.LOGIN_MAX_FAILURES)
+            .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+            .update(failed_login_count=0, locked_until=until)
         )
         if locked:
             audit.log_event(AuditEntry.Action.LOCKED, user, actor=None)
+    return User.objects.values_list("locked_until", flat=True).get(pk=user.pk) or until
+
+
+def _record_failure(user: User, now: dt.datetime) -> str:
+    """The attempt was counted when it was claimed; log it and lock when it was the last one."""
+    with transaction.atomic():
+        audit.log_event(AuditEntry.Action.LOGIN_FAILED, user, actor=None)
+        failures = User.objects.values_list("failed_login_count", flat=True).get(pk=user.pk)
+    if failures < settings.LOGIN_MAX_FAILURES:
+        return ""
+    _lock_if_exhausted(user, now)
     return _("登录失败次数过多，账户已锁定 %(minutes)d 分钟。") % {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
 
 
@@ -82,10 +99,9 @@ def sign_out(request: HttpRequest) -> None:
 
 
 def unlock(user: User, *, actor: User) -> None:
-    before = audit.snapshot(user, m2m=False)
-    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
-    user.refresh_from_db()
-    audit.log_change(user, before, actor=actor)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+        audit.log_event(AuditEntry.Action.UNLOCKED, user, actor=actor)
 
 
 def change_password(request: HttpRequest, user: User, new_password: str) -> None:

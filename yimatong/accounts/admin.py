@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from yimatong.accounts import audit
@@ -78,6 +78,12 @@ class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     readonly_fields = ("failed_login_count", "last_login", "date_joined")
     autocomplete_fields = ("organization",)
 
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit.log_event(AuditEntry.Action.PASSWORD_CHANGED, User.objects.get(pk=id), actor=request.user)
+        return response
+
 
 @admin.register(Team)
 class TeamAdmin(AuditedAdmin):
@@ -99,6 +105,12 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    def has_change_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False  # revoked in the console, where it is audited; never deleted
 
 
 @admin.register(AuditEntry)

@@ -20,14 +20,15 @@ from django.utils.translation import gettext as _
 
 from yimatong.accounts.middleware import current_origin
 from yimatong.accounts.models import AuditEntry, User
+from yimatong.lib.identifiers import mask_phone
 
-# Bookkeeping fields that change on every save and say nothing to a reader.
+# Bookkeeping fields that change on every save and say nothing to a reader. (UUID ``code``
+# fields are skipped by type: they never change; readable codes such as a district's are kept.)
 _SKIPPED = {
     "id",
     "created_at",
     "updated_at",
     "version",
-    "code",
     "normalized_name",
     "name_initials",
     "name_pinyin",
@@ -36,6 +37,9 @@ _SKIPPED = {
     "failed_login_count",
     "locked_until",
 }
+
+# Shown masked to anyone who may not change the record.
+MASKED_FIELDS = {"mobile", "phone"}
 
 Snapshot = dict[str, dict[str, Any]]
 
@@ -56,7 +60,7 @@ def snapshot(obj: models.Model, *, m2m: bool = True) -> Snapshot:
     """Each audited field's raw value and, for relations, the name it displays as."""
     data: Snapshot = {}
     for field in obj._meta.concrete_fields:
-        if field.name in _SKIPPED:
+        if field.name in _SKIPPED or isinstance(field, models.UUIDField):
             continue
         if field.is_relation:
             raw = getattr(obj, field.attname)
@@ -159,8 +163,12 @@ def _display(field: models.Field | None, value: Any, display: str | None) -> str
     return str(value)
 
 
-def change_rows(entry: AuditEntry) -> list[ChangeRow]:
-    """The entry's changes in the order the model declares its fields, with their labels."""
+def change_rows(entry: AuditEntry, *, reveal: bool = False) -> list[ChangeRow]:
+    """The entry's changes in the order the model declares its fields, with their labels.
+
+    Phone numbers stay masked (138****1234) unless ``reveal``: the history must not show
+    readers what the record itself hides from them.
+    """
     model = entry.content_type.model_class()
     order = {f.name: i for i, f in enumerate(model._meta.get_fields())} if model else {}
     rows = []
@@ -171,13 +179,11 @@ def change_rows(entry: AuditEntry) -> list[ChangeRow]:
         except FieldDoesNotExist:
             field = None
         label = str(field.verbose_name) if field is not None else change["field"]
-        rows.append(
-            ChangeRow(
-                label=label,
-                old=_display(field, change.get("old"), change.get("old_display")),
-                new=_display(field, change.get("new"), change.get("new_display")),
-            )
-        )
+        old = _display(field, change.get("old"), change.get("old_display"))
+        new = _display(field, change.get("new"), change.get("new_display"))
+        if change["field"] in MASKED_FIELDS and not reveal:
+            old, new = (mask_phone(v) if v != "—" else v for v in (old, new))
+        rows.append(ChangeRow(label=label, old=old, new=new))
     return rows
 
 
@@ -186,6 +192,8 @@ def record_type(entry: AuditEntry) -> str:
     return str(model._meta.verbose_name) if model else entry.content_type.model
 
 
-def timeline(obj: models.Model, *, limit: int = 200) -> list[tuple[AuditEntry, list[ChangeRow]]]:
+def timeline(
+    obj: models.Model, *, reveal: bool = False, limit: int = 200
+) -> list[tuple[AuditEntry, list[ChangeRow]]]:
     entries = AuditEntry.objects.for_object(obj).select_related("content_type")[:limit]
-    return [(entry, change_rows(entry)) for entry in entries]
+    return [(entry, change_rows(entry, reveal=reveal)) for entry in entries]

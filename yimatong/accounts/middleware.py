@@ -3,6 +3,7 @@ action having to be handed the request."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -39,9 +40,19 @@ def client_ip(request: HttpRequest) -> str | None:
     proxies = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
     if proxies:
         forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
-        if len(forwarded) >= proxies:
+        if len(forwarded) >= proxies and _is_ip(forwarded[-proxies]):
             return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR", "")
+    return remote if _is_ip(remote) else None
+
+
+def _is_ip(value: str) -> bool:
+    """Only addresses reach the audit log's inet column (a bad header must not break saving)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 def request_origin(

@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -114,6 +115,11 @@ class User(AbstractUser):
         verbose_name_plural = pgettext_lazy("plural", "用户")
         ordering = ["username"]
         constraints = [
+            models.UniqueConstraint(
+                Lower("username"),
+                name="accounts_user_username_ci_unique",
+                violation_error_message=_("已有同名用户（用户名不区分大小写）。"),
+            ),
             models.CheckConstraint(
                 name="accounts_user_team_roles_have_team",
                 violation_error_message=_("团队负责人和招商专员必须属于一个招商团队。"),
@@ -210,10 +216,13 @@ class AuditEntry(models.Model):
         LOGIN = "login", _("登录")
         LOGIN_FAILED = "login_failed", _("登录失败")
         LOCKED = "locked", _("账户锁定")
+        UNLOCKED = "unlocked", _("账户解锁")
         LOGOUT = "logout", _("退出")
         PASSWORD_CHANGED = "password_changed", _("修改密码")
         TOKEN_CREATED = "token_created", _("创建 API 令牌")
         TOKEN_REVOKED = "token_revoked", _("撤销 API 令牌")
+        EXPORT_REQUESTED = "export_requested", _("申请导出")
+        EXPORT_DOWNLOADED = "export_downloaded", _("下载导出文件")
 
     class Channel(models.TextChoices):
         WEB = "web", _("网页")

@@ -129,7 +129,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     if actor:
         entries = entries.filter(actor_name__icontains=actor)
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    rows = [(entry, audit.record_type(entry), audit.change_rows(entry)) for entry in page.object_list]
+    # Only administrators see phone numbers in full here; a leader reads them masked.
+    reveal = access.is_admin(request.user)
+    rows = [
+        (entry, audit.record_type(entry), audit.change_rows(entry, reveal=reveal))
+        for entry in page.object_list
+    ]
     context = {
         "page": page,
         "rows": rows,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode, Contact, Organization
-from yimatong.lib.errors import ActionError, InUse, StaleObject
+from yimatong.lib.errors import ActionError, Conflict, InUse, StaleObject
 
 ORG_FIELDS = (
     "name",
@@ -123,6 +123,9 @@ def delete_organization(*, actor: User | None, org: Organization) -> None:
 
 
 def _clear_other_primary(contact: Contact, actor: User | None) -> None:
+    # Lock the organization first: two people naming a primary contact at once then queue here,
+    # and the second sees (and demotes) the first one's choice instead of colliding on insert.
+    Organization.objects.select_for_update().filter(pk=contact.organization_id).first()
     others = Contact.objects.select_for_update().filter(
         organization_id=contact.organization_id, is_primary=True
     )
@@ -141,11 +144,14 @@ def create_contact(*, actor: User | None, data: dict[str, Any]) -> Contact:
         values["wechat_openid"] = data["wechat_openid"]
     contact = Contact(**values, owner=data.get("owner") or actor)
     contact.refresh_search_fields()
-    with transaction.atomic():
-        if contact.is_primary:
-            _clear_other_primary(contact, actor)
-        contact.save()
-        audit.log_create(contact, actor=actor)
+    try:
+        with transaction.atomic():
+            if contact.is_primary:
+                _clear_other_primary(contact, actor)
+            contact.save()
+            audit.log_create(contact, actor=actor)
+    except IntegrityError as exc:
+        raise Conflict(_("同时有人修改了该企业/机构的联系人，请刷新后重试。")) from exc
     return contact
 
 
@@ -154,22 +160,25 @@ def update_contact(
 ) -> Contact:
     values = {k: data[k] for k in CONTACT_FIELDS if k in data}
     expected = contact.version if version is None else version
-    with transaction.atomic():
-        current = Contact.objects.select_for_update().get(pk=contact.pk)
-        if current.version != expected:
-            raise StaleObject(current.name)
-        before = audit.snapshot(current)
-        for key, value in values.items():
-            setattr(current, key, value)
-        if "owner" in data:
-            current.owner = data["owner"]
-        if current.is_primary:
-            _clear_other_primary(current, actor)
-        current.refresh_search_fields()
-        current.version = F("version") + 1
-        current.save()
-        current.refresh_from_db()
-        audit.log_change(current, before, actor=actor)
+    try:
+        with transaction.atomic():
+            current = Contact.objects.select_for_update().get(pk=contact.pk)
+            if current.version != expected:
+                raise StaleObject(current.name)
+            before = audit.snapshot(current)
+            for key, value in values.items():
+                setattr(current, key, value)
+            if "owner" in data:
+                current.owner = data["owner"]
+            if current.is_primary:
+                _clear_other_primary(current, actor)
+            current.refresh_search_fields()
+            current.version = F("version") + 1
+            current.save()
+            current.refresh_from_db()
+            audit.log_change(current, before, actor=actor)
+    except IntegrityError as exc:
+        raise Conflict(_("同时有人修改了该企业/机构的联系人，请刷新后重试。")) from exc
     return current
 
 

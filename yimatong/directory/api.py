@@ -335,7 +335,7 @@ def _contact_out(contact: Contact, can_change: bool) -> dict[str, Any]:
     }
 
 
-def _audit_out(obj: Any, user: User) -> list[dict[str, Any]]:
+def _audit_out(obj: Any, user: User, *, reveal: bool) -> list[dict[str, Any]]:
     show_ip = access.is_staff_member(user)
     return [
         {
@@ -347,7 +347,7 @@ def _audit_out(obj: Any, user: User) -> list[dict[str, Any]]:
             "ip": entry.ip if show_ip else None,
             "changes": [{"field": r.label, "old": r.old, "new": r.new} for r in rows],
         }
-        for entry, rows in audit.timeline(obj)
+        for entry, rows in audit.timeline(obj, reveal=reveal)
     ]
 
 
@@ -454,7 +454,7 @@ def delete_organization(request: HttpRequest, code: UUID) -> Status:
 @router.get("/organizations/{code}/audit", response=list[AuditOut], summary="The record's audit timeline")
 def organization_audit(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
     org = access.get_visible_or_404(Organization.objects.all(), request.auth, code=code)
-    return _audit_out(org, request.auth)
+    return _audit_out(org, request.auth, reveal=access.can_change_organization(request.auth, org))
 
 
 @router.get("/organizations/{code}/contacts", response=list[ContactOut])
@@ -474,7 +474,7 @@ def list_contacts(request: HttpRequest, q: str = "") -> Any:
         Contact.objects.visible_to(request.auth)
         .with_editable_flag(request.auth)
         .select_related("organization", "owner")
-        .search(q)
+        .search(q, request.auth)
     )
     return _MappedPage(qs, lambda c: _contact_out(c, c.can_edit))
 
@@ -559,7 +559,7 @@ def delete_contact(request: HttpRequest, code: UUID) -> Status:
 @router.get("/contacts/{code}/audit", response=list[AuditOut])
 def contact_audit(request: HttpRequest, code: UUID) -> list[dict[str, Any]]:
     contact = access.get_visible_or_404(Contact.objects.all(), request.auth, code=code)
-    return _audit_out(contact, request.auth)
+    return _audit_out(contact, request.auth, reveal=access.can_change_contact(request.auth, contact))
 
 
 # Reference data ------------------------------------------------------------------------------

@@ -117,4 +117,4 @@ def describe_filters(filters: dict[str, Any]) -> str:
         parts.append(labels[filters["flag"]])
     if filters.get("mine"):
         parts.append(_("只看我的"))
-    return "；".join(parts)
+    return _("；").join(parts)

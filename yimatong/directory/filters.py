@@ -34,7 +34,7 @@ def organizations_for(user: Any, params: Mapping[str, Any]) -> tuple[Organizatio
     }
     qs = Organization.objects.visible_to(user)
     if filters["q"]:
-        qs = qs.search(filters["q"])
+        qs = qs.search(filters["q"], user)
     if filters["type"] in Organization.Type.values:
         qs = qs.filter(org_type=filters["type"])
     node = None

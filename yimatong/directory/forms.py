@@ -32,12 +32,15 @@ class IndustryChoiceField(forms.ModelChoiceField):
 
 class UserChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name}（{obj.get_role_display()}）"
+        return _("%(name)s（%(detail)s）") % {"name": obj.display_name, "detail": obj.get_role_display()}
 
 
 class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: User) -> str:
-        return f"{obj.display_name}（{obj.team or obj.get_role_display()}）"
+        return _("%(name)s（%(detail)s）") % {
+            "name": obj.display_name,
+            "detail": obj.team or obj.get_role_display(),
+        }
 
 
 def chain_choices() -> list[ChainNode]:
@@ -148,12 +151,21 @@ class OrganizationForm(forms.Form):
             (n.pk, self.fields["chain_node"].label_from_instance(n)) for n in nodes
         ]
         staff = _assigned_staff()
-        self.fields["collaborators"].queryset = staff
+        # Whoever is attached now stays a valid choice (another team's owner on a record shared
+        # with this team, a colleague who has since left): saving other fields keeps them.
+        current_collaborators = Q(pk__in=instance.collaborators.values("pk")) if instance else Q(pk__in=[])
+        self.fields["collaborators"].queryset = User.objects.filter(
+            Q(pk__in=staff.values("pk")) | current_collaborators
+        )
         if access.can_reassign_organization(user):
+            current_owner = Q(pk=instance.owner_id) if instance and instance.owner_id else Q(pk__in=[])
             owners = staff if user.role == User.Role.ADMIN else staff.filter(team_id=user.team_id)
-            self.fields["owner"].queryset = owners
+            self.fields["owner"].queryset = User.objects.filter(
+                Q(pk__in=owners.values("pk")) | current_owner
+            ).select_related("team")
             if user.role != User.Role.ADMIN:
-                self.fields["team"].queryset = Team.objects.filter(pk=user.team_id)
+                current_team = Q(pk=instance.team_id) if instance and instance.team_id else Q(pk__in=[])
+                self.fields["team"].queryset = Team.objects.filter(Q(pk=user.team_id) | current_team)
         else:
             del self.fields["owner"]
             del self.fields["team"]

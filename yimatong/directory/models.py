@@ -174,8 +174,12 @@ class OrganizationQuerySet(models.QuerySet):
     def editable_by(self, user: Any) -> OrganizationQuerySet:
         return self.filter(access.organization_edit_scope(user))
 
-    def search(self, text: str) -> OrganizationQuerySet:
-        """By name, USCC, pinyin (initials or full) and a contact's phone number."""
+    def search(self, text: str, user: Any) -> OrganizationQuerySet:
+        """By name, USCC, pinyin (initials or full) and a contact's phone number.
+
+        Phone digits match only contacts whose full number ``user`` may see: otherwise a
+        search box would reveal a masked number digit by digit.
+        """
         text = (text or "").strip()
         if not text:
             return self
@@ -189,7 +193,10 @@ class OrganizationQuerySet(models.QuerySet):
         )
         digits = phone_search_digits(text)
         if digits:
-            condition |= Exists(Contact.objects.filter(organization=OuterRef("pk"), mobile__contains=digits))
+            phones = Contact.objects.filter(
+                access.contact_edit_scope(user), organization=OuterRef("pk"), mobile__contains=digits
+            )
+            condition |= Exists(phones)
         return self.filter(condition)
 
     def similar_to(self, name: str) -> OrganizationQuerySet:
@@ -353,7 +360,9 @@ class ContactQuerySet(models.QuerySet):
     def editable_by(self, user: Any) -> ContactQuerySet:
         return self.filter(access.contact_edit_scope(user))
 
-    def search(self, text: str) -> ContactQuerySet:
+    def search(self, text: str, user: Any) -> ContactQuerySet:
+        """By name, pinyin, email, organization name, and phone digits of the contacts whose
+        full number ``user`` may see (see ``OrganizationQuerySet.search``)."""
         text = (text or "").strip()
         if not text:
             return self
@@ -367,7 +376,7 @@ class ContactQuerySet(models.QuerySet):
         )
         digits = phone_search_digits(text)
         if digits:
-            condition |= Q(mobile__contains=digits)
+            condition |= Q(mobile__contains=digits) & access.contact_edit_scope(user)
         return self.filter(condition)
 
     def with_editable_flag(self, user: Any) -> ContactQuerySet:

@@ -49,7 +49,9 @@ def organization_list(request: HttpRequest) -> HttpResponse:
         "query": query_without_page(request),
         "types": Organization.Type.choices,
         "chain_nodes": chain_choices(),
-        "districts": District.objects.filter(organizations__isnull=False).distinct(),
+        "districts": District.objects.filter(
+            pk__in=Organization.objects.visible_to(request.user).values("district_id")
+        ),
         "can_create": access.can_create_organization(request.user),
         "title": Organization.Type.plural_label(filters["type"]),
         "can_export": access.is_staff_member(request.user),
@@ -159,7 +161,6 @@ def organization_delete(request: HttpRequest, code: str) -> HttpResponse:
         try:
             actions.delete_organization(actor=request.user, org=org)
         except ActionError as exc:
-            messages.error(request, exc.message)
             return render(
                 request,
                 "directory/confirm_delete.html",
@@ -185,7 +186,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     )
     q = request.GET.get("q", "").strip()
     if q:
-        qs = qs.search(q)
+        qs = qs.search(q, request.user)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     template = "directory/contact_list.html"
     if htmx_target(request) == "results":
@@ -215,7 +216,7 @@ def contact_detail(request: HttpRequest, code: str) -> HttpResponse:
             "contact": contact,
             "can_change": can_change,
             "mobile": contact.mobile_for(can_change),
-            "timeline": audit.timeline(contact),
+            "timeline": audit.timeline(contact, reveal=can_change),
             "show_ip": access.is_staff_member(request.user),
         },
     )
@@ -243,7 +244,11 @@ def contact_create(request: HttpRequest) -> HttpResponse:
     form = ContactForm(request.POST or None, user=request.user, initial=initial)
     if request.method == "POST":
         if form.is_valid():
-            contact = actions.create_contact(actor=request.user, data=form.action_data())
+            try:
+                contact = actions.create_contact(actor=request.user, data=form.action_data())
+            except ActionError as exc:
+                _apply_action_error(form, exc)
+                return _contact_form_response(request, form, None, status=exc.status)
             messages.success(request, _("已添加联系人「%(name)s」。") % {"name": contact.name})
             target = (
                 contact.organization.get_absolute_url()

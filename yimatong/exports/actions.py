@@ -7,10 +7,11 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 
-from yimatong.accounts.models import User
+from yimatong.accounts import audit
+from yimatong.accounts.models import AuditEntry, User
 from yimatong.exports.models import Export
 
 logger = logging.getLogger(__name__)
@@ -25,9 +26,17 @@ BUILDERS = {
 def request_export(*, user: User, kind: str, params: dict[str, Any]) -> Export:
     from yimatong.exports.tasks import build_export
 
-    export = Export.objects.create(kind=kind, params=params, requested_by=user)
+    with transaction.atomic():
+        export = Export.objects.create(
+            kind=kind, params=params, requested_by=user, language=translation.get_language() or "zh-hans"
+        )
+        audit.log_event(AuditEntry.Action.EXPORT_REQUESTED, export, actor=user)
     transaction.on_commit(lambda: build_export.enqueue(export_id=export.pk))
     return export
+
+
+def record_download(export: Export, *, user: User) -> None:
+    audit.log_event(AuditEntry.Action.EXPORT_DOWNLOADED, export, actor=user)
 
 
 def build(export_id: int) -> None:
@@ -39,9 +48,10 @@ def build(export_id: int) -> None:
         return
     export = Export.objects.select_related("requested_by").get(pk=export_id)
     try:
-        builder = import_string(BUILDERS[export.kind])
-        content, rows = builder(export.requested_by, export.params)
-        export.file.save(export.filename(), ContentFile(content), save=False)
+        with translation.override(export.language):
+            builder = import_string(BUILDERS[export.kind])
+            content, rows = builder(export.requested_by, export.params)
+            export.file.save(export.filename(), ContentFile(content), save=False)
     except Exception as exc:
         logger.exception("export %s failed", export.code)
         Export.objects.filter(pk=export.pk).update(

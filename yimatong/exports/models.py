@@ -31,6 +31,8 @@ class Export(models.Model):
     code = models.UUIDField(_("公开编号"), default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(_("内容"), max_length=30, choices=Kind.choices)
     params = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    # The requester's interface language: the worker builds headers and names in it.
+    language = models.CharField(_("语言"), max_length=10, default="zh-hans")
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.CASCADE, related_name="exports"
     )

@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -46,4 +47,7 @@ def export_download(request: HttpRequest, code: str) -> HttpResponse:
     if export.status != Export.Status.DONE:
         messages.error(request, _("该文件尚未生成完成。"))
         return redirect("exports:list")
-    return FileResponse(export.file.open("rb"), as_attachment=True, filename=export.filename())
+    actions.record_download(export, user=request.user)
+    with translation.override(export.language):
+        filename = export.filename()
+    return FileResponse(export.file.open("rb"), as_attachment=True, filename=filename)

@@ -37,3 +37,10 @@ class InUse(ActionError):
 
     status = 409
     code = "in_use"
+
+
+class Conflict(ActionError):
+    """A change that collided with another one made at the same moment; nothing was written."""
+
+    status = 409
+    code = "conflict"
