@@ -340,3 +340,9 @@ def test_a_team_lead_editing_another_teams_shared_record_keeps_its_owner_and_tea
     org.refresh_from_db()
     assert (org.address, org.owner, org.team.code) == ("南京江北新区 8 号", park.users["other_team"], "dev")
     assert list(org.collaborators.all()) == [park.users["owner"]]
+
+
+def test_the_edit_form_carries_the_version_it_was_read_at(park, as_persona):
+    actions.update_organization(actor=None, org=park.prospect, data={"address": "一"})
+    html = as_persona("owner").get(reverse("directory:organization_edit", args=[park.prospect.code])).content
+    assert b'name="version" value="2"' in html

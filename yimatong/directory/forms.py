@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
+from django.forms.models import model_to_dict
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -240,27 +241,13 @@ class OrganizationForm(forms.Form):
 
 
 def initial_from(org: Organization) -> dict[str, Any]:
-    return {
-        "name": org.name,
-        "uscc": org.uscc or "",
-        "org_type": org.org_type,
-        "industry": org.industry_id,
-        "registered_capital": org.registered_capital,
-        "registered_on": org.registered_on,
-        "district": org.district_id,
-        "address": org.address,
-        "size_class": org.size_class,
-        "is_above_scale": org.is_above_scale,
-        "is_high_tech": org.is_high_tech,
-        "is_specialized": org.is_specialized,
-        "chain_node": org.chain_node_id,
-        "website": org.website,
-        "description": org.description,
-        "owner": org.owner_id,
-        "team": org.team_id,
-        "collaborators": list(org.collaborators.values_list("pk", flat=True)),
-        "version": org.version,
-    }
+    """The form's starting values: the record's own (foreign keys as ids, as the form expects)."""
+    fields = [name for name in OrganizationForm.base_fields if name != "confirm_similar"]
+    initial = model_to_dict(org, fields=fields)
+    initial["uscc"] = org.uscc or ""
+    initial["version"] = org.version  # not editable, so model_to_dict leaves it out
+    initial["collaborators"] = [user.pk for user in initial.get("collaborators", [])]
+    return initial
 
 
 class ContactForm(forms.Form):
