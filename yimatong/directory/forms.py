@@ -7,8 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.forms.models import model_to_dict
 from django.db.models import Q
+from django.forms.models import model_to_dict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify

@@ -193,10 +193,9 @@ class OrganizationQuerySet(models.QuerySet):
         )
         digits = phone_search_digits(text)
         if digits:
-            phones = Contact.objects.filter(
-                access.contact_edit_scope(user), organization=OuterRef("pk"), mobile__contains=digits
-            )
-            condition |= Exists(phones)
+            # A contact's number is visible in full exactly where its organization is editable.
+            phones = Contact.objects.filter(organization=OuterRef("pk"), mobile__contains=digits)
+            condition |= Q(Exists(phones)) & access.organization_edit_scope(user)
         return self.filter(condition)
 
     def similar_to(self, name: str) -> OrganizationQuerySet:
