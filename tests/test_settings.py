@@ -128,3 +128,21 @@ def test_the_console_script_wraps_manage_py():
     )
     assert result.returncode == 0, result.stderr
     assert "Load the demo park" in result.stdout
+
+
+def test_redis_url_makes_the_cache_shared_through_redis():
+    import redis
+
+    try:
+        redis.Redis.from_url("redis://127.0.0.1:6379/15", socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379 (start one: redis-server --daemonize yes)")
+    script = (
+        "from django.core.cache import cache; from django.conf import settings; "
+        "cache.set('ymt-test', 'bio-city', 30); "
+        "print(settings.CACHES['default']['BACKEND'], cache.get('ymt-test'))"
+    )
+    result = run_manage("shell", "-c", script, env={"REDIS_URL": "redis://127.0.0.1:6379/15"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["django.core.cache.backends.redis.RedisCache", "bio-city"]
+    assert redis.Redis.from_url("redis://127.0.0.1:6379/15").exists("ymt:1:ymt-test") == 1
