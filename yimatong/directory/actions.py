@@ -57,6 +57,31 @@ def _assignment(actor: User | None, owner: User | None, team: Any) -> dict[str, 
     return {"owner": owner, "team": team or (owner.team if owner is not None else None)}
 
 
+VersionedModel = Organization | Contact
+
+
+def _lock_version(model: type[VersionedModel], pk: int, expected: int) -> tuple[Any, audit.Snapshot]:
+    """The row, locked for this transaction, and its audit snapshot; refused if someone saved
+    it since the caller read version ``expected``."""
+    current = model.objects.select_for_update().get(pk=pk)
+    if current.version != expected:
+        raise StaleObject(str(current))
+    return current, audit.snapshot(current)
+
+
+def _save_version(
+    current: Any, before: audit.Snapshot, *, actor: User | None, after_save: Any = None
+) -> None:
+    """Save one version up and write the audit entry for what changed since ``before``."""
+    current.refresh_search_fields()
+    current.version = F("version") + 1
+    current.save()
+    if after_save is not None:
+        after_save(current)
+    current.refresh_from_db()
+    audit.log_change(current, before, actor=actor)
+
+
 def create_organization(*, actor: User | None, data: dict[str, Any]) -> Organization:
     values = {k: data[k] for k in ORG_FIELDS if k in data}
     values.update(_assignment(actor, values.get("owner"), values.get("team")))
@@ -83,19 +108,15 @@ def update_organization(
     expected = org.version if version is None else version
     try:
         with transaction.atomic():
-            current = Organization.objects.select_for_update().get(pk=org.pk)
-            if current.version != expected:
-                raise StaleObject(current.name)
-            before = audit.snapshot(current)
+            current, before = _lock_version(Organization, org.pk, expected)
             for key, value in values.items():
                 setattr(current, key, value)
-            current.refresh_search_fields()
-            current.version = F("version") + 1
-            current.save()
-            if "collaborators" in data:
-                current.collaborators.set(data["collaborators"] or [])
-            current.refresh_from_db()
-            audit.log_change(current, before, actor=actor)
+
+            def set_collaborators(saved: Organization) -> None:
+                if "collaborators" in data:
+                    saved.collaborators.set(data["collaborators"] or [])
+
+            _save_version(current, before, actor=actor, after_save=set_collaborators)
     except IntegrityError as exc:
         if (
             values.get("uscc")
@@ -162,21 +183,14 @@ def update_contact(
     expected = contact.version if version is None else version
     try:
         with transaction.atomic():
-            current = Contact.objects.select_for_update().get(pk=contact.pk)
-            if current.version != expected:
-                raise StaleObject(current.name)
-            before = audit.snapshot(current)
+            current, before = _lock_version(Contact, contact.pk, expected)
             for key, value in values.items():
                 setattr(current, key, value)
             if "owner" in data:
                 current.owner = data["owner"]
             if current.is_primary:
                 _clear_other_primary(current, actor)
-            current.refresh_search_fields()
-            current.version = F("version") + 1
-            current.save()
-            current.refresh_from_db()
-            audit.log_change(current, before, actor=actor)
+            _save_version(current, before, actor=actor)
     except IntegrityError as exc:
         raise Conflict(_("同时有人修改了该企业/机构的联系人，请刷新后重试。")) from exc
     return current
