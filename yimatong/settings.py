@@ -79,6 +79,8 @@ INSTALLED_APPS = [
     "yimatong.accounts",
     "yimatong.directory",
     "yimatong.exports",
+    "yimatong.notifications",
+    "yimatong.investment",
     "yimatong.demo",
 ]
 

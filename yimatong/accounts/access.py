@@ -177,6 +177,134 @@ def can_view_audit_log(user: Any) -> bool:
     return role_of(user) in (Role.ADMIN, Role.LEADER)
 
 
+# Investment: leads and projects ----------------------------------------------------------------
+#
+# | role       | leads                                   | projects                                        |
+# |------------|-----------------------------------------|-------------------------------------------------|
+# | admin      | all, changes all                        | all, changes all                                |
+# | leader     | all, read-only                          | all, read-only; raises 督办 and marks major      |
+# | team_lead  | the pool + the team's, changes them     | the team's (owner, team or collaborator in it)  |
+# | promoter   | the pool (to claim) + their own         | their own and those they assist                 |
+# | service    | none                                    | those with a milestone or problem of their      |
+# |            |                                         | department, read-only; they update those items  |
+# | enterprise | none                                    | none in the console (their progress page only)  |
+
+INVESTMENT_STAFF = {Role.ADMIN, Role.TEAM_LEAD, Role.PROMOTER}
+
+
+def lead_scope(user: Any) -> Q:
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.LEADER):
+        return Q()
+    if role in (Role.TEAM_LEAD, Role.PROMOTER):
+        return Q(status="pool") | lead_edit_scope(user)
+    return NOTHING
+
+
+def lead_edit_scope(user: Any) -> Q:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return Q()
+    if role == Role.TEAM_LEAD and user.team_id:
+        return Q(status="pool") | Q(team_id=user.team_id) | Q(owner__team_id=user.team_id)
+    if role == Role.PROMOTER:
+        return Q(owner_id=user.pk)
+    return NOTHING
+
+
+def can_create_lead(user: Any) -> bool:
+    return role_of(user) in INVESTMENT_STAFF
+
+
+def can_claim_lead(user: Any) -> bool:
+    return role_of(user) in (Role.TEAM_LEAD, Role.PROMOTER)
+
+
+def can_assign_lead(user: Any) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.TEAM_LEAD)
+
+
+def _project_shared_with(user_filter: Q) -> Exists:
+    from yimatong.investment.models import Project
+
+    through = Project.collaborators.through
+    return Exists(through.objects.filter(user_filter, project_id=OuterRef("pk")))
+
+
+def project_scope(user: Any) -> Q:
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.LEADER):
+        return Q()
+    if role in (Role.TEAM_LEAD, Role.PROMOTER):
+        return project_edit_scope(user)
+    if role == Role.SERVICE and user.department_id:
+        from yimatong.investment.models import Milestone, Problem
+
+        department = user.department_id
+        return Q(Exists(Milestone.objects.filter(project_id=OuterRef("pk"), department_id=department))) | Q(
+            Exists(Problem.objects.filter(project_id=OuterRef("pk"), department_id=department))
+        )
+    return NOTHING
+
+
+def project_edit_scope(user: Any) -> Q:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return Q()
+    if role == Role.TEAM_LEAD and user.team_id:
+        return (
+            Q(team_id=user.team_id)
+            | Q(owner__team_id=user.team_id)
+            | Q(_project_shared_with(Q(user__team_id=user.team_id)))
+        )
+    if role == Role.PROMOTER:
+        return Q(owner_id=user.pk) | Q(_project_shared_with(Q(user_id=user.pk)))
+    return NOTHING
+
+
+def can_create_project(user: Any) -> bool:
+    return role_of(user) in INVESTMENT_STAFF
+
+
+def can_change_project(user: Any, project: Any) -> bool:
+    from yimatong.investment.models import Project
+
+    return Project.objects.filter(project_edit_scope(user), pk=project.pk).exists()
+
+
+def can_supervise(user: Any) -> bool:
+    """Raising or lifting 督办, and marking a project as major, is for leaders."""
+    return role_of(user) in (Role.ADMIN, Role.LEADER)
+
+
+def can_mark_major(user: Any) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.LEADER, Role.TEAM_LEAD)
+
+
+def can_update_dispatched_item(user: Any, item: Any, project: Any) -> bool:
+    """Milestones and problems: the project's editors, or the department they are dispatched to."""
+    if can_change_project(user, project):
+        return True
+    return role_of(user) == Role.SERVICE and item.department_id is not None and item.department_id == user.department_id
+
+
+def can_open_document(user: Any, document: Any) -> bool:
+    project = document.project
+    if document.visibility != "restricted":
+        return True  # the caller has already checked that the project is visible
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.LEADER) or user.pk == project.owner_id:
+        return True
+    if role == Role.TEAM_LEAD and user.team_id and user.team_id == project.team_id:
+        return True
+    return project.insiders.filter(pk=user.pk).exists()
+
+
+def can_configure_investment(user: Any) -> bool:
+    """The park's rules (pool days, lights, the admission scorecard)."""
+    return is_admin(user)
+
+
 # Helpers for views ---------------------------------------------------------------------------
 
 M = TypeVar("M", bound=Model)

@@ -44,13 +44,14 @@ MASKED_FIELDS = {"mobile", "phone"}
 Snapshot = dict[str, dict[str, Any]]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A JSON-safe form of a field value (decimals and dates as text)."""
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -65,9 +66,9 @@ def snapshot(obj: models.Model, *, m2m: bool = True) -> Snapshot:
         if field.is_relation:
             raw = getattr(obj, field.attname)
             display = str(getattr(obj, field.name)) if raw is not None else None
-            data[field.name] = {"value": _plain(raw), "display": display}
+            data[field.name] = {"value": plain(raw), "display": display}
         else:
-            data[field.name] = {"value": _plain(getattr(obj, field.attname))}
+            data[field.name] = {"value": plain(getattr(obj, field.attname))}
     if m2m and obj.pk is not None:
         for field in obj._meta.many_to_many:
             related = sorted(getattr(obj, field.name).all(), key=lambda r: r.pk)
@@ -146,6 +147,7 @@ def log_event(action: str, obj: models.Model, *, actor: User | None) -> AuditEnt
 
 @dataclass(frozen=True)
 class ChangeRow:
+    field: str
     label: str
     old: str
     new: str
@@ -183,7 +185,7 @@ def change_rows(entry: AuditEntry, *, reveal: bool = False) -> list[ChangeRow]:
         new = _display(field, change.get("new"), change.get("new_display"))
         if change["field"] in MASKED_FIELDS and not reveal:
             old, new = (mask_phone(v) if v != "—" else v for v in (old, new))
-        rows.append(ChangeRow(label=label, old=old, new=new))
+        rows.append(ChangeRow(field=change["field"], label=label, old=old, new=new))
     return rows
 
 

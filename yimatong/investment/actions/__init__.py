@@ -1,0 +1,1 @@
+"""Every state change of the investment loop (see leads, projects, work)."""

@@ -1,0 +1,42 @@
+"""Sending notifications: once per (recipient, key), whoever calls and however often."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from yimatong.accounts.models import User
+from yimatong.notifications.models import Notification
+
+
+def notify(recipients: Iterable[User | None], *, kind: str, key: str, title: str, body: str = "",
+           url: str = "") -> int:
+    """Create one notification per recipient unless that recipient already has ``key``.
+
+    Returns how many were created. Safe to call from several workers at once: the database's
+    unique constraint decides, not a prior read.
+    """
+    created = 0
+    seen: set[int] = set()
+    for user in recipients:
+        if user is None or not user.is_active or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        try:
+            with transaction.atomic():
+                Notification.objects.create(
+                    recipient=user, kind=kind, key=key[:150], title=title[:200], body=body, url=url[:300]
+                )
+        except IntegrityError:
+            continue
+        created += 1
+    return created
+
+
+def mark_read(user: User, notification_id: int | None = None) -> int:
+    qs = Notification.objects.visible_to(user).unread()
+    if notification_id is not None:
+        qs = qs.filter(pk=notification_id)
+    return qs.update(read_at=timezone.now(), updated_at=timezone.now())
