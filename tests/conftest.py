@@ -8,6 +8,7 @@ and an investor account. Prospects belong to promoters; residents are the park d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import pytest
 from django.test import Client
@@ -146,5 +147,36 @@ def as_persona(park):
 
     def make(persona: str) -> Client:
         return client_for(park.user(persona))
+
+    return make
+
+
+@pytest.fixture
+def investment(park):
+    """The park plus the investment rules: lights at 60/90 days, pool return at 15, no
+    admission requirement unless a test asks for it."""
+    from yimatong.investment.models import InvestmentSettings
+
+    config = InvestmentSettings.current()
+    config.require_admission = False
+    config.save()
+    return park
+
+
+@pytest.fixture
+def new_project(investment):
+    """``new_project(**fields)``: a project owned by the "owner" persona (biologics team)."""
+    from yimatong.investment.actions.projects import create_project
+
+    def make(**fields):
+        data = {
+            "name": "启明双抗生产基地",
+            "organization": investment.prospect,
+            "owner": investment.users["owner"],
+            "chain_node": investment.antibody,
+            "planned_investment": Decimal("80000"),
+        }
+        data.update(fields)
+        return create_project(actor=investment.users["owner"], data=data)
 
     return make

@@ -215,6 +215,11 @@ STORAGES = {
     },
 }
 
+# Project documents: the largest upload accepted, in MB.
+DOCUMENT_MAX_MB = env_int("DOCUMENT_MAX_MB", 20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
 # API -----------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yimatong import views
 from yimatong.api import api
+from yimatong.investment.views import projects as project_views
 
 admin.site.site_header = _("一码通 · 系统管理")
 admin.site.site_title = _("一码通")
@@ -27,6 +28,9 @@ urlpatterns = [
     path("accounts/", include("yimatong.accounts.urls")),
     path("directory/", include("yimatong.directory.urls")),
     path("exports/", include("yimatong.exports.urls")),
+    path("notifications/", include("yimatong.notifications.urls")),
+    path("investment/", include("yimatong.investment.urls")),
+    path("p/<uuid:token>/", project_views.project_onecode, name="project_onecode"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

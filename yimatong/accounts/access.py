@@ -285,7 +285,11 @@ def can_update_dispatched_item(user: Any, item: Any, project: Any) -> bool:
     """Milestones and problems: the project's editors, or the department they are dispatched to."""
     if can_change_project(user, project):
         return True
-    return role_of(user) == Role.SERVICE and item.department_id is not None and item.department_id == user.department_id
+    return (
+        role_of(user) == Role.SERVICE
+        and item.department_id is not None
+        and item.department_id == user.department_id
+    )
 
 
 def can_open_document(user: Any, document: Any) -> bool:
@@ -298,6 +302,19 @@ def can_open_document(user: Any, document: Any) -> bool:
     if role == Role.TEAM_LEAD and user.team_id and user.team_id == project.team_id:
         return True
     return project.insiders.filter(pk=user.pk).exists()
+
+
+def can_view_progress(request: HttpRequest, project: Any) -> bool:
+    """A project's progress page (not its record): the enterprise's own users, and the investor's
+    contact once identified (the WeChat portal puts ``investor_contact_id`` in the session)."""
+    user = request.user
+    if role_of(user) == Role.ENTERPRISE and user.organization_id in (
+        project.organization_id,
+        project.registered_organization_id,
+    ):
+        return True
+    contact_id = request.session.get("investor_contact_id") if hasattr(request, "session") else None
+    return contact_id is not None and contact_id == project.contact_id
 
 
 def can_configure_investment(user: Any) -> bool:

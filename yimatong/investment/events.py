@@ -21,8 +21,9 @@ def _plain(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def lead(lead: Lead, kind: str, *, actor: User | None, **data: Any) -> LeadEvent:
-    return LeadEvent.objects.create(lead=lead, kind=kind, actor=actor if actor and actor.pk else None,
-                                    data=_plain(data))
+    return LeadEvent.objects.create(
+        lead=lead, kind=kind, actor=actor if actor and actor.pk else None, data=_plain(data)
+    )
 
 
 def project(
@@ -50,13 +51,17 @@ def project(
     )
 
 
-def project_changed(project_obj: Project, before: audit.Snapshot, *, actor: User | None) -> ProjectEvent | None:
+def project_changed(
+    project_obj: Project, before: audit.Snapshot, *, actor: User | None
+) -> ProjectEvent | None:
     """A field change: one timeline event listing old -> new, and the same in the audit log."""
     entry = audit.log_change(project_obj, before, actor=actor)
     if entry is None:
         return None
     rows = audit.change_rows(entry, reveal=True)
     return project(
-        project_obj, ProjectEvent.Kind.CHANGED, actor=actor,
+        project_obj,
+        ProjectEvent.Kind.CHANGED,
+        actor=actor,
         changes=[{"field": row.field, "old": row.old, "new": row.new} for row in rows],
     )

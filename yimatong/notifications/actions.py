@@ -11,8 +11,9 @@ from yimatong.accounts.models import User
 from yimatong.notifications.models import Notification
 
 
-def notify(recipients: Iterable[User | None], *, kind: str, key: str, title: str, body: str = "",
-           url: str = "") -> int:
+def notify(
+    recipients: Iterable[User | None], *, kind: str, key: str, title: str, body: str = "", url: str = ""
+) -> int:
     """Create one notification per recipient unless that recipient already has ``key``.
 
     Returns how many were created. Safe to call from several workers at once: the database's

@@ -33,7 +33,10 @@ class Notification(models.Model):
         VISIT_BOOKED = "visit_booked", _("考察预约")
 
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("接收人"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
     )
     kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=200)
@@ -53,13 +56,15 @@ class Notification(models.Model):
         ordering = ["-created_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
-                fields=["recipient", "key"], name="notifications_notification_once_per_key",
+                fields=["recipient", "key"],
+                name="notifications_notification_once_per_key",
                 violation_error_message=_("该通知已发送过。"),
             ),
         ]
         indexes = [
             models.Index(
-                fields=["recipient", "-created_at"], condition=Q(read_at__isnull=True),
+                fields=["recipient", "-created_at"],
+                condition=Q(read_at__isnull=True),
                 name="notifications_unread_idx",
             ),
         ]

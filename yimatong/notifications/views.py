@@ -18,15 +18,21 @@ def notification_list(request: HttpRequest) -> HttpResponse:
     if request.GET.get("unread") == "1":
         qs = qs.unread()
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    return render(request, "notifications/list.html", {"page": page, "query": query_without_page(request),
-                                                       "unread_only": request.GET.get("unread") == "1"})
+    return render(
+        request,
+        "notifications/list.html",
+        {"page": page, "query": query_without_page(request), "unread_only": request.GET.get("unread") == "1"},
+    )
 
 
 @access.console_view
 def notification_bell(request: HttpRequest) -> HttpResponse:
     """The top bar's bell with the unread count; htmx polls it."""
-    return render(request, "notifications/bell.html",
-                  {"unread": Notification.objects.visible_to(request.user).unread().count()})
+    return render(
+        request,
+        "notifications/bell.html",
+        {"unread": Notification.objects.visible_to(request.user).unread().count()},
+    )
 
 
 @access.console_view

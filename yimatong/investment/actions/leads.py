@@ -32,8 +32,15 @@ from yimatong.lib.text import normalize_org_name
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
 
-LEAD_FIELDS = ("company_name", "uscc", "contact_name", "contact_phone", "interest", "chain_node",
-               "planned_investment")
+LEAD_FIELDS = (
+    "company_name",
+    "uscc",
+    "contact_name",
+    "contact_phone",
+    "interest",
+    "chain_node",
+    "planned_investment",
+)
 
 
 @dataclass
@@ -57,7 +64,9 @@ class Duplicates:
         return self.reasons.get(f"{type(obj).__name__}:{obj.pk}", [])
 
 
-def find_duplicates(*, company_name: str, uscc: str = "", phone: str = "", exclude: Lead | None = None) -> Duplicates:
+def find_duplicates(
+    *, company_name: str, uscc: str = "", phone: str = "", exclude: Lead | None = None
+) -> Duplicates:
     found = Duplicates()
     key = normalize_org_name(company_name)
     open_leads = Lead.objects.filter(status__in=[Lead.Status.POOL, Lead.Status.ASSIGNED])
@@ -82,8 +91,14 @@ def find_duplicates(*, company_name: str, uscc: str = "", phone: str = "", exclu
     return found
 
 
-def create_lead(*, actor: User | None, data: dict[str, Any], source: dict[str, Any],
-                owner: User | None = None, now: dt.datetime | None = None) -> Lead:
+def create_lead(
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    source: dict[str, Any],
+    owner: User | None = None,
+    now: dt.datetime | None = None,
+) -> Lead:
     """Record a lead and its source, then give it an owner: the promoter who entered it, the
     owner a lead chose, the team that covers its chain segment, or the shared pool."""
     now = now or timezone.now()
@@ -155,22 +170,49 @@ def _last_assignment(team: Team) -> dict[int, dt.datetime]:
     return last
 
 
-def _give(lead: Lead, owner: User, *, actor: User | None, kind: str, now: dt.datetime | None = None,
-          auto: bool = False) -> None:
+def _give(
+    lead: Lead,
+    owner: User,
+    *,
+    actor: User | None,
+    kind: str,
+    now: dt.datetime | None = None,
+    auto: bool = False,
+) -> None:
     now = now or timezone.now()
     previous = lead.owner
     Lead.objects.filter(pk=lead.pk).update(
-        owner=owner, team=owner.team, status=Lead.Status.ASSIGNED, assigned_at=now, touched_at=now, updated_at=now
+        owner=owner,
+        team=owner.team,
+        status=Lead.Status.ASSIGNED,
+        assigned_at=now,
+        touched_at=now,
+        updated_at=now,
     )
     lead.owner, lead.team, lead.status, lead.assigned_at, lead.touched_at = (
-        owner, owner.team, Lead.Status.ASSIGNED, now, now)
-    events.lead(lead, kind, actor=actor, owner=owner.pk, owner_name=owner.display_name,
-                previous=previous.display_name if previous else "", auto=auto)
+        owner,
+        owner.team,
+        Lead.Status.ASSIGNED,
+        now,
+        now,
+    )
+    events.lead(
+        lead,
+        kind,
+        actor=actor,
+        owner=owner.pk,
+        owner_name=owner.display_name,
+        previous=previous.display_name if previous else "",
+        auto=auto,
+    )
     if actor is None or actor.pk != owner.pk:
         notify(
-            [owner], kind=Notification.Kind.LEAD_ASSIGNED, key=f"lead-{lead.pk}-assigned-{now.timestamp():.0f}",
+            [owner],
+            kind=Notification.Kind.LEAD_ASSIGNED,
+            key=f"lead-{lead.pk}-assigned-{now.timestamp():.0f}",
             title=_("新线索：%(name)s") % {"name": lead.company_name},
-            body=_("线索 %(code)s 已分配给您，请及时跟进。") % {"code": lead.code}, url=lead.get_absolute_url(),
+            body=_("线索 %(code)s 已分配给您，请及时跟进。") % {"code": lead.code},
+            url=lead.get_absolute_url(),
         )
 
 
@@ -179,7 +221,11 @@ def claim_lead(*, lead: Lead, actor: User) -> Lead:
     now = timezone.now()
     with transaction.atomic():
         taken = Lead.objects.filter(pk=lead.pk, status=Lead.Status.POOL).update(
-            owner=actor, team=actor.team, status=Lead.Status.ASSIGNED, assigned_at=now, touched_at=now,
+            owner=actor,
+            team=actor.team,
+            status=Lead.Status.ASSIGNED,
+            assigned_at=now,
+            touched_at=now,
             updated_at=now,
         )
         if not taken:
@@ -191,7 +237,9 @@ def claim_lead(*, lead: Lead, actor: User) -> Lead:
 
 def assign_lead(*, lead: Lead, actor: User, owner: User) -> Lead:
     if owner.role not in (User.Role.PROMOTER, User.Role.TEAM_LEAD) or not owner.is_active:
-        raise ActionError(_("只能分配给在岗的招商专员或团队负责人。"), fields={"owner": [_("请选择招商人员。")]})
+        raise ActionError(
+            _("只能分配给在岗的招商专员或团队负责人。"), fields={"owner": [_("请选择招商人员。")]}
+        )
     if actor.role == User.Role.TEAM_LEAD and owner.team_id != actor.team_id:
         raise ActionError(_("团队负责人只能分配给本团队成员。"), fields={"owner": [_("请选择本团队成员。")]})
     if not lead.is_open:
@@ -224,19 +272,29 @@ def return_stale_leads(*, now: dt.datetime | None = None) -> int:
     days = InvestmentSettings.current().lead_return_days
     cutoff = now - dt.timedelta(days=days)
     returned = 0
-    for lead in Lead.objects.filter(status=Lead.Status.ASSIGNED, touched_at__lt=cutoff).select_related("owner"):
+    for lead in Lead.objects.filter(status=Lead.Status.ASSIGNED, touched_at__lt=cutoff).select_related(
+        "owner"
+    ):
         with transaction.atomic():
             done = Lead.objects.filter(pk=lead.pk, status=Lead.Status.ASSIGNED, touched_at__lt=cutoff).update(
                 owner=None, team=None, status=Lead.Status.POOL, assigned_at=None, updated_at=now
             )
             if not done:
                 continue  # another worker returned it, or someone just touched it
-            events.lead(lead, LeadEvent.Kind.RETURNED, actor=None, days=days,
-                        previous=lead.owner.display_name if lead.owner else "")
+            events.lead(
+                lead,
+                LeadEvent.Kind.RETURNED,
+                actor=None,
+                days=days,
+                previous=lead.owner.display_name if lead.owner else "",
+            )
             notify(
-                [lead.owner], kind=Notification.Kind.LEAD_RETURNED, key=f"lead-{lead.pk}-returned-{now:%Y%m%d}",
+                [lead.owner],
+                kind=Notification.Kind.LEAD_RETURNED,
+                key=f"lead-{lead.pk}-returned-{now:%Y%m%d}",
                 title=_("线索已退回公海：%(name)s") % {"name": lead.company_name},
-                body=_("线索 %(code)s 超过 %(days)d 天没有跟进，已退回公海。") % {"code": lead.code, "days": days},
+                body=_("线索 %(code)s 超过 %(days)d 天没有跟进，已退回公海。")
+                % {"code": lead.code, "days": days},
                 url=lead.get_absolute_url(),
             )
             returned += 1
@@ -276,7 +334,9 @@ def merge_leads(*, keep: Lead, merge: Lead, actor: User) -> Lead:
     if keep.pk == merge.pk:
         raise ActionError(_("不能把线索合并到它自己。"))
     with transaction.atomic():
-        locked = {lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])}
+        locked = {
+            lead.pk: lead for lead in Lead.objects.select_for_update().filter(pk__in=[keep.pk, merge.pk])
+        }
         keep, merge = locked[keep.pk], locked[merge.pk]
         if not merge.is_open or not keep.is_open:
             raise Conflict(_("只能合并仍在公海或跟进中的线索。"))
@@ -293,11 +353,19 @@ def merge_leads(*, keep: Lead, merge: Lead, actor: User) -> Lead:
             "visits": SiteVisit.objects.filter(lead=merge).update(lead=keep),
         }
         Lead.objects.filter(pk=merge.pk).update(
-            status=Lead.Status.MERGED, merged_into=keep, owner=None if merge.owner_id is None else merge.owner,
+            status=Lead.Status.MERGED,
+            merged_into=keep,
+            owner=None if merge.owner_id is None else merge.owner,
             updated_at=timezone.now(),
         )
-        events.lead(keep, LeadEvent.Kind.MERGED, actor=actor, merged=merge.code, merged_name=merge.company_name,
-                    **moved)
+        events.lead(
+            keep,
+            LeadEvent.Kind.MERGED,
+            actor=actor,
+            merged=merge.code,
+            merged_name=merge.company_name,
+            **moved,
+        )
         events.lead(merge, LeadEvent.Kind.MERGED, actor=actor, into=keep.code)
         audit.log_change(keep, before, actor=actor)
     return keep
@@ -308,7 +376,10 @@ def discard_lead(*, lead: Lead, actor: User, reason: str) -> Lead:
         raise ActionError(_("标记无效须说明原因。"), fields={"reason": [_("请填写原因。")]})
     with transaction.atomic():
         done = Lead.objects.filter(pk=lead.pk, status__in=[Lead.Status.POOL, Lead.Status.ASSIGNED]).update(
-            status=Lead.Status.DISCARDED, owner=None, discard_reason=reason.strip()[:200], updated_at=timezone.now()
+            status=Lead.Status.DISCARDED,
+            owner=None,
+            discard_reason=reason.strip()[:200],
+            updated_at=timezone.now(),
         )
         if not done:
             raise Conflict(_("线索 %(code)s 已关闭。") % {"code": lead.code})
@@ -347,7 +418,11 @@ def qualify_lead(*, lead: Lead, actor: User, data: dict[str, Any]) -> Project:
             lead=current,
         )
         Lead.objects.filter(pk=current.pk).update(
-            status=Lead.Status.QUALIFIED, organization=org, contact=contact, owner=owner, team=owner.team,
+            status=Lead.Status.QUALIFIED,
+            organization=org,
+            contact=contact,
+            owner=owner,
+            team=owner.team,
             updated_at=timezone.now(),
         )
         events.lead(current, LeadEvent.Kind.QUALIFIED, actor=actor, project=project.code)
@@ -364,21 +439,33 @@ def _organization_for(lead: Lead, *, owner: User, actor: User | None) -> Organiz
         return existing
     return directory_actions.create_organization(
         actor=actor,
-        data={"name": lead.company_name, "uscc": lead.uscc or None, "org_type": Organization.Type.PROSPECT,
-              "chain_node": lead.chain_node, "owner": owner, "team": owner.team},
+        data={
+            "name": lead.company_name,
+            "uscc": lead.uscc or None,
+            "org_type": Organization.Type.PROSPECT,
+            "chain_node": lead.chain_node,
+            "owner": owner,
+            "team": owner.team,
+        },
     )
 
 
 def _contact_for(lead: Lead, org: Organization, *, owner: User, actor: User | None) -> Contact | None:
     if not lead.contact_phone and not lead.contact_name:
         return None
-    existing = Contact.objects.filter(organization=org).filter(
-        Q(mobile=lead.contact_phone) if lead.contact_phone else Q(name=lead.contact_name)
-    ).first()
+    existing = (
+        Contact.objects.filter(organization=org)
+        .filter(Q(mobile=lead.contact_phone) if lead.contact_phone else Q(name=lead.contact_name))
+        .first()
+    )
     if existing is not None or not lead.contact_phone:
         return existing
     return directory_actions.create_contact(
         actor=actor,
-        data={"organization": org, "name": lead.contact_name or lead.company_name, "mobile": lead.contact_phone,
-              "owner": owner},
+        data={
+            "organization": org,
+            "name": lead.contact_name or lead.company_name,
+            "mobile": lead.contact_phone,
+            "owner": owner,
+        },
     )

@@ -38,8 +38,20 @@ from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
 
 PROJECT_FIELDS = (
-    "name", "organization", "contact", "chain_node", "planned_investment", "expected_output", "expected_tax",
-    "land_mu", "floor_area", "jobs", "description", "priority", "codename", "source_channel",
+    "name",
+    "organization",
+    "contact",
+    "chain_node",
+    "planned_investment",
+    "expected_output",
+    "expected_tax",
+    "land_mu",
+    "floor_area",
+    "jobs",
+    "description",
+    "priority",
+    "codename",
+    "source_channel",
 )
 # The facts each gate needs, in pipeline order. Moving to a stage needs the facts of every gate
 # up to it (jumping from 洽谈 to 开工 still needs the signing and the registration).
@@ -55,21 +67,31 @@ SIGNED_INDEX = STAGE_INDEX[Stage.SIGNED]
 REGISTERED_INDEX = STAGE_INDEX[Stage.REGISTERED]
 
 
-def create_project(*, actor: User | None, data: dict[str, Any], lead: Lead | None = None,
-                   now: dt.datetime | None = None) -> Project:
+def create_project(
+    *, actor: User | None, data: dict[str, Any], lead: Lead | None = None, now: dt.datetime | None = None
+) -> Project:
     now = now or timezone.now()
     owner = data.get("owner") or actor
     if owner is None:
         raise ActionError(_("项目必须有负责人。"), fields={"owner": [_("请选择负责人。")]})
     stage = data.get("stage") or Stage.CONTACT
     if stage not in (Stage.LEAD, Stage.CONTACT, Stage.VISIT, Stage.NEGOTIATION):
-        raise ActionError(_("新项目从洽谈及以前的阶段开始，签约等阶段请通过阶段推进填写必要信息。"),
-                          fields={"stage": [_("请选择线索、接洽、考察或洽谈。")]})
+        raise ActionError(
+            _("新项目从洽谈及以前的阶段开始，签约等阶段请通过阶段推进填写必要信息。"),
+            fields={"stage": [_("请选择线索、接洽、考察或洽谈。")]},
+        )
     values = {k: data[k] for k in PROJECT_FIELDS if k in data and data[k] is not None}
     with transaction.atomic():
         project = Project(
-            code=next_code("YMT", now.year), owner=owner, team=data.get("team") or owner.team, stage=stage,
-            stage_entered_at=now, last_progress_at=now, lead=lead, created_by=actor, **values,
+            code=next_code("YMT", now.year),
+            owner=owner,
+            team=data.get("team") or owner.team,
+            stage=stage,
+            stage_entered_at=now,
+            last_progress_at=now,
+            lead=lead,
+            created_by=actor,
+            **values,
         )
         project.refresh_search_fields()
         project.save()
@@ -77,14 +99,21 @@ def create_project(*, actor: User | None, data: dict[str, Any], lead: Lead | Non
             project.collaborators.set(data["collaborators"])
         if data.get("insiders"):
             project.insiders.set(data["insiders"])
-        events.project(project, ProjectEvent.Kind.CREATED, actor=actor, to_stage=stage, at=now,
-                       lead=lead.code if lead else "")
+        events.project(
+            project,
+            ProjectEvent.Kind.CREATED,
+            actor=actor,
+            to_stage=stage,
+            at=now,
+            lead=lead.code if lead else "",
+        )
         audit.log_create(project, actor=actor)
     return project
 
 
-def update_project(*, actor: User | None, project: Project, data: dict[str, Any],
-                   version: int | None = None) -> Project:
+def update_project(
+    *, actor: User | None, project: Project, data: dict[str, Any], version: int | None = None
+) -> Project:
     """Change the descriptive fields (and, for leads and admins, owner and team)."""
     expected = project.version if version is None else version
     with transaction.atomic():
@@ -131,7 +160,9 @@ def missing_facts(project: Project, to: str, facts: dict[str, Any]) -> dict[str,
             value = facts.get(name, getattr(project, name))
             if value in (None, ""):
                 label = Project._meta.get_field(name).verbose_name
-                missing[name] = [_("进入“%(stage)s”须填写%(field)s。") % {"stage": Stage(gate).label, "field": label}]
+                missing[name] = [
+                    _("进入“%(stage)s”须填写%(field)s。") % {"stage": Stage(gate).label, "field": label}
+                ]
     return missing
 
 
@@ -146,7 +177,9 @@ def needs_reason(current: str, to: str) -> bool:
     return to in EXITS or current in EXITS or _is_backward(current, to)
 
 
-def resolve_registered_company(*, uscc: str, name: str, actor: User | None, owner: User | None) -> Organization:
+def resolve_registered_company(
+    *, uscc: str, name: str, actor: User | None, owner: User | None
+) -> Organization:
     """The company registered in the park: found by its USCC (a prospect becomes a resident) or
     created as a resident enterprise."""
     try:
@@ -156,16 +189,24 @@ def resolve_registered_company(*, uscc: str, name: str, actor: User | None, owne
     org = Organization.objects.filter(uscc=code).first()
     if org is None:
         if not name.strip():
-            raise ActionError(_("系统中没有该统一社会信用代码的企业，请填写注册企业名称。"),
-                              fields={"registered_name": [_("请填写注册企业名称。")]})
+            raise ActionError(
+                _("系统中没有该统一社会信用代码的企业，请填写注册企业名称。"),
+                fields={"registered_name": [_("请填写注册企业名称。")]},
+            )
         return directory_actions.create_organization(
             actor=actor,
-            data={"name": name.strip(), "uscc": code, "org_type": Organization.Type.RESIDENT,
-                  "owner": owner, "team": owner.team if owner else None},
+            data={
+                "name": name.strip(),
+                "uscc": code,
+                "org_type": Organization.Type.RESIDENT,
+                "owner": owner,
+                "team": owner.team if owner else None,
+            },
         )
     if org.org_type == Organization.Type.PROSPECT:
-        org = directory_actions.update_organization(actor=actor, org=org,
-                                                    data={"org_type": Organization.Type.RESIDENT})
+        org = directory_actions.update_organization(
+            actor=actor, org=org, data={"org_type": Organization.Type.RESIDENT}
+        )
     return org
 
 
@@ -176,8 +217,16 @@ def counted_so_far(project: Project) -> tuple[Decimal, Decimal]:
     return totals["signed"] or Decimal("0"), totals["landed"] or Decimal("0")
 
 
-def move_stage(*, actor: User | None, project: Project, to: str, facts: dict[str, Any] | None = None,
-               reason: str = "", expected_stage: str | None = None, now: dt.datetime | None = None) -> Project:
+def move_stage(
+    *,
+    actor: User | None,
+    project: Project,
+    to: str,
+    facts: dict[str, Any] | None = None,
+    reason: str = "",
+    expected_stage: str | None = None,
+    now: dt.datetime | None = None,
+) -> Project:
     """Move ``project`` to ``to`` if its gates are met. ``expected_stage`` is the stage the mover
     saw: if someone moved the project meanwhile, nothing is written and the mover is told."""
     now = now or timezone.now()
@@ -189,26 +238,39 @@ def move_stage(*, actor: User | None, project: Project, to: str, facts: dict[str
     with transaction.atomic():
         current = Project.objects.select_for_update().get(pk=project.pk)
         if current.stage != seen:
-            raise StaleObject(_("%(name)s 已被移到“%(stage)s”") % {"name": current.name,
-                                                                  "stage": current.get_stage_display()})
+            raise StaleObject(
+                _("%(name)s 已被移到“%(stage)s”")
+                % {"name": current.name, "stage": current.get_stage_display()}
+            )
         if to == current.stage:
             raise ActionError(_("项目已处于“%(stage)s”阶段。") % {"stage": current.get_stage_display()})
         if needs_reason(current.stage, to) and not reason.strip():
-            raise ActionError(_("搁置、流失、恢复和退回之前的阶段都须说明原因。"), code="reason_required",
-                              fields={"reason": [_("请填写原因。")]})
+            raise ActionError(
+                _("搁置、流失、恢复和退回之前的阶段都须说明原因。"),
+                code="reason_required",
+                fields={"reason": [_("请填写原因。")]},
+            )
         if raw.get("registered_uscc"):
             # Found or created here, inside the move: a refused move leaves no company behind.
             facts["registered_organization"] = resolve_registered_company(
-                uscc=raw["registered_uscc"], name=raw.get("registered_name", ""), actor=actor, owner=current.owner
+                uscc=raw["registered_uscc"],
+                name=raw.get("registered_name", ""),
+                actor=actor,
+                owner=current.owner,
             )
         missing = missing_facts(current, to, facts)
         if missing:
             raise ActionError(_("还缺少进入该阶段所需的信息。"), code="gate", fields=missing)
         forward = to not in EXITS and (current.stage in EXITS or STAGE_INDEX[to] > STAGE_INDEX[current.stage])
-        needs_admission = forward and STAGE_INDEX[to] >= SIGNED_INDEX and InvestmentSettings.current().require_admission
+        needs_admission = (
+            forward and STAGE_INDEX[to] >= SIGNED_INDEX and InvestmentSettings.current().require_admission
+        )
         if needs_admission and not any(review.admits for review in current.admission_reviews.all()):
-            raise ActionError(_("签约前须完成准入评审并获得“通过”或“有条件通过”。"), code="admission_required",
-                                  fields={"admission": [_("请先完成准入评审。")]})
+            raise ActionError(
+                _("签约前须完成准入评审并获得“通过”或“有条件通过”。"),
+                code="admission_required",
+                fields={"admission": [_("请先完成准入评审。")]},
+            )
         before = audit.snapshot(current)
         from_stage = current.stage
         for name, value in facts.items():
@@ -228,16 +290,34 @@ def move_stage(*, actor: User | None, project: Project, to: str, facts: dict[str
         if to not in EXITS and STAGE_INDEX[to] >= REGISTERED_INDEX:
             landed_now = max(Decimal("0"), (current.contracted_investment or 0) - landed)
         events.project(
-            current, ProjectEvent.Kind.STAGE, actor=actor, from_stage=from_stage, to_stage=to, at=now,
-            signed_amount=signed_now, landed_amount=landed_now, reason=reason.strip(),
-            facts={name: audit.plain(value.pk if hasattr(value, "pk") else value) for name, value in facts.items()},
+            current,
+            ProjectEvent.Kind.STAGE,
+            actor=actor,
+            from_stage=from_stage,
+            to_stage=to,
+            at=now,
+            signed_amount=signed_now,
+            landed_amount=landed_now,
+            reason=reason.strip(),
+            facts={
+                name: audit.plain(value.pk if hasattr(value, "pk") else value)
+                for name, value in facts.items()
+            },
         )
         audit.log_change(current, before, actor=actor)
     return current
 
 
-def record_contract(*, actor: User | None, project: Project, agreement_type: str, signed_on: dt.date,
-                    contracted_investment: Decimal, note: str = "", now: dt.datetime | None = None) -> Project:
+def record_contract(
+    *,
+    actor: User | None,
+    project: Project,
+    agreement_type: str,
+    signed_on: dt.date,
+    contracted_investment: Decimal,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> Project:
     """An upgrade (framework -> formal) or a change of the contracted investment of a signed
     project: only an increase over what was counted before is counted, on this event."""
     now = now or timezone.now()
@@ -254,11 +334,22 @@ def record_contract(*, actor: User | None, project: Project, agreement_type: str
         current.refresh_from_db()
         signed, landed = counted_so_far(current)
         signed_now = max(Decimal("0"), contracted_investment - signed)
-        landed_now = (max(Decimal("0"), contracted_investment - landed)
-                      if STAGE_INDEX[current.stage] >= REGISTERED_INDEX else Decimal("0"))
-        events.project(current, ProjectEvent.Kind.INVESTMENT, actor=actor, at=now, signed_amount=signed_now,
-                       landed_amount=landed_now, agreement_type=agreement_type,
-                       contracted_investment=contracted_investment, note=note)
+        landed_now = (
+            max(Decimal("0"), contracted_investment - landed)
+            if STAGE_INDEX[current.stage] >= REGISTERED_INDEX
+            else Decimal("0")
+        )
+        events.project(
+            current,
+            ProjectEvent.Kind.INVESTMENT,
+            actor=actor,
+            at=now,
+            signed_amount=signed_now,
+            landed_amount=landed_now,
+            agreement_type=agreement_type,
+            contracted_investment=contracted_investment,
+            note=note,
+        )
         audit.log_change(current, before, actor=actor)
     return current
 
@@ -285,8 +376,10 @@ def update_facts(*, actor: User | None, project: Project, facts: dict[str, Any])
 
 def set_major(*, actor: User, project: Project, is_major: bool) -> Project:
     with transaction.atomic():
-        changed = Project.objects.filter(pk=project.pk).exclude(is_major=is_major).update(
-            is_major=is_major, updated_at=timezone.now()
+        changed = (
+            Project.objects.filter(pk=project.pk)
+            .exclude(is_major=is_major)
+            .update(is_major=is_major, updated_at=timezone.now())
         )
         if changed:
             events.project(project, ProjectEvent.Kind.MAJOR, actor=actor, is_major=is_major)
@@ -307,7 +400,8 @@ def supervise(*, actor: User, project: Project, note: str) -> Project:
         events.project(project, ProjectEvent.Kind.SUPERVISION, actor=actor, raised=True, note=note.strip())
         leads = User.objects.filter(role=User.Role.TEAM_LEAD, team_id=project.team_id, is_active=True)
         notify(
-            [project.owner, *leads], kind=Notification.Kind.SUPERVISION,
+            [project.owner, *leads],
+            kind=Notification.Kind.SUPERVISION,
             key=f"supervision-{project.pk}-{now.timestamp():.0f}",
             title=_("督办：%(name)s") % {"name": project.name},
             body=_("%(leader)s 督办：%(note)s") % {"leader": actor.display_name, "note": note.strip()},
@@ -322,7 +416,9 @@ def lift_supervision(*, actor: User, project: Project, note: str = "") -> Projec
             supervised_at=None, supervised_by=None, supervision_note="", updated_at=timezone.now()
         )
         if lifted:
-            events.project(project, ProjectEvent.Kind.SUPERVISION, actor=actor, raised=False, note=note.strip())
+            events.project(
+                project, ProjectEvent.Kind.SUPERVISION, actor=actor, raised=False, note=note.strip()
+            )
     project.refresh_from_db()
     return project
 
@@ -337,17 +433,33 @@ def archive_stale_projects(*, now: dt.datetime | None = None) -> int:
     for project in stale:
         reason = _("超过 %(days)d 天无进展，系统自动搁置") % {"days": days}
         with transaction.atomic():
-            moved = Project.objects.filter(pk=project.pk, stage=project.stage, last_progress_at__lt=cutoff).update(
-                stage=Stage.ON_HOLD, stage_entered_at=now, exit_reason=reason, version=F("version") + 1,
+            moved = Project.objects.filter(
+                pk=project.pk, stage=project.stage, last_progress_at__lt=cutoff
+            ).update(
+                stage=Stage.ON_HOLD,
+                stage_entered_at=now,
+                exit_reason=reason,
+                version=F("version") + 1,
                 updated_at=now,
             )
             if not moved:
                 continue
-            events.project(project, ProjectEvent.Kind.STAGE, actor=None, from_stage=project.stage,
-                           to_stage=Stage.ON_HOLD, at=now, reason=reason, automatic=True)
+            events.project(
+                project,
+                ProjectEvent.Kind.STAGE,
+                actor=None,
+                from_stage=project.stage,
+                to_stage=Stage.ON_HOLD,
+                at=now,
+                reason=reason,
+                automatic=True,
+            )
             notify(
-                [project.owner], kind=Notification.Kind.PROJECT_ARCHIVED, key=f"archived-{project.pk}-{now:%Y%m%d}",
-                title=_("项目已自动搁置：%(name)s") % {"name": project.name}, body=reason,
+                [project.owner],
+                kind=Notification.Kind.PROJECT_ARCHIVED,
+                key=f"archived-{project.pk}-{now:%Y%m%d}",
+                title=_("项目已自动搁置：%(name)s") % {"name": project.name},
+                body=reason,
                 url=project.get_absolute_url(),
             )
             archived += 1

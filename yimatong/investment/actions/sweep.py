@@ -21,9 +21,11 @@ class SweepReport:
     milestones_reminded: int
 
     def __str__(self) -> str:
-        return (f"leads returned to the pool: {self.leads_returned}; projects archived: {self.projects_archived}; "
-                f"follow-up reminders: {self.follow_ups_reminded}; problems escalated: {self.problems_escalated}; "
-                f"milestone reminders: {self.milestones_reminded}")
+        return (
+            f"leads returned to the pool: {self.leads_returned}; projects archived: {self.projects_archived}; "
+            f"follow-up reminders: {self.follow_ups_reminded}; problems escalated: {self.problems_escalated}; "
+            f"milestone reminders: {self.milestones_reminded}"
+        )
 
 
 def sweep(*, now: dt.datetime | None = None) -> SweepReport:

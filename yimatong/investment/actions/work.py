@@ -38,12 +38,21 @@ from yimatong.lib.workdays import working_days_between
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
 
-ACTIVITY_FIELDS = ("kind", "occurred_on", "summary", "notes", "external_participants", "leader", "leader_name",
-                   "next_follow_up_on")
+ACTIVITY_FIELDS = (
+    "kind",
+    "occurred_on",
+    "summary",
+    "notes",
+    "external_participants",
+    "leader",
+    "leader_name",
+    "next_follow_up_on",
+)
 
 
-def add_activity(*, actor: User, data: dict[str, Any], project: Project | None = None,
-                 lead: Lead | None = None) -> Activity:
+def add_activity(
+    *, actor: User, data: dict[str, Any], project: Project | None = None, lead: Lead | None = None
+) -> Activity:
     """Record a contact with the investor. Earlier follow-ups on the same project or lead are
     done by this one; a lead counts as touched (it stays out of the pool)."""
     values = {k: data[k] for k in ACTIVITY_FIELDS if k in data and data[k] is not None}
@@ -55,10 +64,16 @@ def add_activity(*, actor: User, data: dict[str, Any], project: Project | None =
         if data.get("participants"):
             activity.participants.set(data["participants"])
         if project is not None:
-            events.project(project, ProjectEvent.Kind.ACTIVITY, actor=actor, activity=activity.pk,
-                           kind_label=activity.kind, summary=activity.summary,
-                           leader=activity.leader.display_name if activity.leader else activity.leader_name,
-                           next_follow_up_on=activity.next_follow_up_on)
+            events.project(
+                project,
+                ProjectEvent.Kind.ACTIVITY,
+                actor=actor,
+                activity=activity.pk,
+                kind_label=activity.kind,
+                summary=activity.summary,
+                leader=activity.leader.display_name if activity.leader else activity.leader_name,
+                next_follow_up_on=activity.next_follow_up_on,
+            )
         if lead is not None:
             touch_lead(lead)
             events.lead(lead, "note", actor=actor, text=activity.summary, activity=activity.pk)
@@ -70,7 +85,8 @@ def overdue_follow_ups(user: User, *, today: dt.date | None = None) -> Any:
     today = today or timezone.localdate()
     return (
         Activity.objects.filter(created_by=user, follow_up_done=False, next_follow_up_on__lt=today)
-        .select_related("project", "lead").order_by("next_follow_up_on")
+        .select_related("project", "lead")
+        .order_by("next_follow_up_on")
     )
 
 
@@ -84,10 +100,13 @@ def remind_follow_ups(*, today: dt.date | None = None) -> int:
     for activity in due:
         target = activity.project or activity.lead
         sent += notify(
-            [activity.created_by], kind=Notification.Kind.FOLLOW_UP_DUE, key=f"follow-up-{activity.pk}",
-            title=_("跟进到期：%(name)s") % {"name": target.name if activity.project else target.company_name},
-            body=_("计划于 %(date)s 跟进（上次：%(summary)s）。") % {
-                "date": activity.next_follow_up_on, "summary": activity.summary},
+            [activity.created_by],
+            kind=Notification.Kind.FOLLOW_UP_DUE,
+            key=f"follow-up-{activity.pk}",
+            title=_("跟进到期：%(name)s")
+            % {"name": target.name if activity.project else target.company_name},
+            body=_("计划于 %(date)s 跟进（上次：%(summary)s）。")
+            % {"date": activity.next_follow_up_on, "summary": activity.summary},
             url=target.get_absolute_url(),
         )
     return sent
@@ -96,27 +115,52 @@ def remind_follow_ups(*, today: dt.date | None = None) -> int:
 # Site visits -------------------------------------------------------------------------------------
 
 
-def schedule_visit(*, actor: User | None, data: dict[str, Any], project: Project | None = None,
-                   lead: Lead | None = None, requested_by: str = SiteVisit.RequestedBy.STAFF) -> SiteVisit:
+def schedule_visit(
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    project: Project | None = None,
+    lead: Lead | None = None,
+    requested_by: str = SiteVisit.RequestedBy.STAFF,
+) -> SiteVisit:
     fields = ("title", "starts_at", "ends_at", "location", "visitors", "visitor_count", "notes")
-    status = SiteVisit.Status.REQUESTED if requested_by == SiteVisit.RequestedBy.INVESTOR else SiteVisit.Status.CONFIRMED
+    status = (
+        SiteVisit.Status.REQUESTED
+        if requested_by == SiteVisit.RequestedBy.INVESTOR
+        else SiteVisit.Status.CONFIRMED
+    )
     with transaction.atomic():
         visit = SiteVisit.objects.create(
-            project=project, lead=lead, created_by=actor, requested_by=requested_by, status=status,
+            project=project,
+            lead=lead,
+            created_by=actor,
+            requested_by=requested_by,
+            status=status,
             **{k: data[k] for k in fields if k in data and data[k] is not None},
         )
         if data.get("hosts"):
             visit.hosts.set(data["hosts"])
         if project is not None:
-            events.project(project, ProjectEvent.Kind.VISIT, actor=actor, visit=visit.pk, title=visit.title,
-                           starts_at=visit.starts_at, status=visit.status)
+            events.project(
+                project,
+                ProjectEvent.Kind.VISIT,
+                actor=actor,
+                visit=visit.pk,
+                title=visit.title,
+                starts_at=visit.starts_at,
+                status=visit.status,
+            )
         audit.log_create(visit, actor=actor)
         owner = project.owner if project is not None else (lead.owner if lead else None)
         if owner is not None and (actor is None or actor.pk != owner.pk):
-            notify([owner], kind=Notification.Kind.VISIT_BOOKED, key=f"visit-{visit.pk}",
-                   title=_("考察预约：%(title)s") % {"title": visit.title},
-                   body=timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
-                   url=(project or lead).get_absolute_url())
+            notify(
+                [owner],
+                kind=Notification.Kind.VISIT_BOOKED,
+                key=f"visit-{visit.pk}",
+                title=_("考察预约：%(title)s") % {"title": visit.title},
+                body=timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
+                url=(project or lead).get_absolute_url(),
+            )
     return visit
 
 
@@ -129,8 +173,15 @@ def set_visit_status(*, actor: User, visit: SiteVisit, status: str) -> SiteVisit
         visit.refresh_from_db()
         audit.log_change(visit, before, actor=actor)
         if visit.project_id:
-            events.project(visit.project, ProjectEvent.Kind.VISIT, actor=actor, visit=visit.pk, title=visit.title,
-                           starts_at=visit.starts_at, status=status)
+            events.project(
+                visit.project,
+                ProjectEvent.Kind.VISIT,
+                actor=actor,
+                visit=visit.pk,
+                title=visit.title,
+                starts_at=visit.starts_at,
+                status=status,
+            )
             if status == SiteVisit.Status.DONE:
                 mark_progress(visit.project)
     return visit
@@ -139,28 +190,49 @@ def set_visit_status(*, actor: User, visit: SiteVisit, status: str) -> SiteVisit
 # Documents ------------------------------------------------------------------------------------------
 
 
-def upload_document(*, actor: User, project: Project, kind: str, title: str, visibility: str,
-                    upload: UploadedFile, note: str = "", document: Document | None = None) -> DocumentVersion:
+def upload_document(
+    *,
+    actor: User,
+    project: Project,
+    kind: str,
+    title: str,
+    visibility: str,
+    upload: UploadedFile,
+    note: str = "",
+    document: Document | None = None,
+) -> DocumentVersion:
     """A new document, or a new version of ``document``. Type and size are checked by the form."""
     content = upload.read()
     upload.seek(0)
     with transaction.atomic():
         if document is None:
-            document = Document.objects.create(project=project, kind=kind, title=title, visibility=visibility,
-                                               created_by=actor)
+            document = Document.objects.create(
+                project=project, kind=kind, title=title, visibility=visibility, created_by=actor
+            )
         else:
             Document.objects.select_for_update().filter(pk=document.pk).first()
             Document.objects.filter(pk=document.pk).update(updated_at=timezone.now())
         number = (document.versions.aggregate(n=Max("number"))["n"] or 0) + 1
         version = DocumentVersion(
-            document=document, number=number, original_name=upload.name[:200], size=len(content),
+            document=document,
+            number=number,
+            original_name=upload.name[:200],
+            size=len(content),
             content_type=getattr(upload, "content_type", "") or "application/octet-stream",
-            sha256=hashlib.sha256(content).hexdigest(), note=note, uploaded_by=actor,
+            sha256=hashlib.sha256(content).hexdigest(),
+            note=note,
+            uploaded_by=actor,
         )
         version.file.save(upload.name, upload, save=False)
         version.save()
-        events.project(project, ProjectEvent.Kind.DOCUMENT, actor=actor, document=document.title,
-                       version=number, file=version.original_name)
+        events.project(
+            project,
+            ProjectEvent.Kind.DOCUMENT,
+            actor=actor,
+            document=document.title,
+            version=number,
+            file=version.original_name,
+        )
         audit.log_create(version, actor=actor)
     return version
 
@@ -168,15 +240,18 @@ def upload_document(*, actor: User, project: Project, kind: str, title: str, vis
 # Capital in place ------------------------------------------------------------------------------------
 
 
-def record_capital(*, actor: User, project: Project, arrived_on: dt.date, amount: Decimal,
-                   note: str = "") -> CapitalArrival:
+def record_capital(
+    *, actor: User, project: Project, arrived_on: dt.date, amount: Decimal, note: str = ""
+) -> CapitalArrival:
     if amount <= 0:
         raise ActionError(_("到位金额必须大于 0。"), fields={"amount": [_("请填写大于 0 的金额。")]})
     with transaction.atomic():
-        arrival = CapitalArrival.objects.create(project=project, arrived_on=arrived_on, amount=amount, note=note,
-                                                recorded_by=actor)
-        events.project(project, ProjectEvent.Kind.CAPITAL, actor=actor, amount=amount, arrived_on=arrived_on,
-                       note=note)
+        arrival = CapitalArrival.objects.create(
+            project=project, arrived_on=arrived_on, amount=amount, note=note, recorded_by=actor
+        )
+        events.project(
+            project, ProjectEvent.Kind.CAPITAL, actor=actor, amount=amount, arrived_on=arrived_on, note=note
+        )
         audit.log_create(arrival, actor=actor)
         mark_progress(project)
     return arrival
@@ -188,11 +263,21 @@ def record_capital(*, actor: User, project: Project, arrived_on: dt.date, amount
 def add_milestone(*, actor: User, project: Project, data: dict[str, Any]) -> Milestone:
     with transaction.atomic():
         milestone = Milestone.objects.create(
-            project=project, **{k: data[k] for k in ("name", "planned_on", "department", "note", "position")
-                                if k in data and data[k] is not None},
+            project=project,
+            **{
+                k: data[k]
+                for k in ("name", "planned_on", "department", "note", "position")
+                if k in data and data[k] is not None
+            },
         )
-        events.project(project, ProjectEvent.Kind.MILESTONE, actor=actor, milestone=milestone.name,
-                       planned_on=milestone.planned_on, added=True)
+        events.project(
+            project,
+            ProjectEvent.Kind.MILESTONE,
+            actor=actor,
+            milestone=milestone.name,
+            planned_on=milestone.planned_on,
+            added=True,
+        )
         audit.log_create(milestone, actor=actor)
     return milestone
 
@@ -208,8 +293,14 @@ def update_milestone(*, actor: User, milestone: Milestone, data: dict[str, Any])
         current.save()
         entry = audit.log_change(current, before, actor=actor)
         if entry is not None:
-            events.project(current.project, ProjectEvent.Kind.MILESTONE, actor=actor, milestone=current.name,
-                           planned_on=current.planned_on, actual_on=current.actual_on)
+            events.project(
+                current.project,
+                ProjectEvent.Kind.MILESTONE,
+                actor=actor,
+                milestone=current.name,
+                planned_on=current.planned_on,
+                actual_on=current.actual_on,
+            )
         if reached:
             mark_progress(current.project)
     return current
@@ -218,16 +309,26 @@ def update_milestone(*, actor: User, milestone: Milestone, data: dict[str, Any])
 def raise_problem(*, actor: User, project: Project, data: dict[str, Any]) -> Problem:
     with transaction.atomic():
         problem = Problem.objects.create(
-            project=project, raised_by=actor,
+            project=project,
+            raised_by=actor,
             **{k: data[k] for k in ("description", "department", "deadline") if k in data},
         )
-        events.project(project, ProjectEvent.Kind.PROBLEM, actor=actor, problem=problem.description[:80],
-                       department=problem.department.name, deadline=problem.deadline, status=problem.status)
+        events.project(
+            project,
+            ProjectEvent.Kind.PROBLEM,
+            actor=actor,
+            problem=problem.description[:80],
+            department=problem.department.name,
+            deadline=problem.deadline,
+            status=problem.status,
+        )
         audit.log_create(problem, actor=actor)
     return problem
 
 
-def update_problem(*, actor: User, problem: Problem, data: dict[str, Any], version: int | None = None) -> Problem:
+def update_problem(
+    *, actor: User, problem: Problem, data: dict[str, Any], version: int | None = None
+) -> Problem:
     expected = problem.version if version is None else version
     with transaction.atomic():
         current = Problem.objects.select_for_update().get(pk=problem.pk)
@@ -240,19 +341,31 @@ def update_problem(*, actor: User, problem: Problem, data: dict[str, Any], versi
         resolved_now = current.status == Problem.Status.RESOLVED and before["status"]["value"] != "resolved"
         if current.status == Problem.Status.RESOLVED:
             if not current.resolution.strip():
-                raise ActionError(_("标记已解决须填写解决情况。"), fields={"resolution": [_("请填写解决情况。")]})
+                raise ActionError(
+                    _("标记已解决须填写解决情况。"), fields={"resolution": [_("请填写解决情况。")]}
+                )
             current.resolved_on = current.resolved_on or timezone.localdate()
         else:
             current.resolved_on = None
-        if "deadline" in data and data["deadline"] is not None and data["deadline"] != before["deadline"]["value"]:
+        if (
+            "deadline" in data
+            and data["deadline"] is not None
+            and data["deadline"] != before["deadline"]["value"]
+        ):
             current.escalation = 0  # a new deadline starts the ladder again
         current.version = F("version") + 1
         current.save()
         current.refresh_from_db()
         entry = audit.log_change(current, before, actor=actor)
         if entry is not None:
-            events.project(current.project, ProjectEvent.Kind.PROBLEM, actor=actor,
-                           problem=current.description[:80], status=current.status, resolution=current.resolution)
+            events.project(
+                current.project,
+                ProjectEvent.Kind.PROBLEM,
+                actor=actor,
+                problem=current.description[:80],
+                status=current.status,
+                resolution=current.resolution,
+            )
         if resolved_now:
             mark_progress(current.project)
     return current
@@ -279,21 +392,37 @@ def escalate_problems(*, today: dt.date | None = None) -> int:
             )
             if not claimed:
                 continue
-            recipients: list[User | None] = [problem.project.owner,
-                                            *User.objects.filter(department=problem.department, is_active=True)]
+            recipients: list[User | None] = [
+                problem.project.owner,
+                *User.objects.filter(department=problem.department, is_active=True),
+            ]
             if level == 2:
                 recipients += list(User.objects.filter(role=User.Role.LEADER, is_active=True))
-                recipients += list(User.objects.filter(role=User.Role.TEAM_LEAD, team_id=problem.project.team_id))
+                recipients += list(
+                    User.objects.filter(role=User.Role.TEAM_LEAD, team_id=problem.project.team_id)
+                )
             notify(
-                recipients, kind=Notification.Kind.PROBLEM_OVERDUE, key=f"problem-{problem.pk}-level-{level}",
-                title=_("问题逾期 %(days)d 个工作日：%(project)s") % {"days": late, "project": problem.project.name},
-                body=_("%(department)s：%(problem)s（时限 %(deadline)s）") % {
-                    "department": problem.department.name, "problem": problem.description[:60],
-                    "deadline": problem.deadline},
+                recipients,
+                kind=Notification.Kind.PROBLEM_OVERDUE,
+                key=f"problem-{problem.pk}-level-{level}",
+                title=_("问题逾期 %(days)d 个工作日：%(project)s")
+                % {"days": late, "project": problem.project.name},
+                body=_("%(department)s：%(problem)s（时限 %(deadline)s）")
+                % {
+                    "department": problem.department.name,
+                    "problem": problem.description[:60],
+                    "deadline": problem.deadline,
+                },
                 url=problem.project.get_absolute_url(),
             )
-            events.project(problem.project, ProjectEvent.Kind.PROBLEM, actor=None, problem=problem.description[:80],
-                           escalated=level, days_late=late)
+            events.project(
+                problem.project,
+                ProjectEvent.Kind.PROBLEM,
+                actor=None,
+                problem=problem.description[:80],
+                escalated=level,
+                days_late=late,
+            )
             raised += 1
     return raised
 
@@ -302,15 +431,20 @@ def remind_milestones(*, today: dt.date | None = None) -> int:
     today = today or timezone.localdate()
     sent = 0
     overdue = Milestone.objects.filter(actual_on__isnull=True, planned_on__lt=today).select_related(
-        "project__owner", "department")
+        "project__owner", "department"
+    )
     for milestone in overdue:
         recipients = [milestone.project.owner]
         if milestone.department_id:
             recipients += list(User.objects.filter(department_id=milestone.department_id, is_active=True))
         sent += notify(
-            recipients, kind=Notification.Kind.MILESTONE_OVERDUE, key=f"milestone-{milestone.pk}-{milestone.planned_on}",
-            title=_("节点逾期：%(project)s · %(name)s") % {"project": milestone.project.name, "name": milestone.name},
-            body=_("计划 %(date)s 完成。") % {"date": milestone.planned_on}, url=milestone.project.get_absolute_url(),
+            recipients,
+            kind=Notification.Kind.MILESTONE_OVERDUE,
+            key=f"milestone-{milestone.pk}-{milestone.planned_on}",
+            title=_("节点逾期：%(project)s · %(name)s")
+            % {"project": milestone.project.name, "name": milestone.name},
+            body=_("计划 %(date)s 完成。") % {"date": milestone.planned_on},
+            url=milestone.project.get_absolute_url(),
         )
     return sent
 
@@ -325,10 +459,17 @@ def measure(project: Project, metric: str) -> Decimal | None:
         amount = project.contracted_investment or project.planned_investment
         return (amount / land).quantize(Decimal("0.01")) if amount is not None and land else None
     if metric == ScoreItem.Metric.TAX_INTENSITY:
-        return (project.expected_tax / land).quantize(Decimal("0.01")) if project.expected_tax is not None and land else None
+        return (
+            (project.expected_tax / land).quantize(Decimal("0.01"))
+            if project.expected_tax is not None and land
+            else None
+        )
     if metric == ScoreItem.Metric.OUTPUT_INTENSITY:
-        return ((project.expected_output / land).quantize(Decimal("0.01"))
-                if project.expected_output is not None and land else None)
+        return (
+            (project.expected_output / land).quantize(Decimal("0.01"))
+            if project.expected_output is not None and land
+            else None
+        )
     if metric == ScoreItem.Metric.PLANNED_INVESTMENT:
         return project.planned_investment
     if metric == ScoreItem.Metric.JOBS:
@@ -360,8 +501,12 @@ def score(project: Project, *, judged: dict[int, Decimal], vetoes: dict[int, boo
         elif item.kind == ScoreItem.Kind.MEASURED:
             value = measure(project, item.metric)
             points = min(points_for(value, item.thresholds), item.max_points)
-            line.update(metric=item.metric, value=str(value) if value is not None else None, points=str(points),
-                        max=str(item.max_points))
+            line.update(
+                metric=item.metric,
+                value=str(value) if value is not None else None,
+                points=str(points),
+                max=str(item.max_points),
+            )
             total += points
             max_total += item.max_points
         else:
@@ -373,17 +518,39 @@ def score(project: Project, *, judged: dict[int, Decimal], vetoes: dict[int, boo
     return {"lines": lines, "total": total, "max_total": max_total, "vetoed": vetoed}
 
 
-def review_admission(*, actor: User, project: Project, judged: dict[int, Decimal], vetoes: dict[int, bool],
-                     decision: str, opinion: str = "") -> AdmissionReview:
+def review_admission(
+    *,
+    actor: User,
+    project: Project,
+    judged: dict[int, Decimal],
+    vetoes: dict[int, bool],
+    decision: str,
+    opinion: str = "",
+) -> AdmissionReview:
     result = score(project, judged=judged, vetoes=vetoes)
     if result["vetoed"] and decision != AdmissionReview.Decision.REJECTED:
-        raise ActionError(_("触发否决项的项目只能评为“不通过”。"), fields={"decision": [_("请选择“不通过”。")]})
+        raise ActionError(
+            _("触发否决项的项目只能评为“不通过”。"), fields={"decision": [_("请选择“不通过”。")]}
+        )
     with transaction.atomic():
         review = AdmissionReview.objects.create(
-            project=project, total=result["total"], max_total=result["max_total"], vetoed=result["vetoed"],
-            breakdown=result["lines"], decision=decision, opinion=opinion, decided_by=actor,
+            project=project,
+            total=result["total"],
+            max_total=result["max_total"],
+            vetoed=result["vetoed"],
+            breakdown=result["lines"],
+            decision=decision,
+            opinion=opinion,
+            decided_by=actor,
         )
-        events.project(project, ProjectEvent.Kind.ADMISSION, actor=actor, total=review.total,
-                       max_total=review.max_total, decision=decision, vetoed=review.vetoed)
+        events.project(
+            project,
+            ProjectEvent.Kind.ADMISSION,
+            actor=actor,
+            total=review.total,
+            max_total=review.max_total,
+            decision=decision,
+            vetoed=review.vetoed,
+        )
         audit.log_create(review, actor=actor)
     return review

@@ -26,17 +26,21 @@ class InvestmentSettings(models.Model):
     """The park's rules for the investment loop, edited by an administrator (one row)."""
 
     lead_return_days = models.PositiveSmallIntegerField(
-        _("线索无跟进退回公海天数"), default=15, help_text=_("认领后超过此天数没有任何跟进，线索自动退回公海。")
+        _("线索无跟进退回公海天数"),
+        default=15,
+        help_text=_("认领后超过此天数没有任何跟进，线索自动退回公海。"),
     )
     auto_assign = models.BooleanField(
-        _("按产业链自动分配新线索"), default=True,
+        _("按产业链自动分配新线索"),
+        default=True,
         help_text=_("新线索按产业链环节分给负责该环节的团队，团队内轮流分配给招商专员。"),
     )
     yellow_after_days = models.PositiveSmallIntegerField(_("黄灯：无进展天数"), default=60)
     red_after_days = models.PositiveSmallIntegerField(_("红灯：无进展天数"), default=90)
     archive_after_days = models.PositiveSmallIntegerField(_("自动搁置：无进展天数"), default=180)
     require_admission = models.BooleanField(
-        _("签约前必须通过准入评审"), default=True,
+        _("签约前必须通过准入评审"),
+        default=True,
         help_text=_("启用后，项目进入签约阶段前须有一份“通过”或“有条件通过”的准入评审。"),
     )
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -125,37 +129,69 @@ class Lead(models.Model):
     contact_phone = models.CharField(_("联系电话"), max_length=20, blank=True, db_index=True)
     interest = models.TextField(_("意向说明"), blank=True)
     chain_node = models.ForeignKey(
-        "directory.ChainNode", verbose_name=_("产业链环节"), null=True, blank=True, on_delete=models.PROTECT,
+        "directory.ChainNode",
+        verbose_name=_("产业链环节"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="leads",
     )
-    planned_investment = models.DecimalField(_("意向投资额（万元）"), max_digits=14, decimal_places=2, null=True,
-                                             blank=True)
+    planned_investment = models.DecimalField(
+        _("意向投资额（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     organization = models.ForeignKey(
-        "directory.Organization", verbose_name=_("投资方"), null=True, blank=True, on_delete=models.PROTECT,
+        "directory.Organization",
+        verbose_name=_("投资方"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="leads",
     )
     contact = models.ForeignKey(
-        "directory.Contact", verbose_name=_("联系人档案"), null=True, blank=True, on_delete=models.PROTECT,
+        "directory.Contact",
+        verbose_name=_("联系人档案"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="leads",
     )
-    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.POOL, db_index=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.POOL, db_index=True
+    )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("负责人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="leads",
     )
     team = models.ForeignKey(
-        "accounts.Team", verbose_name=_("负责团队"), null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Team",
+        verbose_name=_("负责团队"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="leads",
     )
     assigned_at = models.DateTimeField(_("分配时间"), null=True, blank=True)
     # Last activity, claim or note: the pool sweep returns leads untouched for too long.
     touched_at = models.DateTimeField(_("最近跟进"), default=timezone.now)
     merged_into = models.ForeignKey(
-        "self", verbose_name=_("合并到"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_leads"
+        "self",
+        verbose_name=_("合并到"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_leads",
     )
     discard_reason = models.CharField(_("无效原因"), max_length=200, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("录入人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -188,7 +224,8 @@ class Lead(models.Model):
                 violation_error_message=_("已合并的线索必须指明合并到哪条线索。"),
             ),
             models.CheckConstraint(
-                name="investment_lead_name_not_blank", condition=~Q(company_name=""),
+                name="investment_lead_name_not_blank",
+                condition=~Q(company_name=""),
                 violation_error_message=_("企业/投资方名称不能为空。"),
             ),
         ]
@@ -218,7 +255,11 @@ class LeadSource(models.Model):
     event = models.CharField(_("活动/展会"), max_length=120, blank=True)
     qr_scene = models.CharField(_("二维码场景"), max_length=64, blank=True)
     referred_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("推荐/带来人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("推荐/带来人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     referrer_name = models.CharField(_("推荐人（外部）"), max_length=60, blank=True)
@@ -256,7 +297,11 @@ class LeadEvent(models.Model):
     lead = models.ForeignKey(Lead, verbose_name=_("线索"), on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     data = models.JSONField(_("内容"), default=dict, blank=True)
@@ -296,8 +341,15 @@ class Stage(models.TextChoices):
 
 # The pipeline in order; the two exits stand outside it.
 PIPELINE = [
-    Stage.LEAD, Stage.CONTACT, Stage.VISIT, Stage.NEGOTIATION, Stage.SIGNED, Stage.REGISTERED,
-    Stage.CONSTRUCTION, Stage.PRODUCTION, Stage.FULL_CAPACITY,
+    Stage.LEAD,
+    Stage.CONTACT,
+    Stage.VISIT,
+    Stage.NEGOTIATION,
+    Stage.SIGNED,
+    Stage.REGISTERED,
+    Stage.CONSTRUCTION,
+    Stage.PRODUCTION,
+    Stage.FULL_CAPACITY,
 ]
 EXITS = [Stage.ON_HOLD, Stage.LOST]
 STAGE_INDEX = {stage.value: index for index, stage in enumerate(PIPELINE)}
@@ -320,7 +372,9 @@ class ProjectQuerySet(models.QuerySet):
     def active(self) -> ProjectQuerySet:
         return self.exclude(stage__in=[*EXITS, Stage.FULL_CAPACITY])
 
-    def with_light(self, config: InvestmentSettings | None = None, now: dt.datetime | None = None) -> ProjectQuerySet:
+    def with_light(
+        self, config: InvestmentSettings | None = None, now: dt.datetime | None = None
+    ) -> ProjectQuerySet:
         """Annotate ``light`` (green / yellow / red / none) from the days without progress."""
         config = config or InvestmentSettings.current()
         now = now or timezone.now()
@@ -341,7 +395,9 @@ class ProjectQuerySet(models.QuerySet):
         if not text:
             return self
         return self.filter(
-            Q(name__icontains=text) | Q(code__iexact=text) | Q(codename__icontains=text)
+            Q(name__icontains=text)
+            | Q(code__iexact=text)
+            | Q(codename__icontains=text)
             | Q(name_initials__contains=text.lower())
         )
 
@@ -366,32 +422,56 @@ class Project(models.Model):
         "directory.Organization", verbose_name=_("投资方"), on_delete=models.PROTECT, related_name="projects"
     )
     contact = models.ForeignKey(
-        "directory.Contact", verbose_name=_("投资方联系人"), null=True, blank=True, on_delete=models.PROTECT,
+        "directory.Contact",
+        verbose_name=_("投资方联系人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="projects",
     )
     lead = models.OneToOneField(
-        Lead, verbose_name=_("来源线索"), null=True, blank=True, on_delete=models.PROTECT, related_name="project"
+        Lead,
+        verbose_name=_("来源线索"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="project",
     )
-    source_channel = models.CharField(_("来源渠道"), max_length=20, choices=Channel.choices, default=Channel.STAFF)
+    source_channel = models.CharField(
+        _("来源渠道"), max_length=20, choices=Channel.choices, default=Channel.STAFF
+    )
     chain_node = models.ForeignKey(
-        "directory.ChainNode", verbose_name=_("产业链环节"), null=True, blank=True, on_delete=models.PROTECT,
+        "directory.ChainNode",
+        verbose_name=_("产业链环节"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="projects",
     )
-    planned_investment = models.DecimalField(_("计划投资（万元）"), max_digits=14, decimal_places=2, null=True,
-                                             blank=True)
-    expected_output = models.DecimalField(_("预计年产值（万元）"), max_digits=14, decimal_places=2, null=True,
-                                          blank=True)
-    expected_tax = models.DecimalField(_("预计年税收（万元）"), max_digits=14, decimal_places=2, null=True,
-                                       blank=True)
+    planned_investment = models.DecimalField(
+        _("计划投资（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    expected_output = models.DecimalField(
+        _("预计年产值（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    expected_tax = models.DecimalField(
+        _("预计年税收（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     land_mu = models.DecimalField(_("用地（亩）"), max_digits=10, decimal_places=2, null=True, blank=True)
-    floor_area = models.DecimalField(_("建筑面积（㎡）"), max_digits=12, decimal_places=2, null=True, blank=True)
+    floor_area = models.DecimalField(
+        _("建筑面积（㎡）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
     jobs = models.PositiveIntegerField(_("预计就业（人）"), null=True, blank=True)
     description = models.TextField(_("项目概况"), blank=True)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("负责人"), on_delete=models.PROTECT, related_name="projects"
     )
     team = models.ForeignKey(
-        "accounts.Team", verbose_name=_("负责团队"), null=True, blank=True, on_delete=models.PROTECT,
+        "accounts.Team",
+        verbose_name=_("负责团队"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="projects",
     )
     collaborators = models.ManyToManyField(
@@ -399,22 +479,31 @@ class Project(models.Model):
     )
     priority = models.CharField(_("优先级"), max_length=1, choices=Priority.choices, default=Priority.B)
     codename = models.CharField(
-        _("保密代号"), max_length=60, blank=True,
+        _("保密代号"),
+        max_length=60,
+        blank=True,
         help_text=_("填写后，除负责人和指定知情人外，其他人只看到代号，看不到真实投资方。"),
     )
     insiders = models.ManyToManyField(
         settings.AUTH_USER_MODEL, verbose_name=_("知情人"), blank=True, related_name="insider_projects"
     )
-    stage = models.CharField(_("阶段"), max_length=15, choices=Stage.choices, default=Stage.CONTACT, db_index=True)
+    stage = models.CharField(
+        _("阶段"), max_length=15, choices=Stage.choices, default=Stage.CONTACT, db_index=True
+    )
     stage_entered_at = models.DateTimeField(_("进入本阶段时间"), default=timezone.now)
     exit_reason = models.CharField(_("搁置/流失原因"), max_length=200, blank=True)
     # Facts required by the gates.
     agreement_type = models.CharField(_("协议类型"), max_length=10, choices=Agreement.choices, blank=True)
     signed_on = models.DateField(_("签约日期"), null=True, blank=True)
-    contracted_investment = models.DecimalField(_("合同投资（万元）"), max_digits=14, decimal_places=2, null=True,
-                                                blank=True)
+    contracted_investment = models.DecimalField(
+        _("合同投资（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     registered_organization = models.ForeignKey(
-        "directory.Organization", verbose_name=_("注册企业"), null=True, blank=True, on_delete=models.PROTECT,
+        "directory.Organization",
+        verbose_name=_("注册企业"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="landed_projects",
     )
     registered_on = models.DateField(_("注册日期"), null=True, blank=True)
@@ -429,13 +518,21 @@ class Project(models.Model):
     last_progress_at = models.DateTimeField(_("最近进展"), default=timezone.now, db_index=True)
     supervised_at = models.DateTimeField(_("督办时间"), null=True, blank=True)
     supervised_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("督办人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("督办人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     supervision_note = models.CharField(_("督办事项"), max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("创建人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -464,8 +561,14 @@ class Project(models.Model):
             ),
             models.CheckConstraint(
                 name="investment_project_signed_has_facts",
-                condition=~Q(stage__in=["signed", "registered", "construction", "production", "full_capacity"])
-                | (Q(signed_on__isnull=False) & Q(contracted_investment__isnull=False) & ~Q(agreement_type="")),
+                condition=~Q(
+                    stage__in=["signed", "registered", "construction", "production", "full_capacity"]
+                )
+                | (
+                    Q(signed_on__isnull=False)
+                    & Q(contracted_investment__isnull=False)
+                    & ~Q(agreement_type="")
+                ),
                 violation_error_message=_("签约及以后阶段的项目必须有协议类型、签约日期和合同投资。"),
             ),
             models.CheckConstraint(
@@ -533,8 +636,11 @@ class CodeSequence(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "编号序列")
         ordering = ["prefix", "year"]
         constraints = [
-            models.UniqueConstraint(fields=["prefix", "year"], name="investment_codesequence_unique",
-                                    violation_error_message=_("编号序列重复。")),
+            models.UniqueConstraint(
+                fields=["prefix", "year"],
+                name="investment_codesequence_unique",
+                violation_error_message=_("编号序列重复。"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -561,10 +667,16 @@ class ProjectEvent(models.Model):
         MAJOR = "major", _("重大项目")
         INVESTMENT = "investment", _("合同投资变更")
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="events")
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="events"
+    )
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     from_stage = models.CharField(_("原阶段"), max_length=15, choices=Stage.choices, blank=True)
@@ -597,13 +709,19 @@ class ProjectEvent(models.Model):
 class CapitalArrival(models.Model):
     """Capital actually in place (到位资金), recorded over time."""
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE,
-                                related_name="capital_arrivals")
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="capital_arrivals"
+    )
     arrived_on = models.DateField(_("到位日期"))
     amount = models.DecimalField(_("到位金额（万元）"), max_digits=14, decimal_places=2)
     note = models.CharField(_("说明"), max_length=200, blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("登记人"), null=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -612,8 +730,11 @@ class CapitalArrival(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "到位资金")
         ordering = ["-arrived_on", "-pk"]
         constraints = [
-            models.CheckConstraint(name="investment_capital_positive", condition=Q(amount__gt=0),
-                                   violation_error_message=_("到位金额必须大于 0。")),
+            models.CheckConstraint(
+                name="investment_capital_positive",
+                condition=Q(amount__gt=0),
+                violation_error_message=_("到位金额必须大于 0。"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -28,26 +28,48 @@ class Activity(models.Model):
         SITE_VISIT = "site_visit", _("来园考察")
         LEADER_VISIT = "leader_visit", _("领导带队")
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="activities")
-    lead = models.ForeignKey(Lead, verbose_name=_("线索"), null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="activities")
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("项目"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("线索"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="activities",
+    )
     kind = models.CharField(_("方式"), max_length=15, choices=Kind.choices)
     occurred_on = models.DateField(_("日期"), default=timezone.localdate)
     summary = models.CharField(_("摘要"), max_length=200)
     notes = models.TextField(_("详细记录"), blank=True)
-    participants = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("参加人员"), blank=True,
-                                          related_name="activities")
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("参加人员"), blank=True, related_name="activities"
+    )
     external_participants = models.CharField(_("对方参加人员"), max_length=200, blank=True)
     leader = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("带队领导"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("带队领导"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="led_activities",
     )
     leader_name = models.CharField(_("带队领导（其他）"), max_length=60, blank=True)
     next_follow_up_on = models.DateField(_("下次跟进日期"), null=True, blank=True, db_index=True)
     follow_up_done = models.BooleanField(_("跟进已完成"), default=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("记录人"), null=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -56,8 +78,11 @@ class Activity(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "跟进活动")
         ordering = ["-occurred_on", "-pk"]
         indexes = [
-            models.Index(fields=["created_by", "next_follow_up_on"], condition=Q(follow_up_done=False),
-                         name="investment_activity_due_idx"),
+            models.Index(
+                fields=["created_by", "next_follow_up_on"],
+                condition=Q(follow_up_done=False),
+                name="investment_activity_due_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -89,24 +114,44 @@ class SiteVisit(models.Model):
         INVESTOR = "investor", _("投资方预约")
         STAFF = "staff", _("工作人员安排")
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), null=True, blank=True, on_delete=models.CASCADE,
-                                related_name="site_visits")
-    lead = models.ForeignKey(Lead, verbose_name=_("线索"), null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="site_visits")
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("项目"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="site_visits",
+    )
+    lead = models.ForeignKey(
+        Lead,
+        verbose_name=_("线索"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="site_visits",
+    )
     title = models.CharField(_("事由"), max_length=150)
     starts_at = models.DateTimeField(_("开始时间"), db_index=True)
     ends_at = models.DateTimeField(_("结束时间"))
     location = models.CharField(_("地点"), max_length=150, blank=True)
     visitors = models.CharField(_("来访人员"), max_length=200, blank=True)
     visitor_count = models.PositiveSmallIntegerField(_("来访人数"), default=1)
-    hosts = models.ManyToManyField(settings.AUTH_USER_MODEL, verbose_name=_("接待人员"), blank=True,
-                                   related_name="hosted_visits")
-    requested_by = models.CharField(_("发起方"), max_length=10, choices=RequestedBy.choices,
-                                    default=RequestedBy.STAFF)
+    hosts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("接待人员"), blank=True, related_name="hosted_visits"
+    )
+    requested_by = models.CharField(
+        _("发起方"), max_length=10, choices=RequestedBy.choices, default=RequestedBy.STAFF
+    )
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.CONFIRMED)
     notes = models.TextField(_("备注"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("安排人"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("安排人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -115,8 +160,11 @@ class SiteVisit(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "考察预约")
         ordering = ["starts_at", "pk"]
         constraints = [
-            models.CheckConstraint(name="investment_visit_ends_after_start", condition=Q(ends_at__gt=models.F("starts_at")),
-                                   violation_error_message=_("结束时间必须晚于开始时间。")),
+            models.CheckConstraint(
+                name="investment_visit_ends_after_start",
+                condition=Q(ends_at__gt=models.F("starts_at")),
+                violation_error_message=_("结束时间必须晚于开始时间。"),
+            ),
             models.CheckConstraint(
                 name="investment_visit_on_project_or_lead",
                 condition=Q(project__isnull=False) | Q(lead__isnull=False),
@@ -145,12 +193,21 @@ class Document(models.Model):
         INVESTOR = "investor", _("同时向投资方公开")
 
     code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="documents")
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="documents"
+    )
     kind = models.CharField(_("类型"), max_length=15, choices=Kind.choices)
     title = models.CharField(_("标题"), max_length=150)
-    visibility = models.CharField(_("可见范围"), max_length=10, choices=Visibility.choices, default=Visibility.TEAM)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    visibility = models.CharField(
+        _("可见范围"), max_length=10, choices=Visibility.choices, default=Visibility.TEAM
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -172,7 +229,9 @@ def _document_path(instance: DocumentVersion, filename: str) -> str:
 
 
 class DocumentVersion(models.Model):
-    document = models.ForeignKey(Document, verbose_name=_("文件"), on_delete=models.CASCADE, related_name="versions")
+    document = models.ForeignKey(
+        Document, verbose_name=_("文件"), on_delete=models.CASCADE, related_name="versions"
+    )
     number = models.PositiveSmallIntegerField(_("版本"))
     file = models.FileField(_("文件"), upload_to=_document_path)
     original_name = models.CharField(_("原文件名"), max_length=200)
@@ -180,8 +239,13 @@ class DocumentVersion(models.Model):
     content_type = models.CharField(_("文件类型"), max_length=100)
     sha256 = models.CharField(max_length=64)
     note = models.CharField(_("修改说明"), max_length=200, blank=True)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), null=True,
-                                    on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
@@ -190,8 +254,11 @@ class DocumentVersion(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "文件版本")
         ordering = ["document", "-number"]
         constraints = [
-            models.UniqueConstraint(fields=["document", "number"], name="investment_docversion_unique_number",
-                                    violation_error_message=_("同一文件的版本号不能重复。")),
+            models.UniqueConstraint(
+                fields=["document", "number"],
+                name="investment_docversion_unique_number",
+                violation_error_message=_("同一文件的版本号不能重复。"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -201,12 +268,20 @@ class DocumentVersion(models.Model):
 class Milestone(models.Model):
     """A planned step of a major project, with the department that owns it."""
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="milestones")
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="milestones"
+    )
     name = models.CharField(_("节点"), max_length=120)
     planned_on = models.DateField(_("计划完成"))
     actual_on = models.DateField(_("实际完成"), null=True, blank=True)
-    department = models.ForeignKey("accounts.Department", verbose_name=_("责任单位"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="milestones")
+    department = models.ForeignKey(
+        "accounts.Department",
+        verbose_name=_("责任单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="milestones",
+    )
     note = models.CharField(_("说明"), max_length=200, blank=True)
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -245,18 +320,26 @@ class Problem(models.Model):
         IN_PROGRESS = "in_progress", _("解决中")
         RESOLVED = "resolved", _("已解决")
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="problems")
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="problems"
+    )
     description = models.TextField(_("问题"))
-    department = models.ForeignKey("accounts.Department", verbose_name=_("责任单位"), on_delete=models.PROTECT,
-                                   related_name="problems")
+    department = models.ForeignKey(
+        "accounts.Department", verbose_name=_("责任单位"), on_delete=models.PROTECT, related_name="problems"
+    )
     deadline = models.DateField(_("办结时限"), db_index=True)
     status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)
     resolution = models.TextField(_("解决情况"), blank=True)
     resolved_on = models.DateField(_("解决日期"), null=True, blank=True)
     # 0: none; 1: overdue, the department and the owner told; 2: a week overdue, the leaders told.
     escalation = models.PositiveSmallIntegerField(_("升级层级"), default=0)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("提出人"), null=True,
-                                  on_delete=models.PROTECT, related_name="+")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提出人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -306,8 +389,12 @@ class ScoreItem(models.Model):
     name = models.CharField(_("评审项"), max_length=80)
     kind = models.CharField(_("类别"), max_length=10, choices=Kind.choices)
     metric = models.CharField(_("指标"), max_length=25, choices=Metric.choices, blank=True)
-    thresholds = models.JSONField(_("分档"), default=list, blank=True,
-                                  help_text=_("如 [[100, 5], [200, 10], [300, 17]]：达到 300 得 17 分。"))
+    thresholds = models.JSONField(
+        _("分档"),
+        default=list,
+        blank=True,
+        help_text=_("如 [[100, 5], [200, 10], [300, 17]]：达到 300 得 17 分。"),
+    )
     max_points = models.DecimalField(_("满分"), max_digits=5, decimal_places=1, default=0)
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
@@ -338,16 +425,22 @@ class AdmissionReview(models.Model):
         CONDITIONAL = "conditional", _("有条件通过")
         REJECTED = "rejected", _("不通过")
 
-    project = models.ForeignKey(Project, verbose_name=_("项目"), on_delete=models.CASCADE,
-                                related_name="admission_reviews")
+    project = models.ForeignKey(
+        Project, verbose_name=_("项目"), on_delete=models.CASCADE, related_name="admission_reviews"
+    )
     total = models.DecimalField(_("总分"), max_digits=6, decimal_places=1)
     max_total = models.DecimalField(_("满分"), max_digits=6, decimal_places=1)
     vetoed = models.BooleanField(_("触发否决项"), default=False)
     breakdown = models.JSONField(_("评分明细"), default=list)
     decision = models.CharField(_("结论"), max_length=12, choices=Decision.choices)
     opinion = models.TextField(_("评审意见"), blank=True)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("评审人"), null=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("评审人"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     decided_at = models.DateTimeField(_("评审时间"), default=timezone.now)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
@@ -375,8 +468,12 @@ class AdmissionReview(models.Model):
 class SavedFilter(models.Model):
     """A named project-list filter a person keeps for themselves."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("所有人"), on_delete=models.CASCADE,
-                              related_name="saved_filters")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("所有人"),
+        on_delete=models.CASCADE,
+        related_name="saved_filters",
+    )
     name = models.CharField(_("名称"), max_length=60)
     query = models.CharField(_("筛选条件"), max_length=1000)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
@@ -387,8 +484,11 @@ class SavedFilter(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "常用筛选")
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="investment_savedfilter_unique_name",
-                                    violation_error_message=_("已有同名的常用筛选。")),
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                name="investment_savedfilter_unique_name",
+                violation_error_message=_("已有同名的常用筛选。"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -425,8 +525,12 @@ class LedgerImport(models.Model):
     preview = models.JSONField(_("预览"), default=list, blank=True)
     failure = models.TextField(_("失败原因"), blank=True)
     language = models.CharField(_("语言"), max_length=10, default="zh-hans")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("上传人"), on_delete=models.CASCADE,
-                                    related_name="ledger_imports")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        on_delete=models.CASCADE,
+        related_name="ledger_imports",
+    )
     created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)

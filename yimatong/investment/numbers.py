@@ -1,0 +1,271 @@
+"""The numbers the bureau asks for, computed from the project events (never from counters).
+
+Definitions (the page and the API say the same):
+
+- **Funnel**: for each pipeline stage, the projects that ever reached it (the furthest stage in
+  a project's history counts, so a project that went back is still counted where it got to);
+  conversion is the share of those that reached the next stage.
+- **Signed / landed investment**: the sum of what signing and registration events counted,
+  by the month of the event: the first signing counts the contract, later upgrades only their
+  increment (see ``actions.projects``). Grouped by month, chain segment (top level of 1+3+N),
+  source channel or promoter.
+- **履约率** (performance rate): of the projects first signed in the period, the share that
+  reached 注册落地; **开工率** and **投产率** the same for 开工建设 and 投产.
+- **资金到位率**: capital in place (all arrivals) over the contracted investment of those projects.
+- **Median time in stage**: over completed stays (a project entered the stage and left it),
+  the median of the days it stayed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, F, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When, Window
+from django.db.models.functions import Lead, TruncMonth
+from django.utils import timezone
+
+from yimatong.directory.models import ChainNode
+from yimatong.investment.models import PIPELINE, STAGE_INDEX, CapitalArrival, Project, ProjectEvent, Stage
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date | None = None  # inclusive
+    end: dt.date | None = None  # inclusive
+
+    def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        zone = timezone.get_current_timezone()
+        start = dt.datetime.combine(self.start, dt.time.min, tzinfo=zone) if self.start else None
+        end = (
+            dt.datetime.combine(self.end + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+            if self.end
+            else None
+        )
+        return start, end
+
+    def events(self, qs: QuerySet) -> QuerySet:
+        start, end = self.bounds()
+        if start:
+            qs = qs.filter(at__gte=start)
+        if end:
+            qs = qs.filter(at__lt=end)
+        return qs
+
+
+def _stage_index() -> Case:
+    return Case(
+        *[When(to_stage=stage.value, then=Value(index)) for index, stage in enumerate(PIPELINE)],
+        default=Value(-1),
+        output_field=IntegerField(),
+    )
+
+
+def funnel(projects: QuerySet) -> list[dict[str, Any]]:
+    """Per pipeline stage: projects that reached it, and the conversion to the next stage (%)."""
+    furthest = (
+        ProjectEvent.objects.filter(
+            project__in=projects.values("pk"), kind__in=[ProjectEvent.Kind.CREATED, ProjectEvent.Kind.STAGE]
+        )
+        .exclude(to_stage="")
+        .values("project")
+        .annotate(furthest=Max(_stage_index()))
+        .values_list("furthest", flat=True)
+    )
+    at_least = [0] * len(PIPELINE)
+    for index in furthest:
+        for i in range(index + 1):
+            at_least[i] += 1
+    rows = []
+    for i, stage in enumerate(PIPELINE):
+        following = at_least[i + 1] if i + 1 < len(PIPELINE) else None
+        rows.append(
+            {
+                "stage": stage.value,
+                "label": str(stage.label),
+                "reached": at_least[i],
+                "conversion": _percent(following, at_least[i]) if following is not None else None,
+            }
+        )
+    return rows
+
+
+def _percent(part: Any, whole: Any) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"))
+
+
+def _roots() -> dict[int, ChainNode]:
+    nodes = {node.pk: node for node in ChainNode.objects.all()}
+    roots: dict[int, ChainNode] = {}
+    for pk, node in nodes.items():
+        root, seen = node, {pk}
+        while root.parent_id and root.parent_id in nodes and root.parent_id not in seen:
+            seen.add(root.parent_id)
+            root = nodes[root.parent_id]
+        roots[pk] = root
+    return roots
+
+
+def investment(projects: QuerySet, *, period: Period, group: str = "month") -> list[dict[str, Any]]:
+    """Signed and landed investment (万元) in the period, grouped by ``month``, ``chain``,
+    ``source`` or ``owner``."""
+    events = period.events(ProjectEvent.objects.filter(project__in=projects.values("pk"))).filter(
+        Q(signed_amount__gt=0) | Q(landed_amount__gt=0)
+    )
+    if group == "month":
+        rows = (
+            events.annotate(month=TruncMonth("at", tzinfo=timezone.get_current_timezone()))
+            .values("month")
+            .annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount"))
+            .order_by("month")
+        )
+        return [
+            {
+                "key": row["month"].strftime("%Y-%m"),
+                "label": row["month"].strftime("%Y-%m"),
+                "signed": row["signed"] or ZERO,
+                "landed": row["landed"] or ZERO,
+            }
+            for row in rows
+        ]
+    if group == "chain":
+        roots = _roots()
+        totals: dict[str, dict[str, Any]] = {}
+        for node_id, signed, landed in (
+            events.values("project__chain_node")
+            .annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount"))
+            .values_list("project__chain_node", "signed", "landed")
+        ):
+            root = roots.get(node_id) if node_id else None
+            key = root.code if root else ""
+            row = totals.setdefault(
+                key,
+                {"key": key, "label": root.display_name() if root else "—", "signed": ZERO, "landed": ZERO},
+            )
+            row["signed"] += signed or ZERO
+            row["landed"] += landed or ZERO
+        return sorted(totals.values(), key=lambda r: (-r["signed"], r["key"]))
+    if group == "source":
+        from yimatong.investment.models import Channel
+
+        rows = (
+            events.values("project__source_channel")
+            .annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount"))
+            .order_by("-signed")
+        )
+        return [
+            {
+                "key": row["project__source_channel"],
+                "label": str(Channel(row["project__source_channel"]).label),
+                "signed": row["signed"] or ZERO,
+                "landed": row["landed"] or ZERO,
+            }
+            for row in rows
+        ]
+    if group == "owner":
+        rows = (
+            events.values("project__owner", "project__owner__name", "project__owner__username")
+            .annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount"))
+            .order_by("-signed")
+        )
+        return [
+            {
+                "key": row["project__owner__username"],
+                "label": row["project__owner__name"] or row["project__owner__username"],
+                "signed": row["signed"] or ZERO,
+                "landed": row["landed"] or ZERO,
+            }
+            for row in rows
+        ]
+    raise ValueError(f"unknown group {group!r}")
+
+
+def rates(projects: QuerySet, *, period: Period) -> dict[str, Any]:
+    """履约率, 开工率, 投产率 and 资金到位率 of the projects first signed in the period."""
+    first_signed = (
+        ProjectEvent.objects.filter(project__in=projects.values("pk"), signed_amount__gt=0)
+        .values("project")
+        .annotate(first=Min("at"))
+    )
+    start, end = period.bounds()
+    if start:
+        first_signed = first_signed.filter(first__gte=start)
+    if end:
+        first_signed = first_signed.filter(first__lt=end)
+    cohort = Project.objects.filter(pk__in=first_signed.values("project"))
+    signed = cohort.count()
+    reached = (
+        ProjectEvent.objects.filter(project__in=cohort, kind=ProjectEvent.Kind.STAGE)
+        .values("project")
+        .annotate(furthest=Max(_stage_index()))
+    )
+    furthest = {row["project"]: row["furthest"] for row in reached}
+
+    def share(stage: Stage) -> Decimal | None:
+        count = sum(1 for index in furthest.values() if index >= STAGE_INDEX[stage])
+        return _percent(count, signed)
+
+    contracted = cohort.aggregate(total=Sum("contracted_investment"))["total"] or ZERO
+    arrived = (
+        CapitalArrival.objects.filter(project__in=cohort).aggregate(total=Sum("amount"))["total"] or ZERO
+    )
+    return {
+        "signed_projects": signed,
+        "performance_rate": share(Stage.REGISTERED),
+        "construction_rate": share(Stage.CONSTRUCTION),
+        "production_rate": share(Stage.PRODUCTION),
+        "contracted_investment": contracted,
+        "capital_in_place": arrived,
+        "capital_rate": _percent(arrived, contracted) if contracted else None,
+    }
+
+
+def median_days_in_stage(projects: QuerySet) -> list[dict[str, Any]]:
+    """Per pipeline stage, the median of completed stays in days (None when none completed)."""
+    stays = (
+        ProjectEvent.objects.filter(
+            project__in=projects.values("pk"), kind__in=[ProjectEvent.Kind.CREATED, ProjectEvent.Kind.STAGE]
+        )
+        .exclude(to_stage="")
+        .annotate(
+            left_at=Window(
+                Lead("at"), partition_by=[F("project_id")], order_by=[F("at").asc(), F("pk").asc()]
+            )
+        )
+        .values_list("to_stage", "at", "left_at")
+    )
+    durations: dict[str, list[float]] = defaultdict(list)
+    for stage, entered, left in stays:
+        if left is not None:
+            durations[stage].append((left - entered).total_seconds() / 86400)
+    return [
+        {
+            "stage": stage.value,
+            "label": str(stage.label),
+            "stays": len(durations[stage.value]),
+            "median_days": Decimal(str(statistics.median(durations[stage.value]))).quantize(Decimal("0.1"))
+            if durations[stage.value]
+            else None,
+        }
+        for stage in PIPELINE
+    ]
+
+
+def summary(projects: QuerySet, *, period: Period) -> dict[str, Any]:
+    return {
+        "funnel": funnel(projects),
+        "by_month": investment(projects, period=period, group="month"),
+        "by_chain": investment(projects, period=period, group="chain"),
+        "by_source": investment(projects, period=period, group="source"),
+        "by_owner": investment(projects, period=period, group="owner"),
+        "rates": rates(projects, period=period),
+        "time_in_stage": median_days_in_stage(projects),
+    }

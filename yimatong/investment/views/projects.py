@@ -1,0 +1,475 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+import segno
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yimatong.accounts import access
+from yimatong.accounts.models import Team, User
+from yimatong.directory.forms import chain_choices
+from yimatong.investment.actions import projects as actions
+from yimatong.investment.filters import PROJECT_FILTER_KEYS, projects_for
+from yimatong.investment.forms import (
+    ActivityForm,
+    CapitalForm,
+    ContractForm,
+    DocumentForm,
+    GateForm,
+    MilestoneForm,
+    ProblemForm,
+    ProjectForm,
+    SavedFilterForm,
+    VisitForm,
+)
+from yimatong.investment.models import (
+    EXITS,
+    PIPELINE,
+    Channel,
+    InvestmentSettings,
+    Light,
+    Project,
+    ProjectEvent,
+    SavedFilter,
+    Stage,
+)
+from yimatong.lib.errors import ActionError
+from yimatong.lib.http import htmx_target, is_htmx, query_without_page, redirect_after_post
+
+PAGE_SIZE = 20
+
+
+def _project_queryset() -> Any:
+    return Project.objects.select_related("organization", "owner", "team", "chain_node", "supervised_by")
+
+
+def project_or_404(request: HttpRequest, code: str) -> Project:
+    return access.get_visible_or_404(_project_queryset(), request.user, code=code)
+
+
+def editable_project(request: HttpRequest, code: str) -> Project:
+    project = project_or_404(request, code)
+    access.deny_unless(access.can_change_project(request.user, project))
+    return project
+
+
+def _list_context(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "stages": Stage.choices,
+        "pipeline": PIPELINE,
+        "chain_nodes": chain_choices(),
+        "channels": Channel.choices,
+        "lights": [(v, label) for v, label in Light.choices if v != Light.NONE],
+        "teams": Team.objects.all(),
+        "owners": User.objects.filter(is_active=True, role__in=[User.Role.PROMOTER, User.Role.TEAM_LEAD]),
+        "saved_filters": SavedFilter.objects.filter(owner=request.user),
+        "can_create": access.can_create_project(request.user),
+        "query": query_without_page(request),
+    }
+
+
+@access.staff_view
+def project_list(request: HttpRequest) -> HttpResponse:
+    config = InvestmentSettings.current()
+    qs, filters = projects_for(request.user, request.GET, config)
+    qs = qs.select_related("organization", "owner", "chain_node").prefetch_related("insiders")
+    totals = qs.aggregate(
+        count=Count("pk"), planned=Sum("planned_investment"), contracted=Sum("contracted_investment")
+    )
+    page = Paginator(qs.order_by("-updated_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(p, p.investor_label(request.user)) for p in page.object_list]
+    context = {
+        **_list_context(request),
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "totals": totals,
+        "save_form": SavedFilterForm(initial={"query": query_without_page(request)}),
+    }
+    template = "investment/project_list.html"
+    if htmx_target(request) == "results":
+        template += "#results"
+    return render(request, template, context)
+
+
+@access.staff_view
+def project_board(request: HttpRequest) -> HttpResponse:
+    """Kanban by stage. Cards are dragged between columns; the gate form opens when facts are missing."""
+    config = InvestmentSettings.current()
+    qs, filters = projects_for(request.user, request.GET, config)
+    qs = qs.select_related("organization", "owner").prefetch_related("insiders").order_by("-updated_at")
+    editable = set(Project.objects.editable_by(request.user).values_list("pk", flat=True))
+    columns: dict[str, list[Any]] = {stage: [] for stage in [*PIPELINE, *EXITS]}
+    limit = 60  # per column; the list view pages through the rest
+    counts = dict(qs.order_by().values_list("stage").annotate(n=Count("pk")))
+    for project in qs:
+        column = columns[project.stage]
+        if len(column) < limit:
+            column.append((project, project.investor_label(request.user), project.pk in editable))
+    context = {
+        **_list_context(request),
+        "filters": filters,
+        "columns": [(Stage(stage), cards, counts.get(stage, 0)) for stage, cards in columns.items()],
+    }
+    template = "investment/project_board.html"
+    if htmx_target(request) == "board":
+        template += "#board"
+    return render(request, template, context)
+
+
+@access.staff_view
+@require_http_methods(["GET", "POST"])
+def project_create(request: HttpRequest) -> HttpResponse:
+    access.deny_unless(access.can_create_project(request.user))
+    initial = {}
+    org_code = request.GET.get("org")
+    if org_code:
+        from yimatong.directory.models import Organization
+
+        org = Organization.objects.editable_by(request.user).filter(code=org_code).first()
+        if org is not None:
+            initial = {"organization": org.pk, "name": org.name, "chain_node": org.chain_node_id}
+    form = ProjectForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                project = actions.create_project(actor=request.user, data=form.action_data())
+            except ActionError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("已创建项目 %(code)s。") % {"code": project.code})
+                return redirect_after_post(request, project.get_absolute_url())
+        return _project_form(request, form, None, status=400)
+    return _project_form(request, form, None)
+
+
+def _project_form(
+    request: HttpRequest, form: ProjectForm, project: Project | None, status: int = 200
+) -> HttpResponse:
+    template = "investment/project_form.html"
+    if is_htmx(request):
+        template += "#form"
+    return render(request, template, {"form": form, "project": project}, status=status)
+
+
+@access.staff_view
+@require_http_methods(["GET", "POST"])
+def project_edit(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = ProjectForm(request.POST or None, user=request.user, instance=project)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                project = actions.update_project(
+                    actor=request.user,
+                    project=project,
+                    data=form.action_data(),
+                    version=form.cleaned_data.get("version"),
+                )
+            except ActionError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("已保存项目 %(code)s。") % {"code": project.code})
+                return redirect_after_post(request, project.get_absolute_url())
+        return _project_form(request, form, project, status=400)
+    return _project_form(request, form, project)
+
+
+def _timeline(project: Project, user: Any) -> list[ProjectEvent]:
+    return list(project.events.select_related("actor")[:300])
+
+
+@access.staff_view
+def project_detail(request: HttpRequest, code: str) -> HttpResponse:
+    from yimatong.investment.actions.work import score
+
+    project = project_or_404(request, code)
+    user = request.user
+    can_change = access.can_change_project(user, project)
+    config = InvestmentSettings.current()
+    documents = [
+        (doc, doc.latest())
+        for doc in project.documents.prefetch_related("versions")
+        if access.can_open_document(user, doc)
+    ]
+    capital = project.capital_in_place()
+    reviews = list(project.admission_reviews.select_related("decided_by"))
+    next_stage = None
+    if project.stage not in EXITS and project.stage != Stage.FULL_CAPACITY:
+        next_stage = PIPELINE[PIPELINE.index(project.stage) + 1]
+    context = {
+        "project": project,
+        "investor": project.investor_label(user),
+        "shows_investor": project.shows_investor_to(user),
+        "can_change": can_change,
+        "light": project.light(config),
+        "config": config,
+        "pipeline": PIPELINE,
+        "stage_index": PIPELINE.index(project.stage) if project.stage in PIPELINE else -1,
+        "next_stage": next_stage,
+        "exits": EXITS,
+        "back_stages": PIPELINE[: PIPELINE.index(project.stage)]
+        if project.stage in PIPELINE
+        else PIPELINE[:4],
+        "timeline": _timeline(project, user),
+        "activities": project.activities.select_related("created_by", "leader").prefetch_related(
+            "participants"
+        )[:50],
+        "visits": project.site_visits.all()[:20],
+        "documents": documents,
+        "capital": capital,
+        "capital_rows": project.capital_arrivals.all(),
+        "capital_rate": (capital / project.contracted_investment * 100).quantize(Decimal("0.1"))
+        if project.contracted_investment
+        else None,
+        "milestones": project.milestones.select_related("department"),
+        "problems": project.problems.select_related("department"),
+        "reviews": reviews,
+        "can_supervise": access.can_supervise(user),
+        "can_mark_major": access.can_mark_major(user),
+        "activity_form": ActivityForm(),
+        "visit_form": VisitForm(),
+        "document_form": DocumentForm(),
+        "capital_form": CapitalForm(),
+        "milestone_form": MilestoneForm(),
+        "problem_form": ProblemForm(),
+        "contract_form": ContractForm(
+            initial={
+                "agreement_type": "formal",
+                "signed_on": project.signed_on,
+                "contracted_investment": project.contracted_investment,
+            }
+        ),
+        "score_preview": score(project, judged={}, vetoes={}) if not reviews else None,
+        "collaborators": project.collaborators.all(),
+        "qr_url": request.build_absolute_uri(reverse("project_onecode", args=[project.qr_token])),
+        "is_dispatched_department": access.role_of(user) == access.Role.SERVICE,
+    }
+    return render(request, "investment/project_detail.html", context)
+
+
+# Stage moves ---------------------------------------------------------------------------------
+
+
+@access.staff_view
+@require_http_methods(["GET", "POST"])
+def project_move(request: HttpRequest, code: str) -> HttpResponse:
+    """GET: the gate form for ``?to=``. POST: move, or answer the form with what is missing.
+
+    From the board (htmx), a move that needs nothing happens at once and the board reloads."""
+    project = editable_project(request, code)
+    to = request.POST.get("to") or request.GET.get("to", "")
+    if to not in Stage.values:
+        raise Http404
+    form = GateForm(request.POST or None, project=project, to=to)
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                actions.move_stage(
+                    actor=request.user,
+                    project=project,
+                    to=to,
+                    facts=form.facts(),
+                    reason=form.cleaned_data.get("reason", ""),
+                    expected_stage=form.cleaned_data["expected_stage"],
+                )
+            except ActionError as exc:
+                status = exc.status
+                for field, errors in exc.fields.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+                if not exc.fields or not any(field in form.fields for field in exc.fields):
+                    form.add_error(None, exc.message)
+            else:
+                messages.success(
+                    request,
+                    _("%(code)s 已推进到“%(stage)s”。") % {"code": project.code, "stage": Stage(to).label},
+                )
+                if is_htmx(request) and request.POST.get("from") == "board":
+                    response = HttpResponse(status=204)
+                    response["HX-Refresh"] = "true"
+                    return response
+                return redirect_after_post(request, project.get_absolute_url())
+        return _gate(request, project, to, form, status=status)
+    return _gate(request, project, to, form)
+
+
+def _gate(request: HttpRequest, project: Project, to: str, form: GateForm, status: int = 200) -> HttpResponse:
+    template = "investment/gate_form.html"
+    if is_htmx(request):
+        template += "#gate"
+    return render(
+        request,
+        template,
+        {
+            "project": project,
+            "to": Stage(to),
+            "form": form,
+            "from_board": request.GET.get("from") == "board" or request.POST.get("from") == "board",
+        },
+        status=status,
+    )
+
+
+@access.staff_view
+@require_POST
+def project_contract(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = ContractForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.record_contract(actor=request.user, project=project, **form.cleaned_data)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已登记协议变更。"))
+    else:
+        messages.error(request, _("协议变更未保存：%(errors)s") % {"errors": _errors_text(form)})
+    return redirect_after_post(request, project.get_absolute_url())
+
+
+def _errors_text(form: Any) -> str:
+    parts = []
+    for name, errors in form.errors.items():
+        label = form.fields[name].label if name in form.fields else ""
+        parts.append(f"{label}：{errors[0]}" if label else errors[0])
+    return "；".join(parts)
+
+
+@access.staff_view
+@require_POST
+def project_supervise(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_or_404(request, code)
+    access.deny_unless(access.can_supervise(request.user))
+    if request.POST.get("lift") == "1":
+        actions.lift_supervision(actor=request.user, project=project, note=request.POST.get("note", ""))
+        messages.success(request, _("已解除督办。"))
+    else:
+        try:
+            actions.supervise(actor=request.user, project=project, note=request.POST.get("note", ""))
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已督办，项目负责人和团队负责人会在首页看到。"))
+    return redirect_after_post(request, project.get_absolute_url())
+
+
+@access.staff_view
+@require_POST
+def project_major(request: HttpRequest, code: str) -> HttpResponse:
+    project = project_or_404(request, code)
+    access.deny_unless(access.can_mark_major(request.user))
+    actions.set_major(actor=request.user, project=project, is_major=request.POST.get("is_major") == "1")
+    return redirect_after_post(request, project.get_absolute_url())
+
+
+# Saved filters -------------------------------------------------------------------------------
+
+
+@access.staff_view
+@require_POST
+def filter_save(request: HttpRequest) -> HttpResponse:
+    form = SavedFilterForm(request.POST)
+    if form.is_valid():
+        from django.http import QueryDict
+
+        query = QueryDict(form.cleaned_data["query"] or "")
+        kept = "&".join(
+            f"{key}={value}" for key in PROJECT_FILTER_KEYS for value in query.getlist(key) if value
+        )
+        SavedFilter.objects.update_or_create(
+            owner=request.user, name=form.cleaned_data["name"], defaults={"query": kept}
+        )
+        messages.success(request, _("已保存常用筛选“%(name)s”。") % {"name": form.cleaned_data["name"]})
+        return redirect(f"{reverse('investment:project_list')}?{kept}")
+    messages.error(request, _("请填写常用筛选的名称。"))
+    return redirect("investment:project_list")
+
+
+@access.staff_view
+@require_POST
+def filter_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    saved = get_object_or_404(SavedFilter, pk=pk, owner=request.user)
+    saved.delete()
+    messages.success(request, _("已删除常用筛选“%(name)s”。") % {"name": saved.name})
+    return redirect("investment:project_list")
+
+
+# The project one-code ------------------------------------------------------------------------
+
+
+@access.staff_view
+def project_qr(request: HttpRequest, code: str, kind: str) -> HttpResponse:
+    """The project's QR code for print (SVG) or screens (PNG), pointing at its one-code page."""
+    project = project_or_404(request, code)
+    target = request.build_absolute_uri(reverse("project_onecode", args=[project.qr_token]))
+    qr = segno.make(target, error="m")
+    import io
+
+    buffer = io.BytesIO()
+    if kind == "svg":
+        qr.save(buffer, kind="svg", scale=6, border=2, dark="#0b3b38")
+        content_type = "image/svg+xml"
+    else:
+        qr.save(buffer, kind="png", scale=8, border=2)
+        content_type = "image/png"
+    response = HttpResponse(buffer.getvalue(), content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{project.code}.{kind}"'
+    return response
+
+
+def project_onecode(request: HttpRequest, token: str) -> HttpResponse:
+    """What scanning a project's code opens: staff who may see the project get its record; the
+    investor's own contact (identified through WeChat, see the portal) and the registered
+    enterprise's users get the progress view; anyone else learns nothing (404)."""
+    project = (
+        Project.objects.filter(qr_token=token).select_related("organization", "owner", "contact").first()
+    )
+    if project is None:
+        raise Http404
+    user = request.user
+    if access.is_staff_member(user):
+        if Project.objects.visible_to(user).filter(pk=project.pk).exists():
+            return redirect(project.get_absolute_url())
+        raise Http404
+    if access.can_view_progress(request, project):
+        from yimatong.investment.models import Document
+
+        return render(
+            request,
+            "investment/project_progress.html",
+            {
+                "project": project,
+                "pipeline": PIPELINE,
+                "stage_index": PIPELINE.index(project.stage) if project.stage in PIPELINE else -1,
+                "documents": [
+                    (d, d.latest()) for d in project.documents.filter(visibility=Document.Visibility.INVESTOR)
+                ],
+                "visits": project.site_visits.exclude(status="cancelled").order_by("-starts_at")[:5],
+            },
+        )
+    raise Http404
+
+
+def projects_needing_attention(user: Any) -> dict[str, Any]:
+    """For the home page: supervised projects, stale ones (yellow/red), due follow-ups."""
+    from yimatong.investment.actions.work import overdue_follow_ups
+
+    config = InvestmentSettings.current()
+    mine = Project.objects.filter(
+        access.project_edit_scope(user) if user.role != User.Role.ADMIN else Q(owner=user)
+    ).with_light(config)
+    return {
+        "supervised": mine.filter(supervised_at__isnull=False).select_related("supervised_by")[:10],
+        "stale": mine.filter(light__in=[Light.YELLOW, Light.RED]).order_by("last_progress_at")[:10],
+        "follow_ups": overdue_follow_ups(user)[:10],
+    }

@@ -1,0 +1,330 @@
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yimatong.accounts import access
+from yimatong.investment.actions import work as actions
+from yimatong.investment.forms import (
+    ActivityForm,
+    AdmissionForm,
+    CapitalForm,
+    DocumentForm,
+    MilestoneForm,
+    ProblemForm,
+    VersionForm,
+    VisitForm,
+    VisitStatusForm,
+)
+from yimatong.investment.models import Document, Lead, Milestone, Problem, Project, ScoreItem, SiteVisit
+from yimatong.investment.views.projects import _errors_text, editable_project, project_or_404
+from yimatong.lib.errors import ActionError
+from yimatong.lib.http import redirect_after_post
+
+
+def _after(request: HttpRequest, project: Project, form: Any, ok: str) -> HttpResponse:
+    if form is not None and form.errors:
+        messages.error(request, _("未保存：%(errors)s") % {"errors": _errors_text(form)})
+    else:
+        messages.success(request, ok)
+    return redirect_after_post(request, project.get_absolute_url() + request.POST.get("anchor", ""))
+
+
+@access.staff_view
+@require_POST
+def activity_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        actions.add_activity(actor=request.user, project=project, data=form.cleaned_data)
+    return _after(request, project, form, _("已记录跟进活动。"))
+
+
+@access.staff_view
+@require_POST
+def lead_activity_create(request: HttpRequest, code: str) -> HttpResponse:
+    lead = access.get_visible_or_404(Lead.objects.all(), request.user, code=code)
+    access.deny_unless(Lead.objects.filter(access.lead_edit_scope(request.user), pk=lead.pk).exists())
+    form = ActivityForm(request.POST)
+    if form.is_valid():
+        actions.add_activity(actor=request.user, lead=lead, data=form.cleaned_data)
+        messages.success(request, _("已记录跟进活动。"))
+    else:
+        messages.error(request, _("未保存：%(errors)s") % {"errors": _errors_text(form)})
+    return redirect_after_post(request, lead.get_absolute_url())
+
+
+@access.staff_view
+@require_POST
+def visit_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = VisitForm(request.POST)
+    if form.is_valid():
+        actions.schedule_visit(actor=request.user, project=project, data=form.cleaned_data)
+    return _after(request, project, form, _("已安排考察，已加入招商日历。"))
+
+
+@access.staff_view
+@require_POST
+def visit_status(request: HttpRequest, pk: int) -> HttpResponse:
+    visit = get_object_or_404(SiteVisit.objects.select_related("project", "lead"), pk=pk)
+    target = visit.project or visit.lead
+    if visit.project is not None:
+        project = project_or_404(request, visit.project.code)
+        access.deny_unless(access.can_change_project(request.user, project))
+    else:
+        lead = access.get_visible_or_404(Lead.objects.all(), request.user, pk=visit.lead_id)
+        access.deny_unless(Lead.objects.filter(access.lead_edit_scope(request.user), pk=lead.pk).exists())
+    form = VisitStatusForm(request.POST)
+    if form.is_valid():
+        actions.set_visit_status(actor=request.user, visit=visit, status=form.cleaned_data["status"])
+        messages.success(request, _("考察状态已更新。"))
+    return redirect_after_post(request, request.POST.get("next") or target.get_absolute_url())
+
+
+@access.staff_view
+def visit_calendar(request: HttpRequest) -> HttpResponse:
+    """The investment calendar: site visits of the projects and leads the user may see, by month."""
+    today = timezone.localdate()
+    try:
+        year, month = int(request.GET.get("year", today.year)), int(request.GET.get("month", today.month))
+        first = dt.date(year, month, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    start = timezone.make_aware(dt.datetime.combine(first, dt.time.min))
+    end = timezone.make_aware(dt.datetime.combine(last, dt.time.max))
+    visible_projects = Project.objects.visible_to(request.user).values("pk")
+    visible_leads = Lead.objects.visible_to(request.user).values("pk")
+    visits = (
+        SiteVisit.objects.filter(starts_at__range=(start, end))
+        .filter(_q_project_or_lead(visible_projects, visible_leads))
+        .select_related("project", "lead")
+        .order_by("starts_at")
+    )
+    by_day: dict[dt.date, list[SiteVisit]] = {}
+    for visit in visits:
+        by_day.setdefault(timezone.localtime(visit.starts_at).date(), []).append(visit)
+    weeks = [
+        [(day, by_day.get(day, []), day.month == first.month) for day in week]
+        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
+    ]
+    previous = (first - dt.timedelta(days=1)).replace(day=1)
+    following = last + dt.timedelta(days=1)
+    return render(
+        request,
+        "investment/calendar.html",
+        {
+            "weeks": weeks,
+            "month": first,
+            "previous": previous,
+            "following": following,
+            "today": today,
+            "pending": visits.filter(status=SiteVisit.Status.REQUESTED),
+        },
+    )
+
+
+def _q_project_or_lead(projects: Any, leads: Any) -> Any:
+    from django.db.models import Q
+
+    return Q(project__in=projects) | Q(lead__in=leads)
+
+
+# Documents -----------------------------------------------------------------------------------
+
+
+@access.staff_view
+@require_POST
+def document_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = DocumentForm(request.POST, request.FILES)
+    if form.is_valid():
+        data = form.cleaned_data
+        actions.upload_document(
+            actor=request.user,
+            project=project,
+            kind=data["kind"],
+            title=data["title"],
+            visibility=data["visibility"],
+            upload=data["file"],
+            note=data["note"],
+        )
+    return _after(request, project, form, _("已上传文件。"))
+
+
+def _document(request: HttpRequest, code: str, doc: str) -> Document:
+    project = project_or_404(request, code)
+    document = get_object_or_404(Document.objects.select_related("project"), code=doc, project=project)
+    if not access.can_open_document(request.user, document):
+        raise Http404
+    return document
+
+
+@access.staff_view
+@require_POST
+def document_version(request: HttpRequest, code: str, doc: str) -> HttpResponse:
+    document = _document(request, code, doc)
+    access.deny_unless(access.can_change_project(request.user, document.project))
+    form = VersionForm(request.POST, request.FILES)
+    if form.is_valid():
+        actions.upload_document(
+            actor=request.user,
+            project=document.project,
+            kind=document.kind,
+            title=document.title,
+            visibility=document.visibility,
+            upload=form.cleaned_data["file"],
+            note=form.cleaned_data["note"],
+            document=document,
+        )
+    return _after(request, document.project, form, _("已上传新版本。"))
+
+
+@access.staff_view
+def document_download(request: HttpRequest, code: str, doc: str, number: int) -> HttpResponse:
+    document = _document(request, code, doc)
+    version = get_object_or_404(document.versions, number=number)
+    return FileResponse(version.file.open("rb"), as_attachment=True, filename=version.original_name)
+
+
+# Capital, milestones, problems -------------------------------------------------------------
+
+
+@access.staff_view
+@require_POST
+def capital_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = CapitalForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.record_capital(actor=request.user, project=project, **form.cleaned_data)
+        except ActionError as exc:
+            form.add_error(None, exc.message)
+    return _after(request, project, form, _("已登记到位资金。"))
+
+
+@access.staff_view
+@require_POST
+def milestone_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = MilestoneForm(request.POST)
+    if form.is_valid():
+        actions.add_milestone(actor=request.user, project=project, data=form.cleaned_data)
+    return _after(request, project, form, _("已添加计划节点。"))
+
+
+@access.staff_view
+@require_http_methods(["GET", "POST"])
+def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = get_object_or_404(Milestone.objects.select_related("project"), pk=pk)
+    project = project_or_404(request, milestone.project.code)
+    access.deny_unless(access.can_update_dispatched_item(request.user, milestone, project))
+    initial = {k: getattr(milestone, k) for k in ("name", "planned_on", "actual_on", "note")}
+    initial["department"] = milestone.department_id
+    form = MilestoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        actions.update_milestone(actor=request.user, milestone=milestone, data=form.cleaned_data)
+        messages.success(request, _("已更新计划节点。"))
+        return redirect_after_post(request, project.get_absolute_url() + "#major")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "investment/item_form.html",
+        {"form": form, "project": project, "item": milestone, "title": _("计划节点")},
+        status=status,
+    )
+
+
+@access.staff_view
+@require_POST
+def problem_create(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = ProblemForm(request.POST)
+    if form.is_valid():
+        actions.raise_problem(actor=request.user, project=project, data=form.cleaned_data)
+    return _after(request, project, form, _("已加入问题清单。"))
+
+
+@access.staff_view
+@require_http_methods(["GET", "POST"])
+def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    problem = get_object_or_404(Problem.objects.select_related("project"), pk=pk)
+    project = project_or_404(request, problem.project.code)
+    access.deny_unless(access.can_update_dispatched_item(request.user, problem, project))
+    initial = {k: getattr(problem, k) for k in ("description", "deadline", "status", "resolution", "version")}
+    initial["department"] = problem.department_id
+    form = ProblemForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.update_problem(
+                actor=request.user,
+                problem=problem,
+                data=form.cleaned_data,
+                version=form.cleaned_data.get("version"),
+            )
+        except ActionError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("问题已更新。"))
+            return redirect_after_post(request, project.get_absolute_url() + "#major")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "investment/item_form.html",
+        {"form": form, "project": project, "item": problem, "title": _("问题")},
+        status=status,
+    )
+
+
+# Admission review ------------------------------------------------------------------------------
+
+
+@access.staff_view
+@require_http_methods(["GET", "POST"])
+def admission_review(request: HttpRequest, code: str) -> HttpResponse:
+    project = editable_project(request, code)
+    form = AdmissionForm(request.POST or None)
+    preview = actions.score(
+        project,
+        judged=form.judged() if form.is_bound and form.is_valid() else {},
+        vetoes=form.vetoes() if form.is_bound and form.is_valid() else {},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.review_admission(
+                actor=request.user,
+                project=project,
+                judged=form.judged(),
+                vetoes=form.vetoes(),
+                decision=form.cleaned_data["decision"],
+                opinion=form.cleaned_data["opinion"],
+            )
+        except ActionError as exc:
+            for field, errors in exc.fields.items():
+                form.add_error(field if field in form.fields else None, errors[0])
+        else:
+            messages.success(request, _("准入评审已保存。"))
+            return redirect_after_post(request, project.get_absolute_url() + "#admission")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "investment/admission_form.html",
+        {
+            "project": project,
+            "form": form,
+            "preview": preview,
+            "has_items": ScoreItem.objects.filter(is_active=True).exists(),
+            "settings_url": reverse("investment:settings"),
+        },
+        status=status,
+    )
