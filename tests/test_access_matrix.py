@@ -128,6 +128,129 @@ def locked_user(park: Park) -> User:
     return park.users["colleague"]
 
 
+# Investment objects, created per test by the URL functions below ---------------------------
+
+
+def owned_lead(park: Park) -> Any:
+    from yimatong.investment.actions.leads import create_lead
+
+    return create_lead(actor=park.users["owner"], data={"company_name": "杭州新药研究有限公司"}, source={})
+
+
+def pool_lead(park: Park) -> Any:
+    from yimatong.investment.actions.leads import create_lead
+
+    return create_lead(actor=None, data={"company_name": "无锡新药研究有限公司"}, source={"channel": "expo"})
+
+
+def project(park: Park) -> Any:
+    from yimatong.investment.actions.projects import create_project
+
+    return create_project(
+        actor=park.users["owner"],
+        data={
+            "name": "启明双抗生产基地",
+            "organization": park.prospect,
+            "owner": park.users["owner"],
+            "chain_node": park.antibody,
+        },
+    )
+
+
+def dispatched(park: Park, kind: str) -> Any:
+    """A milestone or problem of the owner's project, dispatched to the service department."""
+    import datetime as dt
+
+    from yimatong.investment.actions.work import add_milestone, raise_problem
+
+    target = project(park)
+    department = park.users["service"].department
+    if kind == "milestone":
+        return add_milestone(
+            actor=park.users["owner"],
+            project=target,
+            data={"name": "取得施工许可", "planned_on": dt.date(2026, 12, 1), "department": department},
+        )
+    return raise_problem(
+        actor=park.users["owner"],
+        project=target,
+        data={"description": "用地指标", "department": department, "deadline": dt.date(2026, 12, 1)},
+    )
+
+
+def document(park: Park) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yimatong.investment.actions.work import upload_document
+
+    version = upload_document(
+        actor=park.users["owner"],
+        project=project(park),
+        kind="business_plan",
+        title="商业计划书",
+        visibility="team",
+        upload=SimpleUploadedFile("bp.pdf", b"%PDF-1.4 test", "application/pdf"),
+    )
+    return version.document
+
+
+def visit(park: Park) -> Any:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from yimatong.investment.actions.work import schedule_visit
+
+    start = timezone.now() + dt.timedelta(days=3)
+    return schedule_visit(
+        actor=park.users["owner"],
+        project=project(park),
+        data={"title": "来园考察", "starts_at": start, "ends_at": start + dt.timedelta(hours=2)},
+    )
+
+
+def own_filter(park: Park) -> Any:
+    from yimatong.investment.models import SavedFilter
+
+    return SavedFilter.objects.create(owner=park.users["owner"], name="我的签约", query="stage=signed")
+
+
+def own_notification(park: Park) -> Any:
+    from yimatong.notifications.models import Notification
+
+    return Notification.objects.create(
+        recipient=park.users["owner"], kind="supervision", key="k", title="督办", url="/"
+    )
+
+
+def score_item(park: Park) -> Any:
+    from yimatong.investment.models import ScoreItem
+
+    return ScoreItem.objects.create(
+        name="投资强度", kind="measured", metric="investment_intensity", thresholds=[[100, 5]], max_points=17
+    )
+
+
+def own_ledger(park: Park) -> Any:
+    from yimatong.investment.models import LedgerImport
+
+    return LedgerImport.objects.create(
+        uploaded_by=park.users["owner"], original_name="台账.xlsx", status="checked", file="imports/none.xlsx"
+    )
+
+
+def pdf_upload(name: str = "plan.pdf") -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, b"%PDF-1.4 matrix", "application/pdf")
+
+
+INVESTORS_VIEW = {"admin", "leader", "teamlead", "owner"}
+LEAD_EDITORS = {"admin", "teamlead", "owner"}
+LEAD_OUTSIDERS = {"colleague", "other_team", "service"}
+PROMOTERS = {"admin", "teamlead", "owner", "colleague", "other_team"}
+
+
 CASES: list[Case] = [
     # Project-level pages -----------------------------------------------------------------
     # An enterprise user's home is their own company's page.
@@ -354,6 +477,351 @@ CASES: list[Case] = [
         lambda p: reverse("exports:download", args=[owners_export(p).code]),
         expect({"owner"}, hidden=STAFF - {"owner"}),
     ),
+    # Leads ------------------------------------------------------------------------------------
+    Case(
+        "investment:lead_list",
+        "GET",
+        lambda p: reverse("investment:lead_list"),
+        expect(PROMOTERS | {"leader"}, forbidden={"service"}),
+    ),
+    Case(
+        "investment:lead_create",
+        "GET",
+        lambda p: reverse("investment:lead_create"),
+        expect(PROMOTERS, forbidden={"leader", "service"}),
+    ),
+    Case(
+        "investment:lead_create",
+        "POST",
+        lambda p: reverse("investment:lead_create"),
+        expect(PROMOTERS, 302, forbidden={"leader", "service"}),
+        data=lambda p: {"company_name": "南通新药研究有限公司", "channel": "expo"},
+    ),
+    Case(
+        "investment:lead_detail",
+        "GET",
+        lambda p: owned_lead(p).get_absolute_url(),
+        expect(INVESTORS_VIEW, hidden=LEAD_OUTSIDERS),
+    ),
+    Case(
+        "investment:lead_edit",
+        "GET",
+        lambda p: reverse("investment:lead_edit", args=[owned_lead(p).code]),
+        expect(LEAD_EDITORS, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+    ),
+    Case(
+        "investment:lead_claim",
+        "POST",
+        lambda p: reverse("investment:lead_claim", args=[pool_lead(p).code]),
+        expect(
+            {"teamlead", "owner", "colleague", "other_team"},
+            302,
+            forbidden={"admin", "leader"},
+            hidden={"service"},
+        ),
+    ),
+    Case(
+        "investment:lead_assign",
+        "POST",
+        lambda p: reverse("investment:lead_assign", args=[owned_lead(p).code]),
+        expect({"admin", "teamlead"}, 302, forbidden={"leader", "owner"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"owner": p.users["colleague"].pk},
+    ),
+    Case(
+        "investment:lead_release",
+        "POST",
+        lambda p: reverse("investment:lead_release", args=[owned_lead(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"reason": "不对口"},
+    ),
+    Case(
+        "investment:lead_note",
+        "POST",
+        lambda p: reverse("investment:lead_note", args=[owned_lead(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"text": "电话沟通"},
+    ),
+    Case(
+        "investment:lead_activity_create",
+        "POST",
+        lambda p: reverse("investment:lead_activity_create", args=[owned_lead(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"kind": "call", "summary": "首次电话", "occurred_on": "2026-11-20"},
+    ),
+    Case(
+        "investment:lead_discard",
+        "POST",
+        lambda p: reverse("investment:lead_discard", args=[owned_lead(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"reason": "重复"},
+    ),
+    Case(
+        "investment:lead_merge",
+        "GET",
+        lambda p: reverse("investment:lead_merge", args=[owned_lead(p).code]),
+        expect(LEAD_EDITORS, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+    ),
+    Case(
+        "investment:lead_qualify",
+        "GET",
+        lambda p: reverse("investment:lead_qualify", args=[owned_lead(p).code]),
+        expect(LEAD_EDITORS, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+    ),
+    # Projects ---------------------------------------------------------------------------------
+    Case("investment:project_list", "GET", lambda p: reverse("investment:project_list"), expect(STAFF)),
+    Case("investment:project_board", "GET", lambda p: reverse("investment:project_board"), expect(STAFF)),
+    Case(
+        "investment:project_create",
+        "GET",
+        lambda p: reverse("investment:project_create"),
+        expect(PROMOTERS, forbidden={"leader", "service"}),
+    ),
+    Case(
+        "investment:project_create",
+        "POST",
+        lambda p: reverse("investment:project_create"),
+        expect(PROMOTERS - {"colleague"}, 302, forbidden={"leader", "service"}, colleague=400),
+        data=lambda p: {
+            "name": "金陵诊断西南基地",
+            "organization": p.shared_prospect.pk,
+            "stage": "contact",
+            "source_channel": "staff",
+            "priority": "b",
+        },
+    ),
+    Case(
+        "investment:project_detail",
+        "GET",
+        lambda p: project(p).get_absolute_url(),
+        expect(INVESTORS_VIEW, hidden=LEAD_OUTSIDERS),
+    ),
+    Case(
+        "investment:project_edit",
+        "GET",
+        lambda p: reverse("investment:project_edit", args=[project(p).code]),
+        expect(LEAD_EDITORS, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+    ),
+    Case(
+        "investment:project_move",
+        "GET",
+        lambda p: reverse("investment:project_move", args=[project(p).code]) + "?to=visit",
+        expect(LEAD_EDITORS, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+    ),
+    Case(
+        "investment:project_move",
+        "POST",
+        lambda p: reverse("investment:project_move", args=[project(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"to": "visit", "expected_stage": "contact"},
+    ),
+    Case(
+        "investment:project_contract",
+        "POST",
+        lambda p: reverse("investment:project_contract", args=[project(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {
+            "agreement_type": "formal",
+            "signed_on": "2026-01-01",
+            "contracted_investment": "100",
+        },
+    ),
+    Case(
+        "investment:project_supervise",
+        "POST",
+        lambda p: reverse("investment:project_supervise", args=[project(p).code]),
+        expect({"admin", "leader"}, 302, forbidden={"teamlead", "owner"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"note": "两周内解决用地"},
+    ),
+    Case(
+        "investment:project_major",
+        "POST",
+        lambda p: reverse("investment:project_major", args=[project(p).code]),
+        expect({"admin", "leader", "teamlead"}, 302, forbidden={"owner"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"is_major": "1"},
+    ),
+    Case(
+        "investment:project_qr",
+        "GET",
+        lambda p: reverse("investment:project_qr", args=[project(p).code, "svg"]),
+        expect(INVESTORS_VIEW, hidden=LEAD_OUTSIDERS),
+    ),
+    Case(
+        "investment:activity_create",
+        "POST",
+        lambda p: reverse("investment:activity_create", args=[project(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"kind": "visit", "summary": "拜访", "occurred_on": "2026-11-20"},
+    ),
+    Case(
+        "investment:visit_create",
+        "POST",
+        lambda p: reverse("investment:visit_create", args=[project(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {
+            "title": "来园考察",
+            "starts_at": "2026-12-01T09:00",
+            "ends_at": "2026-12-01T11:00",
+            "visitor_count": 3,
+        },
+    ),
+    Case(
+        "investment:visit_status",
+        "POST",
+        lambda p: reverse("investment:visit_status", args=[visit(p).pk]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"status": "done"},
+    ),
+    Case(
+        "investment:document_create",
+        "POST",
+        lambda p: reverse("investment:document_create", args=[project(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {
+            "kind": "business_plan",
+            "title": "商业计划书",
+            "visibility": "team",
+            "file": pdf_upload(),
+        },
+    ),
+    Case(
+        "investment:document_version",
+        "POST",
+        lambda p: (lambda d: reverse("investment:document_version", args=[d.project.code, d.code]))(
+            document(p)
+        ),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"file": pdf_upload("v2.pdf")},
+    ),
+    Case(
+        "investment:document_download",
+        "GET",
+        lambda p: (lambda d: reverse("investment:document_download", args=[d.project.code, d.code, 1]))(
+            document(p)
+        ),
+        expect(INVESTORS_VIEW, hidden=LEAD_OUTSIDERS),
+    ),
+    Case(
+        "investment:capital_create",
+        "POST",
+        lambda p: reverse("investment:capital_create", args=[project(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"arrived_on": "2026-11-01", "amount": "1000"},
+    ),
+    Case(
+        "investment:milestone_create",
+        "POST",
+        lambda p: reverse("investment:milestone_create", args=[project(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {"name": "土地摘牌", "planned_on": "2026-12-31"},
+    ),
+    Case(
+        "investment:problem_create",
+        "POST",
+        lambda p: reverse("investment:problem_create", args=[project(p).code]),
+        expect(LEAD_EDITORS, 302, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+        data=lambda p: {
+            "description": "电力增容",
+            "department": p.users["service"].department_id,
+            "deadline": "2026-12-31",
+            "status": "open",
+        },
+    ),
+    Case(
+        "investment:admission_review",
+        "GET",
+        lambda p: reverse("investment:admission_review", args=[project(p).code]),
+        expect(LEAD_EDITORS, forbidden={"leader"}, hidden=LEAD_OUTSIDERS),
+    ),
+    # Dispatched to the service department: its staff see the project and update the item.
+    Case(
+        "investment:milestone_edit",
+        "GET",
+        lambda p: reverse("investment:milestone_edit", args=[dispatched(p, "milestone").pk]),
+        expect(LEAD_EDITORS | {"service"}, forbidden={"leader"}, hidden={"colleague", "other_team"}),
+    ),
+    Case(
+        "investment:problem_edit",
+        "GET",
+        lambda p: reverse("investment:problem_edit", args=[dispatched(p, "problem").pk]),
+        expect(LEAD_EDITORS | {"service"}, forbidden={"leader"}, hidden={"colleague", "other_team"}),
+    ),
+    Case("investment:calendar", "GET", lambda p: reverse("investment:calendar"), expect(STAFF)),
+    Case("investment:supervision", "GET", lambda p: reverse("investment:supervision"), expect(STAFF)),
+    Case("investment:major", "GET", lambda p: reverse("investment:major"), expect(STAFF)),
+    Case("investment:numbers", "GET", lambda p: reverse("investment:numbers"), expect(STAFF)),
+    Case(
+        "investment:filter_save",
+        "POST",
+        lambda p: reverse("investment:filter_save"),
+        expect(STAFF, 302),
+        data=lambda p: {"name": "签约项目", "query": "stage=signed"},
+    ),
+    Case(
+        "investment:filter_delete",
+        "POST",
+        lambda p: reverse("investment:filter_delete", args=[own_filter(p).pk]),
+        expect({"owner"}, 302, hidden=STAFF - {"owner"}),
+    ),
+    Case(
+        "investment:settings",
+        "GET",
+        lambda p: reverse("investment:settings"),
+        expect({"admin"}, forbidden=STAFF - {"admin"}),
+    ),
+    Case(
+        "investment:score_item_create",
+        "GET",
+        lambda p: reverse("investment:score_item_create"),
+        expect({"admin"}, forbidden=STAFF - {"admin"}),
+    ),
+    Case(
+        "investment:score_item_edit",
+        "GET",
+        lambda p: reverse("investment:score_item_edit", args=[score_item(p).pk]),
+        expect({"admin"}, forbidden=STAFF - {"admin"}),
+    ),
+    Case(
+        "investment:ledger_template",
+        "GET",
+        lambda p: reverse("investment:ledger_template"),
+        expect(PROMOTERS, forbidden={"leader", "service"}),
+    ),
+    Case(
+        "investment:ledger_import",
+        "GET",
+        lambda p: reverse("investment:ledger_import"),
+        expect(PROMOTERS, forbidden={"leader", "service"}),
+    ),
+    Case(
+        "investment:ledger_import_detail",
+        "GET",
+        lambda p: reverse("investment:ledger_import_detail", args=[own_ledger(p).code]),
+        expect({"owner"}, forbidden={"leader", "service"}, hidden=PROMOTERS - {"owner"}),
+    ),
+    Case(
+        "investment:ledger_import_confirm",
+        "POST",
+        lambda p: reverse("investment:ledger_import_confirm", args=[own_ledger(p).code]),
+        expect({"owner"}, 302, forbidden={"leader", "service"}, hidden=PROMOTERS - {"owner"}),
+        data=lambda p: {"mode": "valid"},
+    ),
+    # A project's one-code: staff who may see the project get its record, nobody else learns anything.
+    Case(
+        "project_onecode",
+        "GET",
+        lambda p: reverse("project_onecode", args=[project(p).qr_token]),
+        {**{persona: 404 for persona in PERSONAS}, **{persona: 302 for persona in INVESTORS_VIEW}},
+    ),
+    # Notifications ----------------------------------------------------------------------------
+    Case("notifications:list", "GET", lambda p: reverse("notifications:list"), expect(CONSOLE)),
+    Case("notifications:bell", "GET", lambda p: reverse("notifications:bell"), expect(CONSOLE)),
+    Case(
+        "notifications:open",
+        "POST",
+        lambda p: reverse("notifications:open", args=[own_notification(p).pk]),
+        expect({"owner"}, 302, hidden=CONSOLE - {"owner"}),
+    ),
+    Case("notifications:read_all", "POST", lambda p: reverse("notifications:read_all"), expect(CONSOLE, 302)),
     # API documentation is public (it describes the API, it holds no data) -------------------
     Case("api:openapi-json", "GET", lambda p: reverse("api:openapi-json"), {p: 200 for p in PERSONAS}),
     Case("api:openapi-view", "GET", lambda p: reverse("api:openapi-view"), {p: 200 for p in PERSONAS}),
@@ -452,6 +920,33 @@ def state() -> dict[str, Any]:
         "tokens": ApiToken.objects.filter(revoked_at__isnull=False).count(),
         "locks": User.objects.aggregate(n=Sum("failed_login_count"), last=Max("locked_until")),
         "exports": Export.objects.count(),
+        "investment": _investment_state(),
+    }
+
+
+def _investment_state() -> dict[str, Any]:
+    from yimatong.investment.models import (
+        Activity,
+        Document,
+        Lead,
+        Project,
+        ProjectEvent,
+        SavedFilter,
+        ScoreItem,
+    )
+    from yimatong.notifications.models import Notification
+
+    return {
+        "leads": list(Lead.objects.order_by("pk").values_list("pk", "status", "owner_id", "touched_at")),
+        "projects": list(
+            Project.objects.order_by("pk").values_list("pk", "stage", "version", "is_major", "supervised_at")
+        ),
+        "events": ProjectEvent.objects.count(),
+        "activities": Activity.objects.count(),
+        "documents": Document.objects.count(),
+        "filters": SavedFilter.objects.count(),
+        "score_items": ScoreItem.objects.count(),
+        "unread": Notification.objects.filter(read_at__isnull=True).count(),
     }
 
 

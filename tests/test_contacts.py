@@ -95,7 +95,9 @@ def test_the_contact_list_masks_with_a_fixed_number_of_queries(park, as_persona,
     client.get("/directory/contacts/")
     for _ in range(10):
         ContactFactory(organization=park.resident)
-    with django_assert_num_queries(4):  # session, user, count, rows with the can-edit flag
+    with django_assert_num_queries(
+        5
+    ):  # session, user, unread notifications, count, rows with the can-edit flag
         response = client.get("/directory/contacts/")
     rows = response.context["page"].object_list
     assert all(c.can_edit == (c.organization_id == park.prospect.pk) for c in rows)

@@ -300,8 +300,8 @@ def test_the_list_page_uses_a_fixed_number_of_queries_however_many_rows(
     client.get("/directory/organizations/")  # warm the session and content types
     for _ in range(15):
         OrganizationFactory(chain_node=park.antibody, is_high_tech=True)
-    # session, user, count, page rows (with joins), chain tree, districts in use
-    with django_assert_num_queries(6):
+    # session, user, unread notifications, count, page rows (with joins), chain tree, districts in use
+    with django_assert_num_queries(7):
         client.get("/directory/organizations/")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -50,6 +52,11 @@ def home(request: HttpRequest) -> HttpResponse:
     chain_rows = [
         (root, totals.get(root.pk, 0), round(100 * totals.get(root.pk, 0) / largest)) for root in roots
     ]
+    investment: dict[str, Any] = {}
+    if access.role_of(user) in (*access.INVESTMENT_STAFF, access.Role.LEADER):
+        from yimatong.investment.home import pool_counts_for, projects_needing_attention
+
+        investment = {**projects_needing_attention(user), **pool_counts_for(user)}
     return render(
         request,
         "home.html",
@@ -60,6 +67,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "flags": flags,
             "chain_rows": chain_rows,
             "can_create": access.can_create_organization(user),
+            "investment": investment,
         },
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.http import HttpRequest
@@ -45,37 +46,37 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if not access.can_use_console(user):
         return {}
+    from yimatong.notifications.models import Notification
+
+    def item(label: Any, name: str, icon: str, **kwargs: Any) -> NavItem:
+        return _item(request, label, reverse(name), icon, **kwargs)
+
+    plural = partial(pgettext_lazy, "plural")
     sections: list[NavSection] = []
-    orgs = reverse("directory:organization_list")
+    orgs = "directory:organization_list"
     if access.is_staff_member(user):
+        sections.append(NavSection(_("工作台"), [item(_("首页"), "home", "home", exact=True)]))
+        investment = []
+        if access.role_of(user) in (*access.INVESTMENT_STAFF, access.Role.LEADER):
+            investment.append(item(plural("线索"), "investment:lead_list", "inbox"))
+        investment += [
+            item(plural("招商项目"), "investment:project_list", "briefcase"),
+            item(_("项目看板"), "investment:project_board", "columns"),
+            item(_("招商日历"), "investment:calendar", "calendar"),
+            item(_("重大项目调度"), "investment:major", "flag"),
+            item(_("红黄灯督办"), "investment:supervision", "alert"),
+            item(plural("意向投资方"), orgs, "target", query="type=prospect"),
+        ]
+        sections.append(NavSection(_("招商"), investment))
         sections.append(
-            NavSection(_("工作台"), [_item(request, _("首页"), reverse("home"), "home", exact=True)])
-        )
-        sections.append(
-            NavSection(
-                _("招商"),
-                [
-                    _item(
-                        request, pgettext_lazy("plural", "意向投资方"), orgs, "target", query="type=prospect"
-                    ),
-                ],
-            )
-        )
-        sections.append(
-            NavSection(
-                _("企业服务"),
-                [
-                    _item(
-                        request, pgettext_lazy("plural", "入驻企业"), orgs, "building", query="type=resident"
-                    ),
-                ],
-            )
+            NavSection(_("企业服务"), [item(plural("入驻企业"), orgs, "building", query="type=resident")])
         )
         sections.append(
             NavSection(
                 _("统计"),
                 [
-                    _item(request, _("产业链分布"), reverse("directory:chain"), "tree"),
+                    item(_("招商数据"), "investment:numbers", "chart"),
+                    item(_("产业链分布"), "directory:chain", "tree"),
                 ],
             )
         )
@@ -83,21 +84,21 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             NavSection(
                 _("企业与机构"),
                 [
-                    _item(request, _("全部企业/机构"), orgs, "list"),
-                    _item(
-                        request, pgettext_lazy("plural", "联系人"), reverse("directory:contact_list"), "user"
-                    ),
+                    item(_("全部企业/机构"), orgs, "list"),
+                    item(plural("联系人"), "directory:contact_list", "user"),
                 ],
             )
         )
         settings_items = [
-            _item(request, pgettext_lazy("plural", "导出文件"), reverse("exports:list"), "download"),
-            _item(request, _("人员与角色"), reverse("accounts:user_list"), "users"),
+            item(plural("导出文件"), "exports:list", "download"),
+            item(_("人员与角色"), "accounts:user_list", "users"),
         ]
         if access.can_view_audit_log(user):
-            settings_items.append(_item(request, _("审计日志"), reverse("accounts:audit_log"), "log"))
-        settings_items.append(_item(request, _("API 令牌"), reverse("accounts:api_tokens"), "key"))
-        settings_items.append(_item(request, _("修改密码"), reverse("accounts:password_change"), "lock"))
+            settings_items.append(item(_("审计日志"), "accounts:audit_log", "log"))
+        if access.can_configure_investment(user):
+            settings_items.append(item(_("招商规则"), "investment:settings", "sliders"))
+        settings_items.append(item(_("API 令牌"), "accounts:api_tokens", "key"))
+        settings_items.append(item(_("修改密码"), "accounts:password_change", "lock"))
         if access.is_admin(user):
             settings_items.append(NavItem(_("系统管理"), reverse("admin:index"), "gear"))
         sections.append(NavSection(_("设置"), settings_items))
@@ -113,18 +114,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                         org.get_absolute_url() if org else "#",
                         "building",
                     ),
-                    _item(
-                        request, pgettext_lazy("plural", "联系人"), reverse("directory:contact_list"), "user"
-                    ),
+                    item(plural("联系人"), "directory:contact_list", "user"),
                 ],
             )
         )
-        sections.append(
-            NavSection(
-                _("设置"),
-                [
-                    _item(request, _("修改密码"), reverse("accounts:password_change"), "lock"),
-                ],
-            )
-        )
-    return {"nav_sections": sections}
+        sections.append(NavSection(_("设置"), [item(_("修改密码"), "accounts:password_change", "lock")]))
+    return {
+        "nav_sections": sections,
+        "unread_notifications": Notification.objects.visible_to(user).unread().count(),
+    }

@@ -20,6 +20,8 @@ logger = logging.getLogger(__name__)
 # the data they export and apply the requester's visibility themselves.
 BUILDERS = {
     Export.Kind.ORGANIZATIONS: "yimatong.directory.exports.organizations_workbook",
+    Export.Kind.PROJECTS: "yimatong.investment.ledger.projects_workbook",
+    Export.Kind.MAJOR_WEEKLY: "yimatong.investment.ledger.major_weekly_workbook",
 }
 
 

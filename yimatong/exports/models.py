@@ -21,6 +21,8 @@ class ExportQuerySet(models.QuerySet):
 class Export(models.Model):
     class Kind(models.TextChoices):
         ORGANIZATIONS = "organizations", _("企业/机构名录")
+        PROJECTS = "projects", _("招商项目台账")
+        MAJOR_WEEKLY = "major_weekly", _("重大项目调度周报")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("排队中")

@@ -11,9 +11,14 @@ from django.views.decorators.http import require_POST
 from yimatong.accounts import access
 from yimatong.exports import actions
 from yimatong.exports.models import Export
+from yimatong.investment.filters import PROJECT_FILTER_KEYS
 
-# Query-string keys an organization export keeps (the list page's filters).
-ORGANIZATION_FILTERS = ("q", "type", "chain", "district", "flag", "mine")
+# The query-string keys each export keeps (its list page's filters).
+FILTER_KEYS = {
+    Export.Kind.ORGANIZATIONS: ("q", "type", "chain", "district", "flag", "mine"),
+    Export.Kind.PROJECTS: PROJECT_FILTER_KEYS,
+    Export.Kind.MAJOR_WEEKLY: (),
+}
 
 
 @access.staff_view
@@ -23,7 +28,11 @@ def export_create(request: HttpRequest) -> HttpResponse:
     if kind not in Export.Kind.values:
         messages.error(request, _("不支持导出“%(kind)s”。") % {"kind": kind})
         return redirect("exports:list")
-    params = {key: request.GET[key] for key in ORGANIZATION_FILTERS if request.GET.get(key)}
+    params = {
+        key: request.GET.getlist(key) if key == "stage" else request.GET[key]
+        for key in FILTER_KEYS[kind]
+        if request.GET.get(key)
+    }
     export = actions.request_export(user=request.user, kind=kind, params=params)
     messages.success(
         request, _("已开始生成「%(name)s」，完成后可在此下载。") % {"name": export.get_kind_display()}

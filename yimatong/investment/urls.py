@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yimatong.investment.views import config, leads, overview, projects, work
+from yimatong.investment.views import config, leads, ledger, overview, projects, work
 
 app_name = "investment"
 urlpatterns = [
@@ -51,6 +51,11 @@ urlpatterns = [
     path("problems/<int:pk>/edit/", work.problem_edit, name="problem_edit"),
     path("visits/<int:pk>/status/", work.visit_status, name="visit_status"),
     path("calendar/", work.visit_calendar, name="calendar"),
+    # The ledger in Excel
+    path("ledger/template.xlsx", ledger.ledger_template, name="ledger_template"),
+    path("ledger/import/", ledger.ledger_import, name="ledger_import"),
+    path("ledger/import/<uuid:code>/", ledger.ledger_import_detail, name="ledger_import_detail"),
+    path("ledger/import/<uuid:code>/confirm/", ledger.ledger_import_confirm, name="ledger_import_confirm"),
     # Supervision and numbers
     path("supervision/", overview.supervision, name="supervision"),
     path("major/", overview.major_schedule, name="major"),

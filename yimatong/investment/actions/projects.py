@@ -468,3 +468,144 @@ def archive_stale_projects(*, now: dt.datetime | None = None) -> int:
 
 def mark_progress(project: Project, *, now: dt.datetime | None = None) -> None:
     Project.objects.filter(pk=project.pk).update(last_progress_at=now or timezone.now())
+
+
+def import_project(*, actor: User, values: dict[str, Any], now: dt.datetime | None = None) -> Project:
+    """A project from a checked ledger row, with its history as the ledger tells it: created when
+    it was first signed (or now), registered, started and so on at the dates given, so that
+    count-once statistics and times in stage are right. Counts as progress now."""
+    from yimatong.directory.models import Contact
+
+    now = now or timezone.now()
+    zone = timezone.get_current_timezone()
+
+    def at(day: dt.date | None) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(12), tzinfo=zone) if day else now
+
+    owner = values["owner"]
+    org = (
+        Organization.objects.filter(pk=values["organization_id"]).first()
+        if values.get("organization_id")
+        else None
+    )
+    if org is None:
+        org = directory_actions.create_organization(
+            actor=actor,
+            data={
+                "name": values["investor"],
+                "uscc": values.get("uscc") or None,
+                "org_type": Organization.Type.PROSPECT,
+                "chain_node": values.get("chain_node"),
+                "owner": owner,
+                "team": owner.team,
+            },
+        )
+    contact = None
+    if values.get("contact_phone"):
+        contact = Contact.objects.filter(organization=org, mobile=values["contact_phone"]).first()
+        if contact is None:
+            contact = directory_actions.create_contact(
+                actor=actor,
+                data={
+                    "organization": org,
+                    "name": values.get("contact_name") or values["investor"],
+                    "mobile": values["contact_phone"],
+                    "owner": owner,
+                },
+            )
+    registered = None
+    if values.get("registered_uscc"):
+        registered = resolve_registered_company(
+            uscc=values["registered_uscc"], name=values.get("registered_name", ""), actor=actor, owner=owner
+        )
+    stage = values["stage"]
+    facts = {name: values.get(name) for name in FACT_FIELDS if name != "registered_organization"}
+    project = Project(
+        code=next_code("YMT", now.year),
+        name=values["name"],
+        organization=org,
+        contact=contact,
+        chain_node=values.get("chain_node"),
+        owner=owner,
+        team=owner.team,
+        stage=stage,
+        stage_entered_at=now,
+        source_channel=values.get("source_channel") or "import",
+        priority=values.get("priority") or "b",
+        is_major=bool(values.get("is_major")),
+        description=values.get("description", ""),
+        exit_reason=values.get("exit_reason", "") if stage in EXITS else "",
+        last_progress_at=now,
+        registered_organization=registered,
+        created_by=actor,
+        **{
+            k: values.get(k)
+            for k in (
+                "planned_investment",
+                "expected_output",
+                "expected_tax",
+                "land_mu",
+                "floor_area",
+                "jobs",
+            )
+        },
+        **{k: (v if v is not None else ("" if k == "agreement_type" else None)) for k, v in facts.items()},
+    )
+    project.refresh_search_fields()
+    project.save()
+    contracted = project.contracted_investment or Decimal("0")
+    # The history the ledger implies, event by event at its own date.
+    steps: list[tuple[str, dt.datetime, Decimal, Decimal]] = []
+    if project.signed_on:
+        steps.append((Stage.SIGNED, at(project.signed_on), contracted, Decimal("0")))
+    if project.registered_on:
+        steps.append((Stage.REGISTERED, at(project.registered_on), Decimal("0"), contracted))
+    for name, day in (
+        (Stage.CONSTRUCTION, project.construction_started_on),
+        (Stage.PRODUCTION, project.production_started_on),
+        (Stage.FULL_CAPACITY, project.full_capacity_on),
+    ):
+        if day:
+            steps.append((name, at(day), Decimal("0"), Decimal("0")))
+    if stage not in EXITS:  # facts beyond the ledger's stage are kept but make no history
+        steps = [step for step in steps if STAGE_INDEX[step[0]] <= STAGE_INDEX[stage]]
+    if stage not in EXITS and (not steps or steps[-1][0] != stage):
+        steps.append((stage, now if not steps else max(steps[-1][1], now), Decimal("0"), Decimal("0")))
+    first, *rest = steps or [(stage, now, Decimal("0"), Decimal("0"))]
+    events.project(
+        project,
+        ProjectEvent.Kind.CREATED,
+        actor=actor,
+        to_stage=first[0],
+        at=first[1],
+        signed_amount=first[2],
+        landed_amount=first[3],
+        imported=True,
+    )
+    previous = first[0]
+    for step_stage, when, signed, landed in rest:
+        events.project(
+            project,
+            ProjectEvent.Kind.STAGE,
+            actor=actor,
+            from_stage=previous,
+            to_stage=step_stage,
+            at=when,
+            signed_amount=signed,
+            landed_amount=landed,
+            imported=True,
+        )
+        previous = step_stage
+    if stage in EXITS:
+        events.project(
+            project,
+            ProjectEvent.Kind.STAGE,
+            actor=actor,
+            from_stage=previous,
+            to_stage=stage,
+            at=now,
+            reason=project.exit_reason,
+            imported=True,
+        )
+    audit.log_create(project, actor=actor)
+    return project

@@ -4,10 +4,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -15,7 +13,14 @@ from yimatong.accounts import access
 from yimatong.directory.forms import chain_choices
 from yimatong.investment.actions import leads as actions
 from yimatong.investment.filters import leads_for
-from yimatong.investment.forms import AssignForm, LeadForm, MergeForm, NoteForm, QualifyForm, ReasonForm
+from yimatong.investment.forms import (
+    AssignForm,
+    LeadForm,
+    MergeForm,
+    NoteForm,
+    QualifyForm,
+    ReasonForm,
+)
 from yimatong.investment.models import Channel, Lead, LeadEvent
 from yimatong.lib.errors import ActionError
 from yimatong.lib.http import htmx_target, query_without_page, redirect_after_post
@@ -298,24 +303,3 @@ def lead_qualify(request: HttpRequest, code: str) -> HttpResponse:
             return redirect_after_post(request, project.get_absolute_url())
     status = 400 if request.method == "POST" else 200
     return render(request, "investment/lead_qualify.html", {"lead": lead, "form": form}, status=status)
-
-
-def pool_counts_for(user: Any) -> dict[str, int]:
-    """New pool leads in the chain segments of the user's team (for the home page)."""
-    from yimatong.directory.models import ChainNode
-
-    pool = Lead.objects.visible_to(user).in_pool()
-    team_nodes: set[int] = set()
-    if getattr(user, "team_id", None):
-        for node in ChainNode.objects.filter(teams__id=user.team_id):
-            team_nodes |= node.descendant_ids()
-    return {
-        "pool": pool.count(),
-        "pool_for_team": pool.filter(Q(chain_node__in=team_nodes) | Q(chain_node__isnull=True)).count()
-        if team_nodes
-        else 0,
-    }
-
-
-def lead_list_url(tab: str) -> str:
-    return f"{reverse('investment:lead_list')}?tab={tab}"

@@ -6,7 +6,7 @@ from typing import Any
 import segno
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -270,6 +270,14 @@ def project_move(request: HttpRequest, code: str) -> HttpResponse:
     if to not in Stage.values:
         raise Http404
     form = GateForm(request.POST or None, project=project, to=to)
+    if (
+        request.method == "POST"
+        and request.POST.get("probe")
+        and not (form.is_empty and not form.needs_reason)
+    ):
+        # A card dropped on the board: facts or a reason are needed, so show the empty form first.
+        form = GateForm(project=project, to=to)
+        return _gate(request, project, to, form)
     if request.method == "POST":
         status = 400
         if form.is_valid():
@@ -458,18 +466,3 @@ def project_onecode(request: HttpRequest, token: str) -> HttpResponse:
             },
         )
     raise Http404
-
-
-def projects_needing_attention(user: Any) -> dict[str, Any]:
-    """For the home page: supervised projects, stale ones (yellow/red), due follow-ups."""
-    from yimatong.investment.actions.work import overdue_follow_ups
-
-    config = InvestmentSettings.current()
-    mine = Project.objects.filter(
-        access.project_edit_scope(user) if user.role != User.Role.ADMIN else Q(owner=user)
-    ).with_light(config)
-    return {
-        "supervised": mine.filter(supervised_at__isnull=False).select_related("supervised_by")[:10],
-        "stale": mine.filter(light__in=[Light.YELLOW, Light.RED]).order_by("last_progress_at")[:10],
-        "follow_ups": overdue_follow_ups(user)[:10],
-    }
