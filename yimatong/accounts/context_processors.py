@@ -119,6 +119,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             )
         )
         sections.append(NavSection(_("设置"), [item(_("修改密码"), "accounts:password_change", "lock")]))
+    # Only the most specific match is active (the board lives under the project list's path).
+    active = [i for section in sections for i in section.items if i.active]
+    if len(active) > 1:
+        keep = max(active, key=lambda i: len(i.url))
+        for nav_item in active:
+            nav_item.active = nav_item is keep
     return {
         "nav_sections": sections,
         "unread_notifications": Notification.objects.visible_to(user).unread().count(),

@@ -43,6 +43,9 @@ def load_demo() -> LoadReport:
         users = _staff(teams, departments, report)
         orgs = _organizations(nodes, users, report)
         _enterprise_users(orgs, report)
+        from yimatong.demo.investment import load_investment
+
+        load_investment(users=users, orgs=orgs, nodes=nodes, departments=departments, report=report)
     return report
 
 

@@ -141,7 +141,7 @@ class NoteForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    owner = UserChoiceField(label=_("负责人"), queryset=User.objects.none())
+    owner = UserChoiceField(label=_("负责人"), queryset=User.objects.none(), empty_label=_("选择负责人"))
 
     def __init__(self, *args: Any, user: User, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -175,6 +175,10 @@ class SiteVisit(models.Model):
     def __str__(self) -> str:
         return f"{timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} {self.title}"
 
+    def target_url(self) -> str:
+        """The page of what the visit is about: its project, or its lead."""
+        return (self.project or self.lead).get_absolute_url()
+
 
 class Document(models.Model):
     """A document of a project, kept in versions; its visibility decides who may open it."""
