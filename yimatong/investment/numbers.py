@@ -40,6 +40,21 @@ class Period:
     start: dt.date | None = None  # inclusive
     end: dt.date | None = None  # inclusive
 
+    @classmethod
+    def from_params(cls, params: Any) -> Period:
+        """``year=2026``, or ``start`` / ``end`` as ISO dates; malformed values mean no bound."""
+
+        def parse(value: Any) -> dt.date | None:
+            try:
+                return dt.date.fromisoformat(str(value)) if value else None
+            except ValueError:
+                return None
+
+        year = str(params.get("year") or "")
+        if year.isdigit():
+            return cls(dt.date(int(year), 1, 1), dt.date(int(year), 12, 31))
+        return cls(parse(params.get("start")), parse(params.get("end")))
+
     def bounds(self) -> tuple[dt.datetime | None, dt.datetime | None]:
         zone = timezone.get_current_timezone()
         start = dt.datetime.combine(self.start, dt.time.min, tzinfo=zone) if self.start else None

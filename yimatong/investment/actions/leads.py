@@ -110,8 +110,9 @@ def create_lead(
         lead.refresh_search_fields()
         lead.save()
         LeadSource.objects.create(lead=lead, received_at=now, **_source_values(source))
-        events.lead(lead, LeadEvent.Kind.CREATED, actor=actor, at=now,
-                    channel=source.get("channel", Channel.STAFF))
+        events.lead(
+            lead, LeadEvent.Kind.CREATED, actor=actor, at=now, channel=source.get("channel", Channel.STAFF)
+        )
         audit.log_create(lead, actor=actor)
         if actor is not None and actor.role == User.Role.PROMOTER:
             owner = actor

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Any
-
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -97,22 +94,9 @@ def major_schedule(request: HttpRequest) -> HttpResponse:
     return render(request, "investment/major.html", {"rows": rows, "today": today})
 
 
-def period_from(params: Any) -> numbers.Period:
-    def parse(value: str | None) -> dt.date | None:
-        try:
-            return dt.date.fromisoformat(value) if value else None
-        except ValueError:
-            return None
-
-    year = params.get("year")
-    if year and str(year).isdigit():
-        return numbers.Period(dt.date(int(year), 1, 1), dt.date(int(year), 12, 31))
-    return numbers.Period(parse(params.get("start")), parse(params.get("end")))
-
-
 @access.staff_view
 def numbers_page(request: HttpRequest) -> HttpResponse:
-    period = period_from(request.GET)
+    period = numbers.Period.from_params(request.GET)
     projects = Project.objects.visible_to(request.user)
     data = numbers.summary(projects, period=period)
     widest = max((row["reached"] for row in data["funnel"]), default=0) or 1
