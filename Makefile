@@ -32,7 +32,9 @@ demo: install
 	$(BIN)/yimatong load_demo
 	@echo ""
 	@echo "一码通 demo park: http://$(HOST):$(PORT)  (sign in with one of the accounts above; Ctrl-C stops)"
-	@$(BIN)/yimatong db_worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT INT TERM; \
+	@$(BIN)/yimatong db_worker & worker=$$!; \
+		$(BIN)/yimatong investment_sweep --every 3600 >/dev/null & sweeper=$$!; \
+		trap "kill $$worker $$sweeper 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/yimatong runserver $(HOST):$(PORT)
 
 # For developers: debug pages on, no demo data loaded.

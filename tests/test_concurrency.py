@@ -98,3 +98,30 @@ def test_two_people_naming_a_primary_contact_at_once_leave_exactly_one_primary()
     assert all(isinstance(o, Contact) for o in outcomes), outcomes
     assert Contact.objects.filter(organization=org, is_primary=True).count() == 1
     assert Contact.objects.filter(organization=org).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_moving_the_same_project_at_once_one_wins_and_the_other_is_told():
+    from yimatong.investment.actions.projects import create_project, move_stage
+    from yimatong.investment.models import Project as InvestmentProject
+    from yimatong.investment.models import ProjectEvent
+
+    team = TeamFactory()
+    owner = UserFactory(role=User.Role.PROMOTER, team=team)
+    lead = UserFactory(role=User.Role.TEAM_LEAD, team=team)
+    org = OrganizationFactory(org_type="prospect", owner=owner, team=team)
+    project = create_project(actor=owner, data={"name": "并发项目", "organization": org, "owner": owner})
+
+    def move(user, to):
+        return lambda: move_stage(
+            actor=user, project=InvestmentProject.objects.get(pk=project.pk), to=to, expected_stage="contact"
+        )
+
+    outcomes = run_together(move(owner, "visit"), move(lead, "negotiation"))
+    winners = [o for o in outcomes if isinstance(o, InvestmentProject)]
+    losers = [o for o in outcomes if isinstance(o, StaleObject)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    stored = InvestmentProject.objects.get(pk=project.pk)
+    assert stored.stage == winners[0].stage
+    assert ProjectEvent.objects.filter(project=project, kind="stage").count() == 1
+    assert "已被移到" in str(losers[0])
