@@ -6,7 +6,8 @@
   let dragged = null;
 
   document.addEventListener("dragstart", (event) => {
-    const card = event.target.closest(".board-card[draggable=true]");
+    dragged = null; // a link, text or file dragged in is not a card: it must not move the last card
+    const card = event.target.closest && event.target.closest(".board-card[draggable=true]");
     if (!card) return;
     dragged = card;
     card.classList.add("dragging");
@@ -15,6 +16,7 @@
   });
   document.addEventListener("dragend", () => {
     if (dragged) dragged.classList.remove("dragging");
+    dragged = null;
     document.querySelectorAll(".board-column.drop-target").forEach((c) => c.classList.remove("drop-target"));
   });
   document.addEventListener("dragover", (event) => {
