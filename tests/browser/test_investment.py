@@ -324,7 +324,6 @@ def test_a_leader_sees_the_board_read_only_and_may_not_open_a_gate(
     assert project.stage == "contact"
 
 
-@pytest.mark.browser
 def test_dragging_something_else_onto_a_column_after_a_cancelled_drag_does_not_move_that_card(
     live_park: Park, live_server: Any, page: Any, sign_in: Any
 ) -> None:
