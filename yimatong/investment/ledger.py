@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
@@ -113,19 +113,41 @@ DATE_KEYS = (
 HEADER_FILL = PatternFill("solid", fgColor="0F766E")
 
 
+LANGUAGES = ("zh-hans", "en")  # a ledger is read whichever interface language it was filled in
+YES = {"是", "y", "yes", "1", "true"}
+NO = {"否", "n", "no", "0", "false"}
+
+
+def _in_every_language(choices: Any) -> dict[str, str]:
+    """Label (in Chinese and English, any case) or stored value -> stored value."""
+    mapping: dict[str, str] = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            for value, label in choices:
+                mapping[str(label).lower()] = value
+    for value, _label in choices:
+        mapping[str(value).lower()] = value
+    return mapping
+
+
 def _stage_by_label() -> dict[str, str]:
-    labels = {str(stage.label): stage.value for stage in Stage}
-    labels.update({stage.value: stage.value for stage in Stage})
+    labels = _in_every_language(Stage.choices)
     labels["签约（框架）"] = labels["签约（正式）"] = Stage.SIGNED
     return labels
 
 
 def _agreement_by_label() -> dict[str, str]:
-    return (
-        {str(label): value for value, label in Project.Agreement.choices}
-        | {value: value for value in Project.Agreement.values}
-        | {"框架": "framework", "正式": "formal"}
-    )
+    return _in_every_language(Project.Agreement.choices) | {"框架": "framework", "正式": "formal"}
+
+
+def _headers() -> dict[str, str]:
+    """Column header (either language, with or without the required mark) -> column key."""
+    headers: dict[str, str] = {}
+    for language in LANGUAGES:
+        with translation.override(language):
+            for column in COLUMNS:
+                headers[str(column.header).strip().lower()] = column.key
+    return headers
 
 
 # Template ---------------------------------------------------------------------------------------
@@ -136,39 +158,29 @@ def template_workbook() -> bytes:
     sheet = book.active
     sheet.title = _("招商项目台账")
     _write_header(sheet, [str(c.header) + ("*" if c.required else "") for c in COLUMNS])
-    sheet.append(
-        [
-            "示例：启明双抗生产基地",
-            "苏州启明抗体药物有限公司",
-            "",
-            "抗体药物",
-            80000,
-            150000,
-            8000,
-            120,
-            60000,
-            300,
-            "签约",
-            "框架协议",
-            dt.date(2026, 3, 18),
-            50000,
-            "",
-            "",
-            None,
-            None,
-            None,
-            None,
-            None,
-            "",
-            "promoter",
-            "A",
-            "展会",
-            "陈总",
-            "13812345678",
-            "是",
-            "删除本示例行后填写",
-        ]
-    )
+    example = {
+        "name": _("示例：启明双抗生产基地"),
+        "investor": "苏州启明抗体药物有限公司",
+        "chain": "antibody",
+        "planned_investment": 80000,
+        "expected_output": 150000,
+        "expected_tax": 8000,
+        "land_mu": 120,
+        "floor_area": 60000,
+        "jobs": 300,
+        "stage": str(Stage.SIGNED.label),
+        "agreement_type": str(Project.Agreement.FRAMEWORK.label),
+        "signed_on": dt.date(2026, 3, 18),
+        "contracted_investment": 50000,
+        "owner": "promoter",
+        "priority": "A",
+        "source": str(Channel.EXPO.label),
+        "contact_name": "陈总",
+        "contact_phone": "13812345678",
+        "is_major": _("是"),
+        "description": _("删除本示例行后填写"),
+    }
+    sheet.append([example.get(column.key) for column in COLUMNS])
     stages = DataValidation(
         type="list", formula1=f'"{",".join(str(s.label) for s in Stage)}"', allow_blank=False
     )
@@ -255,9 +267,8 @@ class LedgerChecker:
         self.user = user
         self.stages = _stage_by_label()
         self.agreements = _agreement_by_label()
-        self.channels = {str(label): value for value, label in Channel.choices} | {
-            v: v for v in Channel.values
-        }
+        self.channels = _in_every_language(Channel.choices)
+        self.headers = _headers()
         self.nodes: dict[str, ChainNode] = {}
         for node in ChainNode.objects.all():
             self.nodes[node.code] = node
@@ -288,18 +299,29 @@ class LedgerChecker:
                 owners.setdefault(user.name, user)
         return owners
 
-    def header_errors(self, header: list[Any]) -> list[RowError]:
-        expected = [str(c.header) for c in COLUMNS]
-        found = [str(h or "").strip().rstrip("*") for h in header]
-        missing = [name for name in expected if name not in found]
-        return [RowError(1, name, _("缺少这一列，请使用系统提供的台账模板。")) for name in missing]
+    def positions(self, header: list[Any]) -> dict[str, int]:
+        """Column key -> position, from the header row in either language."""
+        found: dict[str, int] = {}
+        for index, cell in enumerate(header):
+            key = self.headers.get(str(cell or "").strip().rstrip("*").strip().lower())
+            if key is not None:
+                found.setdefault(key, index)
+        return found
 
-    def check(self, number: int, header: list[Any], raw: list[Any]) -> CheckedRow:
-        positions = {str(h or "").strip().rstrip("*"): i for i, h in enumerate(header)}
+    def header_errors(self, header: list[Any]) -> list[RowError]:
+        found = self.positions(header)
+        return [
+            RowError(1, str(c.header), _("缺少这一列，请使用系统提供的台账模板。"))
+            for c in COLUMNS
+            if c.key not in found
+        ]
+
+    def check(
+        self, number: int, header: list[Any], raw: list[Any], positions: dict[str, int] | None = None
+    ) -> CheckedRow:
+        positions = positions if positions is not None else self.positions(header)
         cells = {
-            c.key: raw[positions[str(c.header)]]
-            if positions.get(str(c.header), len(raw)) < len(raw)
-            else None
+            c.key: raw[positions[c.key]] if positions.get(c.key, len(raw)) < len(raw) else None
             for c in COLUMNS
         }
         row = CheckedRow(number)
@@ -320,12 +342,12 @@ class LedgerChecker:
         values["jobs"] = self._integer(cells["jobs"], "jobs", error)
         for key in DATE_KEYS:
             values[key] = self._date(cells[key], key, error)
-        stage = self.stages.get(text["stage"])
+        stage = self.stages.get(text["stage"].lower())
         if text["stage"] and stage is None:
             error("stage", _("“%(value)s”不是有效的阶段。") % {"value": text["stage"]})
         values["stage"] = stage
         if text["agreement_type"]:
-            values["agreement_type"] = self.agreements.get(text["agreement_type"])
+            values["agreement_type"] = self.agreements.get(text["agreement_type"].lower())
             if values["agreement_type"] is None:
                 error("agreement_type", _("应为“框架协议”或“正式协议”。"))
         else:
@@ -352,27 +374,13 @@ class LedgerChecker:
         if priority not in Project.Priority.values:
             error("priority", _("应为 A、B 或 C。"))
         values["priority"] = priority
-        source = self.channels.get(text["source"]) if text["source"] else Channel.IMPORT
+        source = self.channels.get(text["source"].lower()) if text["source"] else Channel.IMPORT
         if source is None:
             error("source", _("“%(value)s”不是有效的来源渠道。") % {"value": text["source"]})
         values["source_channel"] = source
-        values["is_major"] = text["is_major"] in ("是", "Y", "y", "yes", "1", "true", "True")
-        if text["is_major"] and text["is_major"] not in (
-            "是",
-            "否",
-            "Y",
-            "N",
-            "y",
-            "n",
-            "yes",
-            "no",
-            "0",
-            "1",
-            "true",
-            "false",
-            "True",
-            "False",
-        ):
+        flag = text["is_major"].lower()
+        values["is_major"] = flag in YES
+        if flag and flag not in YES | NO:
             error("is_major", _("应为“是”或“否”。"))
         values["contact_name"] = text["contact_name"][:60]
         values["contact_phone"] = ""
@@ -500,10 +508,11 @@ def check(
     if header_errors:
         return [], header_errors
     checked = []
+    positions = checker.positions(header)
     for index, raw in enumerate(body, start=2):
         if not any(cell not in (None, "") for cell in raw):
             continue  # blank lines are not rows
-        checked.append(checker.check(index, header, raw))
+        checked.append(checker.check(index, header, raw, positions))
         if progress is not None and len(checked) % 200 == 0:
             progress(len(checked), len(body))
     return checked, []
