@@ -239,6 +239,16 @@ def read_rows(content: bytes, filename: str) -> list[list[Any]]:
     return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
 
 
+def _text(value: Any) -> str:
+    """A cell as text. Excel keeps a phone number typed without a leading quote as the number
+    13912345678.0: whole numbers come back without the ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
 @dataclass
 class RowError:
     row: int
@@ -330,7 +340,7 @@ class LedgerChecker:
         def error(key: str, message: str) -> None:
             row.errors.append(RowError(number, labels[key], message))
 
-        text = {k: ("" if v is None else str(v).strip()) for k, v in cells.items()}
+        text = {k: _text(v) for k, v in cells.items()}
         for column in COLUMNS:
             if column.required and not text[column.key]:
                 error(column.key, _("必填。"))
@@ -397,6 +407,10 @@ class LedgerChecker:
 
     def _gates(self, values: dict[str, Any], error: Callable[[str, str], None]) -> None:
         stage = values["stage"]
+        today = timezone.localdate()
+        for key in DATE_KEYS:
+            if values.get(key) and values[key] > today:
+                error(key, _("日期不能晚于今天。"))
         if stage in (Stage.ON_HOLD, Stage.LOST):
             if not values["exit_reason"]:
                 error("exit_reason", _("搁置或流失的项目须写明原因。"))
@@ -417,10 +431,6 @@ class LedgerChecker:
         code = values.get("registered_uscc")
         if code and code not in self.orgs_by_uscc and not values["registered_name"]:
             error("registered_name", _("系统中没有该代码的企业，请填写注册企业名称。"))
-        today = timezone.localdate()
-        for key in DATE_KEYS:
-            if values.get(key) and values[key] > today:
-                error(key, _("日期不能晚于今天。"))
 
     def _investor(self, values: dict[str, Any], error: Callable[[str, str], None]) -> None:
         org_id = None
@@ -526,9 +536,15 @@ def import_rows(rows: Iterable[CheckedRow], user: User, progress: Callable[[int]
     from yimatong.investment.actions.projects import import_project
 
     created = 0
+    new_investors: dict[str, int] = {}  # an investor new to the directory, created by its first row
     with transaction.atomic():
         for row in rows:
-            import_project(actor=user, values=row.values)
+            values = row.values
+            key = values.get("uscc") or normalize_org_name(values["investor"])
+            if not values.get("organization_id") and key in new_investors:
+                values = {**values, "organization_id": new_investors[key]}
+            project = import_project(actor=user, values=values)
+            new_investors.setdefault(key, project.organization_id)
             created += 1
             if progress is not None and created % 200 == 0:
                 progress(created)

@@ -571,7 +571,8 @@ def import_project(*, actor: User, values: dict[str, Any], now: dt.datetime | No
         steps = [step for step in steps if STAGE_INDEX[step[0]] <= STAGE_INDEX[stage]]
     if stage not in EXITS and (not steps or steps[-1][0] != stage):
         steps.append((stage, now if not steps else max(steps[-1][1], now), Decimal("0"), Decimal("0")))
-    first, *rest = steps or [(stage, now, Decimal("0"), Decimal("0"))]
+    # A project that left the pipeline without dates started (as far as the ledger says) at first contact.
+    first, *rest = steps or [(Stage.CONTACT if stage in EXITS else stage, now, Decimal("0"), Decimal("0"))]
     events.project(
         project,
         ProjectEvent.Kind.CREATED,

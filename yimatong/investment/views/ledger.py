@@ -51,7 +51,7 @@ def ledger_template(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def ledger_import(request: HttpRequest) -> HttpResponse:
     access.deny_unless(access.can_create_project(request.user))
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         job = imports.start(user=request.user, upload=form.cleaned_data["file"])
         return redirect("investment:ledger_import_detail", code=job.code)
