@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install serve worker lint format messages bench ci clean
+.PHONY: demo test install serve worker lint format messages bench bench-investment ci clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -66,6 +66,11 @@ messages: install
 # Benchmarks print their figures and the ratio to bench/baseline.json (set DATABASE_URL for PostgreSQL).
 bench: install
 	$(BIN)/python bench/directory_search.py
+
+# The investment pipeline over HTTP (gunicorn on loopback): 100k projects, ~1M events by default;
+# e.g. make bench-investment BENCH_ARGS="--projects 10000" for a quick run, "--save" for a baseline.
+bench-investment: install
+	$(BIN)/python bench/investment_load.py $(BENCH_ARGS)
 
 ci:
 	.ci/run

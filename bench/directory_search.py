@@ -1,8 +1,9 @@
 """Benchmark: the organization list, search and API at park scale.
 
 Builds a throw-away database (SQLite in a temp dir, or the PostgreSQL of DATABASE_URL, in a
-database named bench_yimatong) with N organizations and 2N contacts, then times what a promoter
-does all day: open the list, search by pinyin initials, by phone digits, page the API.
+database named bench_yimatong, dropped at the end, on Ctrl-C too) with N organizations and 2N
+contacts, then times what a promoter does all day: open the list, search by pinyin initials, by
+phone digits, page the API.
 
     .venv/bin/python bench/directory_search.py [--orgs 20000] [--repeat 15]
 
@@ -14,39 +15,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BASELINE = Path(__file__).with_name("baseline.json")
-
-
-def setup_django(tmp: str) -> None:
-    os.environ["YIMATONG_ENV"] = "test"
-    os.environ["YIMATONG_VAR_DIR"] = tmp
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        os.environ["DATABASE_URL"] = url.rsplit("/", 1)[0] + "/bench_yimatong"
-        import psycopg
-
-        admin = psycopg.connect(url, autocommit=True)
-        admin.execute("DROP DATABASE IF EXISTS bench_yimatong")
-        admin.execute("CREATE DATABASE bench_yimatong")
-        admin.close()
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp}/bench.db"
-    os.environ["DJANGO_SETTINGS_MODULE"] = "yimatong.settings"
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+from bench.benchenv import BASELINE, BenchEnv  # noqa: E402
 
 
 def populate(n: int) -> None:
@@ -158,8 +134,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--save", action="store_true", help="store these figures as the baseline")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        setup_django(tmp)
+    # The database (and the temp dir) go away at the end, on an error or Ctrl-C too.
+    with BenchEnv(env="test") as bench:
+        bench.setup_django()
         from django.db import connection
 
         start = time.perf_counter()
