@@ -180,3 +180,13 @@ def new_project(investment):
         return create_project(actor=investment.users["owner"], data=data)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache (cached figures must not leak between tests)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

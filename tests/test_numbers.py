@@ -510,3 +510,14 @@ def test_events_belong_to_the_shanghai_month_they_happened_in(investment):
     ]
     # The March cohort is early and late.
     assert numbers.rates(projects, period=MARCH_2026)["signed_projects"] == 2
+
+
+def test_the_cached_summary_is_recomputed_after_the_next_event(new_project, investment):
+    leader = investment.users["leader"]
+    project = new_project()
+    before = numbers.summary_for(leader, period=numbers.Period())
+    assert [row["reached"] for row in before["funnel"]][:3] == [1, 1, 0]
+    assert numbers.summary_for(leader, period=numbers.Period()) == before  # served from the cache
+    move_stage(actor=investment.users["owner"], project=project, to="visit")
+    after = numbers.summary_for(leader, period=numbers.Period())
+    assert [row["reached"] for row in after["funnel"]][:3] == [1, 1, 1]

@@ -66,7 +66,9 @@ def test_database_urls(tmp_path):
         "db.local",
         "6432",
     )
-    assert pg["OPTIONS"] == {"sslmode": "require"} and pg["CONN_MAX_AGE"] == 0
+    assert pg["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"} and pg["CONN_MAX_AGE"] == 0
+    keeps = database_from_url("postgres://h/db?options=-c%20work_mem%3D64MB", base_dir=tmp_path)
+    assert keeps["OPTIONS"] == {"options": "-c work_mem=64MB"}
     relative = database_from_url("sqlite:///var/x.db", base_dir=tmp_path)
     assert relative["NAME"] == str(tmp_path / "var" / "x.db")
     absolute = database_from_url(f"sqlite:///{tmp_path}/y.db", base_dir=Path("/elsewhere"))

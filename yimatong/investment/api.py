@@ -718,4 +718,4 @@ def investment_numbers(request: HttpRequest, query: Query[NumbersQuery]) -> dict
             if v is not None
         }
     )
-    return numbers.summary(Project.objects.visible_to(request.auth), period=period)
+    return numbers.summary_for(request.auth, period=period)

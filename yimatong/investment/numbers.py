@@ -19,14 +19,16 @@ Definitions (the page and the API say the same):
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, F, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When, Window
-from django.db.models.functions import Lead, TruncMonth
+from django.db import connection
+from django.db.models import Case, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from yimatong.directory.models import ChainNode
@@ -204,34 +206,39 @@ def investment(projects: QuerySet, *, period: Period, group: str = "month") -> l
 
 
 def rates(projects: QuerySet, *, period: Period) -> dict[str, Any]:
-    """履约率, 开工率, 投产率 and 资金到位率 of the projects first signed in the period."""
-    first_signed = (
-        ProjectEvent.objects.filter(project__in=projects.values("pk"), signed_amount__gt=0)
+    """履约率, 开工率, 投产率 and 资金到位率 of the projects first signed in the period.
+
+    One pass over the events finds, per project, its first signing and its furthest stage."""
+    per_project = (
+        ProjectEvent.objects.filter(project__in=projects.values("pk"))
         .values("project")
-        .annotate(first=Min("at"))
+        .annotate(
+            first=Min("at", filter=Q(signed_amount__gt=0)),
+            furthest=Max(
+                _stage_index(), filter=Q(kind__in=[ProjectEvent.Kind.CREATED, ProjectEvent.Kind.STAGE])
+            ),
+        )
+        .filter(first__isnull=False)
     )
     start, end = period.bounds()
     if start:
-        first_signed = first_signed.filter(first__gte=start)
+        per_project = per_project.filter(first__gte=start)
     if end:
-        first_signed = first_signed.filter(first__lt=end)
-    cohort = Project.objects.filter(pk__in=first_signed.values("project"))
-    signed = cohort.count()
-    reached = (
-        ProjectEvent.objects.filter(project__in=cohort, kind=ProjectEvent.Kind.STAGE)
-        .values("project")
-        .annotate(furthest=Max(_stage_index()))
-    )
-    furthest = {row["project"]: row["furthest"] for row in reached}
+        per_project = per_project.filter(first__lt=end)
+    furthest = dict(per_project.values_list("project", "furthest"))
+    signed = len(furthest)
 
     def share(stage: Stage) -> Decimal | None:
-        count = sum(1 for index in furthest.values() if index >= STAGE_INDEX[stage])
+        count = sum(1 for index in furthest.values() if index is not None and index >= STAGE_INDEX[stage])
         return _percent(count, signed)
 
-    contracted = cohort.aggregate(total=Sum("contracted_investment"))["total"] or ZERO
-    arrived = (
-        CapitalArrival.objects.filter(project__in=cohort).aggregate(total=Sum("amount"))["total"] or ZERO
-    )
+    contracted, arrived = ZERO, ZERO
+    ids = list(furthest)
+    for chunk in (ids[i : i + 2000] for i in range(0, len(ids), 2000)):
+        contracted += (
+            Project.objects.filter(pk__in=chunk).aggregate(t=Sum("contracted_investment"))["t"] or ZERO
+        )
+        arrived += CapitalArrival.objects.filter(project__in=chunk).aggregate(t=Sum("amount"))["t"] or ZERO
     return {
         "signed_projects": signed,
         "performance_rate": share(Stage.REGISTERED),
@@ -243,35 +250,87 @@ def rates(projects: QuerySet, *, period: Period) -> dict[str, Any]:
     }
 
 
+_STAYS_SQL = {
+    # Each stay: the stage entered and the days until the project's next stage event.
+    "postgresql": """
+        SELECT to_stage, COUNT(days), percentile_cont(0.5) WITHIN GROUP (ORDER BY days)
+        FROM (
+            SELECT to_stage,
+                   EXTRACT(EPOCH FROM (LEAD(at) OVER (PARTITION BY project_id ORDER BY at, id) - at)) / 86400.0
+                   AS days
+            FROM investment_projectevent
+            WHERE kind IN ('created', 'stage') AND to_stage <> '' AND project_id IN ({projects})
+        ) stays
+        WHERE days IS NOT NULL
+        GROUP BY to_stage
+    """,
+    "sqlite": """
+        SELECT to_stage, days FROM (
+            SELECT to_stage,
+                   julianday(LEAD(at) OVER (PARTITION BY project_id ORDER BY at, id)) - julianday(at) AS days
+            FROM investment_projectevent
+            WHERE kind IN ('created', 'stage') AND to_stage <> '' AND project_id IN ({projects})
+        )
+        WHERE days IS NOT NULL
+    """,
+}
+
+
 def median_days_in_stage(projects: QuerySet) -> list[dict[str, Any]]:
-    """Per pipeline stage, the median of completed stays in days (None when none completed)."""
-    stays = (
-        ProjectEvent.objects.filter(
-            project__in=projects.values("pk"), kind__in=[ProjectEvent.Kind.CREATED, ProjectEvent.Kind.STAGE]
+    """Per pipeline stage, the median of completed stays in days (None when none completed).
+
+    The stays are computed by the database (a window over each project's events); PostgreSQL
+    also takes the median (percentile_cont), SQLite hands back plain numbers of days."""
+    inner, params = projects.values("pk").query.sql_with_params()
+    vendor = connection.vendor if connection.vendor in _STAYS_SQL else "sqlite"
+    medians: dict[str, tuple[int, Any]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(_STAYS_SQL[vendor].format(projects=inner), params)
+        if vendor == "postgresql":
+            medians = {stage: (count, value) for stage, count, value in cursor.fetchall()}
+        else:
+            days: dict[str, list[float]] = defaultdict(list)
+            for stage, value in cursor.fetchall():
+                days[stage].append(value)
+            medians = {stage: (len(values), statistics.median(values)) for stage, values in days.items()}
+    rows = []
+    for stage in PIPELINE:
+        count, value = medians.get(stage.value, (0, None))
+        rows.append(
+            {
+                "stage": stage.value,
+                "label": str(stage.label),
+                "stays": count,
+                "median_days": Decimal(str(round(value, 6))).quantize(Decimal("0.1"))
+                if value is not None
+                else None,
+            }
         )
-        .exclude(to_stage="")
-        .annotate(
-            left_at=Window(
-                Lead("at"), partition_by=[F("project_id")], order_by=[F("at").asc(), F("pk").asc()]
-            )
-        )
-        .values_list("to_stage", "at", "left_at")
+    return rows
+
+
+def summary_for(user: Any, *, period: Period) -> dict[str, Any]:
+    """``summary`` of the projects ``user`` may see, cached until the next event or capital
+    arrival (the figures stay computed from the events; repeat requests cost one lookup)."""
+    from django.core.cache import cache
+    from django.utils import translation
+
+    from yimatong.accounts import access
+
+    role = access.role_of(user) or "none"
+    scope = role if role in ("admin", "leader") else f"{role}-{user.pk}-{getattr(user, 'team_id', '')}"
+    marker = (
+        ProjectEvent.objects.aggregate(last=Max("pk"))["last"],
+        CapitalArrival.objects.aggregate(last=Max("pk"))["last"],
+        Project.objects.aggregate(last=Max("updated_at"))["last"],
     )
-    durations: dict[str, list[float]] = defaultdict(list)
-    for stage, entered, left in stays:
-        if left is not None:
-            durations[stage].append((left - entered).total_seconds() / 86400)
-    return [
-        {
-            "stage": stage.value,
-            "label": str(stage.label),
-            "stays": len(durations[stage.value]),
-            "median_days": Decimal(str(statistics.median(durations[stage.value]))).quantize(Decimal("0.1"))
-            if durations[stage.value]
-            else None,
-        }
-        for stage in PIPELINE
-    ]
+    raw = f"{scope}|{period.start}|{period.end}|{marker}|{translation.get_language()}"
+    key = "numbers:v1:" + hashlib.sha256(raw.encode()).hexdigest()
+    cached = cache.get(key)
+    if cached is None:
+        cached = summary(Project.objects.visible_to(user), period=period)
+        cache.set(key, cached, 600)
+    return cached
 
 
 def summary(projects: QuerySet, *, period: Period) -> dict[str, Any]:

@@ -83,6 +83,9 @@ def database_from_url(url: str, *, base_dir: Path) -> dict:
     if scheme in ("postgres", "postgresql", "pgsql"):
         options = dict(parse_qsl(parts.query))
         conn_max_age = int(options.pop("conn_max_age", "60"))
+        # PostgreSQL's JIT compiles the list queries for hundreds of milliseconds each time and
+        # gains nothing on a web request; a URL that sets its own options keeps them.
+        options.setdefault("options", "-c jit=off")
         return {
             "ENGINE": "django.db.backends.postgresql",
             "NAME": unquote(parts.path.lstrip("/")),

@@ -549,6 +549,8 @@ class Project(models.Model):
             models.Index(fields=["owner", "stage"], name="investment_project_owner_idx"),
             models.Index(fields=["team", "stage"], name="investment_project_team_idx"),
             models.Index(fields=["chain_node"], name="investment_project_chain_idx"),
+            # The lists' default order.
+            models.Index(fields=["-updated_at", "-id"], name="investment_project_recent_idx"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -604,7 +606,8 @@ class Project(models.Model):
             return True
         if access.role_of(user) == access.Role.ADMIN or user.pk == self.owner_id:
             return True
-        return self.insiders.filter(pk=user.pk).exists()
+        # Through .all(), so a list that prefetched the insiders asks nothing per row.
+        return any(insider.pk == user.pk for insider in self.insiders.all())
 
     def investor_label(self, user: Any) -> str:
         return self.organization.name if self.shows_investor_to(user) else self.codename

@@ -98,7 +98,7 @@ def major_schedule(request: HttpRequest) -> HttpResponse:
 def numbers_page(request: HttpRequest) -> HttpResponse:
     period = numbers.Period.from_params(request.GET)
     projects = Project.objects.visible_to(request.user)
-    data = numbers.summary(projects, period=period)
+    data = numbers.summary_for(request.user, period=period)
     widest = max((row["reached"] for row in data["funnel"]), default=0) or 1
     return render(
         request,
