@@ -604,6 +604,16 @@ def add_activity(request: HttpRequest, code: str, payload: ActivityIn) -> Status
     return Status(201, _activity_out(activity))
 
 
+def _dispatched_form(form_class: type, payload: Schema) -> Any:
+    """Validate a milestone or problem payload; the department is given by its code."""
+    data = payload.dict()
+    data["department"] = _pk(Department, "code", data.get("department"), "department")
+    form = form_class(data)
+    if not form.is_valid():
+        raise _form_error(form)
+    return form
+
+
 def _milestone_out(m: Milestone) -> dict[str, Any]:
     return {
         "id": m.pk,
@@ -623,11 +633,7 @@ def project_milestones(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 @router.post("/projects/{code}/milestones", response={201: MilestoneOut})
 def add_milestone(request: HttpRequest, code: str, payload: MilestoneIn) -> Status:
     project = _editable(request, code)
-    data = payload.dict()
-    data["department"] = _pk(Department, "code", data.get("department"), "department")
-    form = MilestoneForm(data)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = _dispatched_form(MilestoneForm, payload)
     milestone = work_actions.add_milestone(actor=request.auth, project=project, data=form.cleaned_data)
     return Status(201, _milestone_out(milestone))
 
@@ -640,11 +646,7 @@ def patch_milestone(request: HttpRequest, milestone_id: int, payload: MilestoneI
     project = _project(request, milestone.project.code)
     if not access.can_update_dispatched_item(request.auth, milestone, project):
         raise PermissionDenied
-    data = payload.dict()
-    data["department"] = _pk(Department, "code", data.get("department"), "department")
-    form = MilestoneForm(data)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = _dispatched_form(MilestoneForm, payload)
     return _milestone_out(
         work_actions.update_milestone(actor=request.auth, milestone=milestone, data=form.cleaned_data)
     )
@@ -672,11 +674,7 @@ def project_problems(request: HttpRequest, code: str) -> list[dict[str, Any]]:
 @router.post("/projects/{code}/problems", response={201: ProblemOut})
 def add_problem(request: HttpRequest, code: str, payload: ProblemIn) -> Status:
     project = _editable(request, code)
-    data = payload.dict()
-    data["department"] = _pk(Department, "code", data.get("department"), "department")
-    form = ProblemForm(data)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = _dispatched_form(ProblemForm, payload)
     problem = work_actions.raise_problem(actor=request.auth, project=project, data=form.cleaned_data)
     return Status(201, _problem_out(problem))
 
@@ -687,11 +685,7 @@ def patch_problem(request: HttpRequest, problem_id: int, payload: ProblemIn) -> 
     project = _project(request, problem.project.code)
     if not access.can_update_dispatched_item(request.auth, problem, project):
         raise PermissionDenied
-    data = payload.dict()
-    data["department"] = _pk(Department, "code", data.get("department"), "department")
-    form = ProblemForm(data)
-    if not form.is_valid():
-        raise _form_error(form)
+    form = _dispatched_form(ProblemForm, payload)
     updated = work_actions.update_problem(
         actor=request.auth, problem=problem, data=form.cleaned_data, version=payload.version
     )

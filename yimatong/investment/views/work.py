@@ -223,25 +223,42 @@ def milestone_create(request: HttpRequest, code: str) -> HttpResponse:
     return _after(request, project, form, _("已添加计划节点。"))
 
 
-@access.staff_view
-@require_http_methods(["GET", "POST"])
-def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    milestone = get_object_or_404(Milestone.objects.select_related("project"), pk=pk)
-    project = project_or_404(request, milestone.project.code)
-    access.deny_unless(access.can_update_dispatched_item(request.user, milestone, project))
-    initial = {k: getattr(milestone, k) for k in ("name", "planned_on", "actual_on", "note")}
-    initial["department"] = milestone.department_id
-    form = MilestoneForm(request.POST or None, initial=initial)
+def _edit_dispatched(request, item, *, fields, form_class, save, done, title) -> HttpResponse:
+    """Edit a milestone or problem in place: visible project, owner or the dispatched department."""
+    project = project_or_404(request, item.project.code)
+    access.deny_unless(access.can_update_dispatched_item(request.user, item, project))
+    initial = {k: getattr(item, k) for k in fields}
+    initial["department"] = item.department_id
+    form = form_class(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        actions.update_milestone(actor=request.user, milestone=milestone, data=form.cleaned_data)
-        messages.success(request, _("已更新计划节点。"))
-        return redirect_after_post(request, project.get_absolute_url() + "#major")
+        try:
+            save(form.cleaned_data)
+        except ActionError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, done)
+            return redirect_after_post(request, project.get_absolute_url() + "#major")
     status = 400 if request.method == "POST" else 200
     return render(
         request,
         "investment/item_form.html",
-        {"form": form, "project": project, "item": milestone, "title": _("计划节点")},
+        {"form": form, "project": project, "item": item, "title": title},
         status=status,
+    )
+
+
+@access.staff_view
+@require_http_methods(["GET", "POST"])
+def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    milestone = get_object_or_404(Milestone.objects.select_related("project"), pk=pk)
+    return _edit_dispatched(
+        request,
+        milestone,
+        fields=("name", "planned_on", "actual_on", "note"),
+        form_class=MilestoneForm,
+        save=lambda data: actions.update_milestone(actor=request.user, milestone=milestone, data=data),
+        done=_("已更新计划节点。"),
+        title=_("计划节点"),
     )
 
 
@@ -259,30 +276,16 @@ def problem_create(request: HttpRequest, code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     problem = get_object_or_404(Problem.objects.select_related("project"), pk=pk)
-    project = project_or_404(request, problem.project.code)
-    access.deny_unless(access.can_update_dispatched_item(request.user, problem, project))
-    initial = {k: getattr(problem, k) for k in ("description", "deadline", "status", "resolution", "version")}
-    initial["department"] = problem.department_id
-    form = ProblemForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.update_problem(
-                actor=request.user,
-                problem=problem,
-                data=form.cleaned_data,
-                version=form.cleaned_data.get("version"),
-            )
-        except ActionError as exc:
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("问题已更新。"))
-            return redirect_after_post(request, project.get_absolute_url() + "#major")
-    status = 400 if request.method == "POST" else 200
-    return render(
+    return _edit_dispatched(
         request,
-        "investment/item_form.html",
-        {"form": form, "project": project, "item": problem, "title": _("问题")},
-        status=status,
+        problem,
+        fields=("description", "deadline", "status", "resolution", "version"),
+        form_class=ProblemForm,
+        save=lambda data: actions.update_problem(
+            actor=request.user, problem=problem, data=data, version=data.get("version")
+        ),
+        done=_("问题已更新。"),
+        title=_("问题"),
     )
 
 
