@@ -7,7 +7,9 @@ on 127.0.0.1 and drives it with concurrent clients:
 
 - create projects (POST /api/v1/projects, a promoter's bearer token);
 - list projects with filters, 50 a page, several pages (GET /api/v1/projects, leader and promoter);
-- the bureau's numbers for this year (GET /api/v1/investment/numbers?year=…);
+- the bureau's numbers for this year (GET /api/v1/investment/numbers?year=…), which are cached
+  until the next event: repeat requests measure the cache; the cost of computing them from the
+  events (what the first request after a change pays) is timed in-process, without the cache;
 - the console's project list (/investment/projects/?stage=…, a session from /accounts/login/).
 
 It prints, per scenario, requests, req/s, p50 and p99 latency (ms) and the ratio of p50 to
@@ -229,8 +231,8 @@ def scenarios(
         ("API create project (promoter)", [create(i) for i in range(total)]),
         ("API list filtered 50/page (leader)", [api_list(i, leader) for i in range(total)]),
         ("API list filtered 50/page (promoter)", [api_list(i, promoter) for i in range(total)]),
-        ("API numbers this year (leader)", [Request("GET", numbers, leader)] * total_numbers),
-        ("API numbers this year (promoter)", [Request("GET", numbers, promoter)] * total_numbers),
+        ("API numbers this year, cached (leader)", [Request("GET", numbers, leader)] * total_numbers),
+        ("API numbers this year, cached (promoter)", [Request("GET", numbers, promoter)] * total_numbers),
         ("console list ?stage= (leader)", [console(i, ctx["cookies"]["leader"]) for i in range(total)]),
         ("console list ?stage= (promoter)", [console(i, ctx["cookies"]["promoter"]) for i in range(total)]),
     ]
@@ -332,6 +334,7 @@ def prepare(
     print(f"database: {connection.vendor}; generated {stats.line()}", flush=True)
     print("  final stages: " + ", ".join(f"{k} {v}" for k, v in stats.by_stage.items()), flush=True)
     full = count_queries(tokens)
+    cold = time_cold_numbers()
     promoter = User.objects.get(username="promoter")
     ctx = {
         "tokens": tokens,
@@ -340,8 +343,36 @@ def prepare(
         ],
         "promoter_chains": ["antibody", "vaccine", "cgt", "adc", "cro-cdmo", "packaging"],
         "vendor": connection.vendor,
+        "cold": cold,
     }
     return ctx, small, full, generated
+
+
+def time_cold_numbers(repeat: int = 3) -> dict[str, float]:
+    """The numbers computed from the events without the cache (what the first request after a
+    change pays), in-process: median of ``repeat`` runs, in ms."""
+    import statistics
+
+    from yimatong.accounts.models import User
+    from yimatong.investment.models import Project
+    from yimatong.investment.numbers import Period, summary
+
+    year = dt.date.today().year
+    period = Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    figures = {}
+    for username in ("leader", "promoter"):
+        user = User.objects.get(username=username)
+        runs = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            summary(Project.objects.visible_to(user), period=period)
+            runs.append((time.perf_counter() - started) * 1000)
+        figures[f"numbers computed, no cache ({username})"] = statistics.median(runs)
+        print(
+            f"  numbers computed without the cache ({username}): {figures[f'numbers computed, no cache ({username})']:.0f} ms",
+            flush=True,
+        )
+    return figures
 
 
 def start_server(bench: BenchEnv, args: argparse.Namespace) -> int:
@@ -401,6 +432,7 @@ def report(
     key: str,
     generated: float,
     save: bool,
+    cold: dict[str, float],
 ) -> None:
     baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
     base = baseline.get(key, {})
@@ -419,6 +451,12 @@ def report(
             print(f"    error: {error}")
         if len(r.errors) > 3:
             print(f"    ... {len(r.errors)} errors in all")
+    print()
+    print(f"{'in-process, median of 3':40} {'ms':>8} {'base':>9} {'ratio':>6}")
+    for name, ms in cold.items():
+        ref = base.get(name)
+        ratio = f"{ms / ref:6.2f}" if ref else "     —"
+        print(f"{name:40} {ms:8.1f} {ref if ref else '—':>9} {ratio}")
     print()
     print(f"SQL queries per request{'':24} {'at ' + str(SMALL):>22} {'at full size':>22}")
     per_row = mark_per_row(small, full)
@@ -445,6 +483,7 @@ def report(
             r.name: {"rps": round(r.rps, 1), "p50_ms": round(r.pct(0.5), 1), "p99_ms": round(r.pct(0.99), 1)}
             for r in results
         }
+        baseline[key].update({name: round(ms, 1) for name, ms in cold.items()})
         baseline[key]["queries"] = {label: str(count) for label, count in full.items()}
         baseline[key]["generation_s"] = round(generated, 1)
         BASELINE.write_text(json.dumps(baseline, indent=2, ensure_ascii=False) + "\n")
@@ -486,7 +525,7 @@ def main() -> None:
             )
             results.append(result)
         key = f"investment/{ctx['vendor']}/{args.projects}"
-        report(results, small, full, key, generated, args.save and not args.only)
+        report(results, small, full, key, generated, args.save and not args.only, ctx["cold"])
 
 
 if __name__ == "__main__":
