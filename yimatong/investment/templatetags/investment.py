@@ -3,6 +3,9 @@ from typing import Any
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
+from django.utils.dateparse import parse_datetime
 
 register = template.Library()
 
@@ -31,3 +34,14 @@ def choice_label(value: Any, path: str) -> str:
 def zip_lights(counts: list[int]) -> list[tuple[int, str]]:
     """Pair the green/yellow/red counts of a row with their light names."""
     return list(zip(counts, ("green", "yellow", "red"), strict=False))
+
+
+@register.filter
+def local_datetime(value: Any) -> str:
+    """A moment stored in an event (ISO text, UTC) shown in the park's time: ``2026-12-09 17:30``."""
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if moment is None:
+        return str(value or "")
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return format_date(moment, "Y-m-d H:i")
