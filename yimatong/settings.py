@@ -196,6 +196,7 @@ LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
+FORMAT_MODULE_PATH = ["yimatong.formats"]
 USE_TZ = True
 
 # Static and uploaded files: the app serves every asset itself (no CDN on an intranet).

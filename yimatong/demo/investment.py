@@ -184,6 +184,23 @@ class DemoProject:
     description: str = ""
 
 
+# How each project first reached the park (the rest were entered by staff).
+SOURCE_CHANNELS = {
+    "智翔金泰一期改扩建项目": "leader_visit",
+    "华晟 mRNA 疫苗产业化基地": "leader_visit",
+    "启明双抗商业化生产基地": "expo",
+    "粤创医学影像设备西南基地": "expo",
+    "源峰 ADC 偶联车间": "wechat",
+    "瑞康 CAR-T 细胞制备中心": "h5_form",
+    "锦程 CDMO 西南中心": "referral",
+    "维港抗体与 ADC 产业基金项目": "referral",
+}
+# Supervision orders a leader has raised on stuck projects.
+SUPERVISED = {
+    "禾泰多肽原料药项目": "洽谈停滞超过三个月，请两周内约投资方高层面谈并报进展。",
+    "珂蓝生物材料产业化项目": "洁净车间建设节点逾期，请协调区经信委本月内解决。",
+}
+
 PROJECTS = [
     DemoProject(
         "智睿国际生物产业创新孵化中心",
@@ -551,7 +568,7 @@ def _project(
             "insiders": [users[u] for u in spec.insiders],
             "stage": "contact",
             "contact": org.contacts.filter(is_primary=True).first(),
-            "source_channel": "staff",
+            "source_channel": SOURCE_CHANNELS.get(spec.name, "staff"),
         },
     )
     ladder = ["visit", "negotiation", "signed", "registered", "construction", "production", "full_capacity"]
@@ -654,7 +671,7 @@ def _project(
             },
         )
     if spec.stage in ("visit", "negotiation"):
-        visit_day = timezone.now().replace(hour=9, minute=30, second=0, microsecond=0) + dt.timedelta(
+        visit_day = timezone.localtime().replace(hour=9, minute=30, second=0, microsecond=0) + dt.timedelta(
             days=3 + len(spec.name) % 12
         )
         work.schedule_visit(
@@ -668,6 +685,10 @@ def _project(
                 "visitors": "投资方考察团",
                 "visitor_count": 4,
             },
+        )
+    if spec.name in SUPERVISED:
+        project = project_actions.supervise(
+            actor=users["leader"], project=project, note=SUPERVISED[spec.name]
         )
     # The light reflects the days since the last real progress.
     Project.objects.filter(pk=project.pk).update(last_progress_at=_day(spec.quiet_days))
