@@ -66,6 +66,7 @@ messages: install
 # Benchmarks print their figures and the ratio to bench/baseline.json (set DATABASE_URL for PostgreSQL).
 bench: install
 	$(BIN)/python bench/directory_search.py
+	$(BIN)/python bench/ledger_import.py
 
 # The investment pipeline over HTTP (gunicorn on loopback): 100k projects, ~1M events by default;
 # e.g. make bench-investment BENCH_ARGS="--projects 10000" for a quick run, "--save" for a baseline.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -194,29 +195,31 @@ def test_the_source_light_and_major_filters(portfolio, as_persona):
 
 NOT_FINITE_BUG = pytest.mark.xfail(
     strict=True,
-    raises=Exception,
-    reason="BUG: filters._decimal accepts NaN/Infinity, which DecimalField then refuses: a 500",
+    raises=ValidationError,
+    reason="BUG: filters._decimal lets NaN/Infinity through and DecimalField refuses them: a 500",
 )
 
 
 @pytest.mark.parametrize(
-    "params",
+    "query",
     [
-        {"min": "abc"},
-        {"max": "1,000"},
-        pytest.param({"min": "NaN"}, marks=NOT_FINITE_BUG),
-        pytest.param({"max": "Infinity"}, marks=NOT_FINITE_BUG),
-        pytest.param({"min": "-inf"}, marks=NOT_FINITE_BUG),
-        {"max": "1e400"},
-        {"stage": "bogus"},
-        {"source": "carrier-pigeon"},
-        {"light": "purple"},
-        {"major": "maybe"},
-        {"page": "abc"},
+        "min=abc",
+        "max=1,000",
+        "min=&max=%20",
+        pytest.param("min=NaN", marks=NOT_FINITE_BUG),
+        pytest.param("max=Infinity", marks=NOT_FINITE_BUG),
+        pytest.param("min=-inf", marks=NOT_FINITE_BUG),
+        "stage=bogus",
+        "stage=,,",
+        "source=carrier-pigeon",
+        "light=purple",
+        "major=maybe",
+        "page=abc",
+        "page=-1",
     ],
 )
-def test_a_malformed_filter_value_is_ignored_and_never_fails(portfolio, as_persona, params):
-    response = as_persona("admin").get(LIST, params)
+def test_a_malformed_filter_value_is_ignored_and_never_fails(portfolio, as_persona, query):
+    response = as_persona("admin").get(f"{LIST}?{query}")
     assert response.status_code == 200
     assert {p.name for p, _investor in response.context["rows"]} == {p.name for p in portfolio.all}
     assert "共 4 个项目" in page(response)
@@ -1051,8 +1054,9 @@ def test_the_project_page_speaks_english(portfolio, investment):
     client = in_english(investment.users["owner"])
     html = page(client.get(project.get_absolute_url()))
     assert "Investment projects" in html
-    chain_names = {"抗体药物", "生物药"}  # the segment path: see the test below
-    assert untranslated(html, data_names() | chain_names) == set()
+    chain_names = {"抗体药物", "生物药"}  # the segment path: see the xfail test below
+    # Full-width brackets around the capital-in-place rate: see the xfail test below.
+    assert untranslated(html, data_names() | chain_names) - {"（", "）"} == set()
     gate = page(client.get(move_url(project), {"to": "registered"}))
     assert untranslated(gate, data_names()) == set()
 
@@ -1067,11 +1071,14 @@ def test_the_project_page_names_the_chain_segment_in_english(portfolio, investme
     assert "抗体药物" not in html
 
 
-def test_zz_probe(portfolio, investment):
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: project_detail.html wraps the capital-in-place rate in hard-coded full-width brackets",
+)
+def test_the_capital_in_place_rate_is_bracketed_the_english_way(portfolio, investment):
     project = actions.move_stage(
         actor=portfolio.antibody.owner, project=portfolio.antibody, to="signed", facts=SIGNING
     )
     html = page(in_english(investment.users["owner"]).get(project.get_absolute_url()))
-    for m in re.finditer("[（）]", html):
-        print(repr(html[m.start() - 200 : m.end() + 50]))
-    assert 0
+    assert "(In-place rate 0.0%)" in html
+    assert "（" not in html and "）" not in html

@@ -63,9 +63,16 @@ def section(html: str, anchor: str) -> str:
     return html[start : html.index("</section>", start)]
 
 
-def timeline(html: str) -> str:
+def timeline(html: str) -> list[str]:
+    """The project timeline's entries, newest first, each as its plain text."""
     start = html.index('<ol class="timeline">')
-    return html[start : html.index("</ol>", start)]
+    items = re.findall(r"<li [^>]*>(.*?)</li>", html[start : html.index("</ol>", start)], re.S)
+    return [" ".join(re.sub(r"<[^>]+>", " ", item).split()) for item in items]
+
+
+def in_timeline(html: str, *parts: str) -> bool:
+    """Whether one timeline entry tells all of ``parts``."""
+    return any(all(part in entry for part in parts) for entry in timeline(html))
 
 
 def activity_list(html: str) -> str:
@@ -135,10 +142,8 @@ def download(client, document, number):
 
 
 def downloaded(response) -> bytes:
-    try:
-        return b"".join(response.streaming_content)
-    finally:
-        response.close()
+    # Reading the stream to its end lets the test client close the file.
+    return b"".join(response.streaming_content)
 
 
 def dispatch_problem(project, actor, department, description="电力增容") -> Problem:
@@ -198,7 +203,9 @@ def test_a_promoter_records_a_leader_led_visit_and_it_shows_on_the_activities_an
     assert "对方：陈投资、启明董事长" in listed
     assert f"下次跟进：{follow_up:%Y-%m-%d}" in listed
     assert "对方确认年内定址" in listed
-    assert f"王局长带队赴苏州拜访启明 · 带队领导 王局长 · 下次跟进 {follow_up.isoformat()}" in timeline(html)
+    assert in_timeline(
+        html, "王局长带队赴苏州拜访启明", "带队领导 王局长", f"下次跟进 {follow_up.isoformat()}"
+    )
 
 
 @pytest.mark.xfail(
@@ -236,7 +243,7 @@ def test_a_leader_led_visit_may_name_a_leader_who_has_no_account(project, as_per
     assert (activity.leader, activity.leader_name) == (None, "李区长")
     html = page(as_persona("teamlead"), project.get_absolute_url())
     assert "带队领导：李区长" in activity_list(html)
-    assert "区长接待启明考察团 · 带队领导 李区长" in timeline(html)
+    assert in_timeline(html, "区长接待启明考察团", "带队领导 李区长")
 
 
 def test_a_later_activity_marks_the_earlier_follow_up_done_on_the_page(project, investment, as_persona):
@@ -399,6 +406,9 @@ def test_staff_schedule_a_visit_and_it_is_on_the_calendar_of_those_who_may_see_t
     assert (visit.status, visit.requested_by, visit.visitor_count) == ("confirmed", "staff", 4)
     assert list(visit.hosts.all()) == [investment.users["owner"]]
     assert project.events.get(kind="visit").data["status"] == "confirmed"
+    visits = section(unescape(response.content.decode()), "visits")
+    assert "2026-12-09 17:30" in visits and "启明来园考察" in visits and "一号楼会议室" in visits
+    assert "visit-confirmed" in visits
     # The owner did not book it themselves: they are told, in local time.
     note = Notification.objects.get(kind=Notification.Kind.VISIT_BOOKED)
     assert (note.recipient, note.body, note.url) == (
@@ -431,11 +441,13 @@ def test_the_timeline_shows_the_visit_time_in_shanghai_time(project, investment,
     visit = schedule(project, investment.users["owner"], starts_at=local(2026, 12, 9, 17, 30))
     # A status change reloads the visit from the database, where the time is in UTC (09:30).
     work.set_visit_status(actor=investment.users["owner"], visit=visit, status="done")
-    events = timeline(page(as_persona("owner"), project.get_absolute_url()))
-    assert events.count("启明来园考察 · 2026-12-09 17:30 · ") == 2
-    assert "09:30" not in events.replace(timezone.localtime().strftime("%H:%M"), "")
-    assert "启明来园考察 · 2026-12-09 17:30 · 已确认" in events
-    assert "启明来园考察 · 2026-12-09 17:30 · 已完成" in events
+    entries = [
+        e for e in timeline(page(as_persona("owner"), project.get_absolute_url())) if "启明来园考察" in e
+    ]
+    assert len(entries) == 2
+    for entry in entries:
+        assert "2026-12-09 17:30" in entry and "2026-12-09 09:30" not in entry
+    assert {"已确认", "已完成"} == {label for label in ("已确认", "已完成") for e in entries if label in e}
 
 
 @pytest.mark.parametrize(("status", "label"), [("done", "已完成"), ("cancelled", "已取消")])
@@ -468,7 +480,7 @@ def test_confirming_completing_or_cancelling_a_visit_is_an_event(
         project.events.filter(kind="visit").order_by("at", "pk").values_list("data__status", flat=True)
     )
     assert statuses == ["requested", "confirmed", status]
-    assert f"投资方预约考察 · 2026-12-10 09:00 · {label}" in timeline(unescape(response.content.decode()))
+    assert in_timeline(unescape(response.content.decode()), "投资方预约考察", "2026-12-10 09:00", label)
     assert (
         list(client.get(reverse("investment:calendar"), {"year": 2026, "month": 12}).context["pending"]) == []
     )
@@ -485,6 +497,18 @@ def test_a_visit_status_is_changed_only_by_those_who_change_the_project(project,
     visit.refresh_from_db()
     assert visit.status == "confirmed"
     assert project.events.filter(kind="visit").count() == 1
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the calendar's header row is empty (the template loops over weekday_names, never passed)",
+)
+def test_the_calendar_names_the_days_of_the_week(investment, as_persona):
+    html = page(as_persona("owner"), reverse("investment:calendar"), year=2026, month=12)
+    head = html[html.index('<table class="calendar">') :]
+    head = head[: head.index("</thead>")]
+    names = [name.strip() for name in re.findall(r"<th>(.*?)</th>", head)]
+    assert len(names) == 7 and all(names)
 
 
 def test_a_visit_that_ends_before_it_starts_is_refused(project, as_persona):
@@ -528,7 +552,7 @@ def test_a_promoter_uploads_a_business_plan_and_those_who_see_the_project_downlo
     }
     html = unescape(response.content.decode())
     assert "启明商业计划书" in section(html, "documents") and "v1 · 启明BP.pdf" in section(html, "documents")
-    assert "启明商业计划书 v1（启明BP.pdf）" in timeline(html)
+    assert in_timeline(html, "启明商业计划书 v1", "启明BP.pdf")
 
     # A service officer sees the project once a problem is dispatched to their department.
     dispatch_problem(project, investment.users["owner"], investment.users["service"].department)
@@ -561,7 +585,7 @@ def test_uploading_again_makes_version_two_and_keeps_version_one(project, as_per
     assert downloaded(download(client, document, 2)) == second
     documents = section(unescape(response.content.decode()), "documents")
     assert "v2 · 启明BP-修订.pdf" in documents and "v1 启明BP.pdf" in documents
-    assert "启明商业计划书 v2（启明BP-修订.pdf）" in timeline(unescape(response.content.decode()))
+    assert in_timeline(unescape(response.content.decode()), "启明商业计划书 v2", "启明BP-修订.pdf")
 
 
 @pytest.mark.parametrize(
@@ -645,7 +669,9 @@ def test_a_restricted_document_opens_only_for_the_owner_insiders_the_team_lead_a
     # The collaborator and the dispatched department see the project but not this document.
     for persona in ("colleague", "service"):
         assert download(as_persona(persona), document, 1).status_code == 404, persona
-        assert "启明商业计划书" not in page(as_persona(persona), project.get_absolute_url())
+        assert "启明商业计划书" not in section(
+            page(as_persona(persona), project.get_absolute_url()), "documents"
+        )
     refused = as_persona("colleague").post(
         reverse("investment:document_version", args=[project.code, document.code]),
         {"file": upload("启明BP.pdf", PDF)},
@@ -656,6 +682,23 @@ def test_a_restricted_document_opens_only_for_the_owner_insiders_the_team_lead_a
 
     project.insiders.add(users["colleague"])
     assert downloaded(download(as_persona("colleague"), document, 1)) == PDF
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: the project timeline names a restricted document to people who may not open it",
+)
+def test_the_timeline_does_not_name_a_restricted_document_to_those_who_may_not_open_it(
+    new_project, investment, as_persona, media
+):
+    users = investment.users
+    project = new_project(codename="项目 K", collaborators=[users["colleague"]])
+    dispatch_problem(project, users["owner"], users["service"].department)
+    upload_document(as_persona("owner"), project, visibility="restricted")
+    assert in_timeline(page(as_persona("owner"), project.get_absolute_url()), "启明商业计划书", "启明BP.pdf")
+    for persona in ("colleague", "service"):
+        html = page(as_persona(persona), project.get_absolute_url())
+        assert "启明商业计划书" not in html and "启明BP.pdf" not in html, persona
 
 
 # 4. Capital in place ---------------------------------------------------------------------------
@@ -686,17 +729,13 @@ def test_capital_in_place_adds_up_over_time_on_the_project(project, investment, 
         (Decimal("1200.00"), investment.users["owner"].pk),
         (Decimal("3800.50"), investment.users["owner"].pk),
     ]
-    assert list(
-        signed.events.filter(kind="capital").order_by("at").values_list("data__amount", flat=True)
-    ) == [
-        "1200",
-        "3800.50",
-    ]
+    amounts = [e.data["amount"] for e in signed.events.filter(kind="capital").order_by("at", "pk")]
+    assert amounts == ["1200", "3800.50"]
     html = unescape(response.content.decode())
     facts = section(html, "facts")
     # 5,000.5 of a 50,000 contract: 10.0 % in place.
     assert re.search(r"<dt>到位资金</dt><dd>5,000\.50 万元（到位率 10\.0%）</dd>", facts)
-    assert f"到位 1200 万元（{days_ago(30).isoformat()}）首期注册资本" in timeline(html)
+    assert in_timeline(html, "到位 1200 万元", days_ago(30).isoformat(), "首期注册资本")
 
 
 @pytest.mark.parametrize("amount", ["0", "-100", "0.001"])
@@ -741,7 +780,7 @@ def test_a_leader_flags_a_project_major_and_it_joins_the_major_schedule(project,
     assert project.events.get(kind="major").data == {"is_major": True}
     html = unescape(response.content.decode())
     assert '<span class="tag">重大项目</span>' in html
-    assert "列为重大项目" in timeline(html)
+    assert in_timeline(html, "列为重大项目")
     assert project.name in page(as_persona("leader"), reverse("investment:major"))
     assert project.name in page(as_persona("owner"), reverse("investment:major"))
     assert project.name not in page(as_persona("other_team"), reverse("investment:major"))
@@ -786,7 +825,7 @@ def test_milestones_show_planned_against_actual(project, investment, as_persona)
         f"取得施工许可证</td><td>企业服务中心</td><td>{days_ago(10)}</td><td>{days_ago(4)}</td>"
         in section(html, "major")
     )
-    assert f"取得施工许可证 · 计划 {days_ago(10)} · 实际 {days_ago(4)}" in timeline(html)
+    assert in_timeline(html, "取得施工许可证", f"计划 {days_ago(10)}", f"实际 {days_ago(4)}")
 
 
 def test_a_department_updates_the_items_dispatched_to_it_and_not_those_of_another(
@@ -879,7 +918,7 @@ def test_resolving_a_problem_needs_the_resolution_and_sets_the_date(project, inv
     html = unescape(response.content.decode())
     major = section(html, "major")
     assert "供电公司已完成增容" in major and "problem-resolved" in major
-    assert "电力增容 · 已解决" in timeline(html)
+    assert in_timeline(html, "电力增容", "已解决")
 
 
 def test_a_problem_edited_from_a_stale_page_is_refused_and_nothing_is_lost(project, investment, as_persona):
@@ -997,7 +1036,7 @@ def test_the_admission_review_scores_the_project_by_the_parks_scorecard(
     )
     html = unescape(response.content.decode())
     assert re.search(r"<strong>通过</strong> · 42\.5 / 50 分", section(html, "admission"))
-    assert "通过 · 42.5 / 50" in timeline(html)
+    assert in_timeline(html, "通过", "42.5 / 50")
 
 
 def test_a_veto_item_rejects_the_project_whatever_its_score(new_project, investment, scorecard, as_persona):
@@ -1079,7 +1118,7 @@ def test_a_leader_raises_supervision_and_the_owner_and_team_lead_see_it(project,
     assert told == {"owner", "teamlead"}
     html = unescape(response.content.decode())
     assert "王局长 · " in html and "：两周内解决用地指标" in html
-    assert "督办：两周内解决用地指标" in timeline(html)
+    assert in_timeline(html, "督办：两周内解决用地指标")
 
     banner = f"{project.name}</strong></a> · 督办：两周内解决用地指标（王局长）"
     for persona in ("owner", "teamlead", "leader"):
@@ -1128,7 +1167,7 @@ def test_lifting_supervision_is_an_event_and_clears_the_home_pages(project, inve
         {"raised": True, "note": "两周内解决用地指标"},
         {"raised": False, "note": "用地指标已落实"},
     ]
-    assert "解除督办：用地指标已落实" in timeline(unescape(response.content.decode()))
+    assert in_timeline(unescape(response.content.decode()), "解除督办：用地指标已落实")
     assert "两周内解决用地指标（王局长）" not in page(as_persona("owner"), "/")
     assert list(as_persona("teamlead").get(reverse("investment:supervision")).context["supervised"]) == []
 
