@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
@@ -62,6 +61,13 @@ def stage_of(project: Project) -> str:
 
 def stage_events(project: Project) -> int:
     return ProjectEvent.objects.filter(project=project, kind=ProjectEvent.Kind.STAGE).count()
+
+
+SIGNING = {
+    "agreement_type": "framework",
+    "signed_on": dt.date(2026, 1, 5),
+    "contracted_investment": Decimal("50000"),
+}
 
 
 # A small portfolio -------------------------------------------------------------------------------
@@ -193,22 +199,15 @@ def test_the_source_light_and_major_filters(portfolio, as_persona):
     )
 
 
-NOT_FINITE_BUG = pytest.mark.xfail(
-    strict=True,
-    raises=ValidationError,
-    reason="BUG: filters._decimal lets NaN/Infinity through and DecimalField refuses them: a 500",
-)
-
-
 @pytest.mark.parametrize(
     "query",
     [
         "min=abc",
         "max=1,000",
         "min=&max=%20",
-        pytest.param("min=NaN", marks=NOT_FINITE_BUG),
-        pytest.param("max=Infinity", marks=NOT_FINITE_BUG),
-        pytest.param("min=-inf", marks=NOT_FINITE_BUG),
+        "min=NaN",
+        "max=Infinity",
+        "min=-inf",
         "stage=bogus",
         "stage=,,",
         "source=carrier-pigeon",
@@ -316,10 +315,6 @@ def test_a_filter_without_a_name_is_not_saved(portfolio, as_persona):
     assert not SavedFilter.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: filter_save joins key=value without URL-encoding, so a search text with & is cut",
-)
 def test_a_saved_search_text_with_an_ampersand_comes_back_whole(new_project, as_persona, investment):
     new_project(name="R&D 中心")
     new_project(name="RNA 平台")
@@ -436,6 +431,17 @@ def test_dropping_a_card_on_a_stage_that_needs_nothing_moves_it_at_once(portfoli
     assert portfolio.antibody.code in visit_column
 
 
+def test_a_card_whose_signing_facts_are_on_record_moves_back_to_signed_at_once(portfolio, as_persona):
+    owner = portfolio.antibody.owner
+    project = actions.move_stage(actor=owner, project=portfolio.antibody, to="signed", facts=SIGNING)
+    actions.move_stage(actor=owner, project=project, to="negotiation", reason="条款重谈")
+    response = drop(as_persona("owner"), project, "signed", seen="negotiation")
+    assert response.status_code == 204
+    project.refresh_from_db()
+    assert (project.stage, project.contracted_investment) == ("signed", Decimal("50000"))
+    assert stage_events(project) == 3
+
+
 def test_dropping_a_card_on_signing_answers_with_the_gate_form_and_changes_nothing(portfolio, as_persona):
     owner = as_persona("owner")
     response = drop(owner, portfolio.antibody, "signed", seen="contact")
@@ -549,13 +555,6 @@ def test_a_signing_date_in_the_future_is_refused(portfolio, as_persona):
     assert "日期不能晚于今天。" in page(response)
     portfolio.antibody.refresh_from_db()
     assert (portfolio.antibody.stage, portfolio.antibody.signed_on) == ("contact", None)
-
-
-SIGNING = {
-    "agreement_type": "framework",
-    "signed_on": dt.date(2026, 1, 5),
-    "contracted_investment": Decimal("50000"),
-}
 
 
 def test_registration_with_a_wrong_check_digit_names_the_code_and_stores_nothing(portfolio, as_persona):
@@ -820,6 +819,33 @@ def test_qualifying_a_lead_from_the_console_creates_the_project_and_opens_it(inv
     assert "该线索已转为项目" in page(owner.get(lead.get_absolute_url()))
 
 
+def test_a_follow_up_recorded_on_a_lead_shows_on_its_page(investment, as_persona):
+    lead = lead_actions.create_lead(
+        actor=investment.users["owner"], data={"company_name": "杭州新药研究有限公司"}, source={}
+    )
+    owner = as_persona("owner")
+    response = owner.post(
+        reverse("investment:lead_activity_create", args=[lead.code]),
+        {"kind": "call", "occurred_on": days_ago(1).isoformat(), "summary": "电话沟通，下周来园"},
+        follow=True,
+    )
+    assert "已记录跟进活动。" in page(response)
+    assert "电话沟通，下周来园" in page(response)
+    assert lead.activities.get().created_by == investment.users["owner"]
+    assert LeadEvent.objects.filter(lead=lead, kind="note").exists()
+
+
+def test_the_lead_page_offers_the_follow_up_activity_form(investment, as_persona):
+    lead = lead_actions.create_lead(
+        actor=investment.users["owner"], data={"company_name": "杭州新药研究有限公司"}, source={}
+    )
+    html = page(as_persona("owner").get(lead.get_absolute_url()))
+    action = reverse("investment:lead_activity_create", args=[lead.code])
+    form = re.search(rf'<form method="post" action="{action}".*?</form>', html, flags=re.S).group(0)
+    for name in ("kind", "occurred_on", "summary", "next_follow_up_on"):
+        assert f'name="{name}"' in form
+
+
 # 6. The promoter's home page ---------------------------------------------------------------------
 
 
@@ -1054,31 +1080,21 @@ def test_the_project_page_speaks_english(portfolio, investment):
     client = in_english(investment.users["owner"])
     html = page(client.get(project.get_absolute_url()))
     assert "Investment projects" in html
-    chain_names = {"抗体药物", "生物药"}  # the segment path: see the xfail test below
-    # Full-width brackets around the capital-in-place rate: see the xfail test below.
-    assert untranslated(html, data_names() | chain_names) - {"（", "）"} == set()
+    assert untranslated(html, data_names()) == set()
     gate = page(client.get(move_url(project), {"to": "registered"}))
     assert untranslated(gate, data_names()) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the project page shows the chain segment through ChainNode.path(), which ignores name_en",
-)
 def test_the_project_page_names_the_chain_segment_in_english(portfolio, investment):
     html = page(in_english(investment.users["owner"]).get(portfolio.antibody.get_absolute_url()))
     assert "Biologics / Antibody drugs" in html
-    assert "抗体药物" not in html
+    assert "生物药 / 抗体药物" not in html
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: project_detail.html wraps the capital-in-place rate in hard-coded full-width brackets",
-)
-def test_the_capital_in_place_rate_is_bracketed_the_english_way(portfolio, investment):
+def test_the_capital_in_place_rate_has_no_chinese_brackets_in_english(portfolio, investment):
     project = actions.move_stage(
         actor=portfolio.antibody.owner, project=portfolio.antibody, to="signed", facts=SIGNING
     )
     html = page(in_english(investment.users["owner"]).get(project.get_absolute_url()))
-    assert "(In-place rate 0.0%)" in html
+    assert "· In-place rate 0.0%" in html
     assert "（" not in html and "）" not in html

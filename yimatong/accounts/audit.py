@@ -52,6 +52,8 @@ def plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

@@ -678,7 +678,7 @@ def _project(
             actor=owner,
             project=project,
             data={
-                "title": f"{org.name} 来园考察",
+                "title": f"{spec.codename or org.name} 来园考察",
                 "starts_at": visit_day,
                 "ends_at": visit_day + dt.timedelta(hours=3),
                 "location": "生物城展示中心",

@@ -164,7 +164,7 @@ class ChainNode(models.Model):
         return ids
 
     def path(self) -> str:
-        return " / ".join(n.name for n in [*self.ancestors(), self])
+        return " / ".join(n.display_name() for n in [*self.ancestors(), self])
 
 
 class OrganizationQuerySet(models.QuerySet):

@@ -16,7 +16,7 @@ from yimatong.accounts import access
 from yimatong.accounts.models import Department, User
 from yimatong.api import Pagination
 from yimatong.directory.models import ChainNode, Contact, Organization
-from yimatong.investment import numbers
+from yimatong.investment import events, numbers
 from yimatong.investment.actions import leads as lead_actions
 from yimatong.investment.actions import projects as project_actions
 from yimatong.investment.actions import work as work_actions
@@ -568,7 +568,7 @@ def project_events(request: HttpRequest, code: str) -> list[dict[str, Any]]:
             "landed_amount": e.landed_amount,
             "data": e.data,
         }
-        for e in project.events.select_related("actor")[:500]
+        for e in events.timeline_for(project, request.auth, limit=500)
     ]
 
 
@@ -604,11 +604,19 @@ def add_activity(request: HttpRequest, code: str, payload: ActivityIn) -> Status
     return Status(201, _activity_out(activity))
 
 
-def _dispatched_form(form_class: type, payload: Schema) -> Any:
-    """Validate a milestone or problem payload; the department is given by its code."""
+def _dispatched_form(form_class: type, payload: Schema, *, item: Any = None, user: Any = None) -> Any:
+    """Validate a milestone or problem payload; the department is given by its code. On an
+    update by the department it is dispatched to, what it was asked keeps its stored values."""
     data = payload.dict()
     data["department"] = _pk(Department, "code", data.get("department"), "department")
-    form = form_class(data)
+    if item is None:
+        form = form_class(data)
+    else:
+        form = form_class(
+            data,
+            initial=form_class.initial_from(item),
+            reporting_only=not access.can_change_project(user, item.project),
+        )
     if not form.is_valid():
         raise _form_error(form)
     return form
@@ -646,7 +654,7 @@ def patch_milestone(request: HttpRequest, milestone_id: int, payload: MilestoneI
     project = _project(request, milestone.project.code)
     if not access.can_update_dispatched_item(request.auth, milestone, project):
         raise PermissionDenied
-    form = _dispatched_form(MilestoneForm, payload)
+    form = _dispatched_form(MilestoneForm, payload, item=milestone, user=request.auth)
     return _milestone_out(
         work_actions.update_milestone(actor=request.auth, milestone=milestone, data=form.cleaned_data)
     )
@@ -685,7 +693,7 @@ def patch_problem(request: HttpRequest, problem_id: int, payload: ProblemIn) -> 
     project = _project(request, problem.project.code)
     if not access.can_update_dispatched_item(request.auth, problem, project):
         raise PermissionDenied
-    form = _dispatched_form(ProblemForm, payload)
+    form = _dispatched_form(ProblemForm, payload, item=problem, user=request.auth)
     updated = work_actions.update_problem(
         actor=request.auth, problem=problem, data=form.cleaned_data, version=payload.version
     )

@@ -65,3 +65,57 @@ def project_changed(
         actor=actor,
         changes=[{"field": row.field, "old": row.old, "new": row.new} for row in rows],
     )
+
+
+def timeline_for(project: Project, user: Any, *, limit: int) -> list[ProjectEvent]:
+    """The project's latest events as ``user`` may read them. A restricted document the user may
+    not open is shown as such, without its title or file name; when a codename hides the investor
+    from the user, the investor's and its contact's names are replaced by the codename wherever
+    an event quotes them. The events are not saved back (they are append-only)."""
+    from yimatong.accounts import access
+
+    events = list(project.events.select_related("actor")[:limit])
+    closed = [
+        doc
+        for doc in project.documents.filter(visibility="restricted")
+        if not access.can_open_document(user, doc)
+    ]
+    closed_ids, closed_titles = {doc.pk for doc in closed}, {doc.title for doc in closed}
+    secrets: dict[str, str] = {}
+    if not project.shows_investor_to(user):
+        # The investor now and any the project had before (an organization change quotes both).
+        secrets[project.organization.name] = project.codename
+        if project.contact_id:
+            secrets[project.contact.name] = "—"
+        for event in events:
+            for row in (
+                (event.data or {}).get("changes", []) if event.kind == ProjectEvent.Kind.CHANGED else []
+            ):
+                if isinstance(row, dict) and row.get("field") in ("organization", "contact"):
+                    stand_in = project.codename if row["field"] == "organization" else "—"
+                    for name in (row.get("old"), row.get("new")):
+                        if name:
+                            secrets.setdefault(str(name), stand_in)
+    for event in events:
+        data = event.data or {}
+        if event.kind == ProjectEvent.Kind.DOCUMENT and (
+            data.get("document_id") in closed_ids
+            or (data.get("document_id") is None and data.get("document") in closed_titles)
+        ):
+            event.data = {"restricted": True, "version": data.get("version")}
+        elif secrets:
+            event.data = _replace_names(data, secrets)
+    return events
+
+
+def _replace_names(value: Any, secrets: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for name, stand_in in sorted(secrets.items(), key=lambda item: -len(item[0])):
+            if name:
+                value = value.replace(name, stand_in)
+        return value
+    if isinstance(value, dict):
+        return {key: _replace_names(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_replace_names(item, secrets) for item in value]
+    return value

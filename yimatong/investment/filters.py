@@ -29,10 +29,12 @@ PROJECT_FILTER_KEYS = (
 
 
 def _decimal(value: Any) -> Decimal | None:
+    """A bound typed in the filter box; anything that is not a finite number means no bound."""
     try:
-        return Decimal(str(value)) if str(value).strip() else None
+        number = Decimal(str(value).strip()) if str(value).strip() else None
     except InvalidOperation:
         return None
+    return number if number is not None and number.is_finite() else None
 
 
 def _node(value: str) -> ChainNode | None:

@@ -555,7 +555,29 @@ class CapitalForm(forms.Form):
         return value
 
 
-class MilestoneForm(forms.Form):
+class DispatchedItemForm(forms.Form):
+    """A milestone or a problem. The department it is dispatched to reports on it (dates, status,
+    resolution) but does not rewrite what it was asked, move its deadline or pass it on: with
+    ``reporting_only`` those fields keep their stored values whatever is posted."""
+
+    ASSIGNED: tuple[str, ...] = ()
+
+    def __init__(self, *args: Any, reporting_only: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if reporting_only:
+            for name in self.ASSIGNED:
+                self.fields[name].disabled = True
+
+    @classmethod
+    def initial_from(cls, item: Any) -> dict[str, Any]:
+        initial = {name: getattr(item, name) for name in cls.base_fields if hasattr(item, name)}
+        initial["department"] = item.department_id
+        return initial
+
+
+class MilestoneForm(DispatchedItemForm):
+    ASSIGNED = ("name", "planned_on", "department")
+
     name = forms.CharField(label=_("节点"), max_length=120)
     planned_on = forms.DateField(label=_("计划完成"), widget=DATE)
     actual_on = forms.DateField(label=_("实际完成"), widget=DATE, required=False)
@@ -565,7 +587,9 @@ class MilestoneForm(forms.Form):
     note = forms.CharField(label=_("说明"), max_length=200, required=False)
 
 
-class ProblemForm(forms.Form):
+class ProblemForm(DispatchedItemForm):
+    ASSIGNED = ("description", "department", "deadline")
+
     description = forms.CharField(label=_("问题"), widget=forms.Textarea(attrs={"rows": 2}))
     department = forms.ModelChoiceField(
         label=_("责任单位"), queryset=Department.objects.all(), empty_label="—"

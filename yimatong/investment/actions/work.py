@@ -229,6 +229,7 @@ def upload_document(
             project,
             ProjectEvent.Kind.DOCUMENT,
             actor=actor,
+            document_id=document.pk,
             document=document.title,
             version=number,
             file=version.original_name,

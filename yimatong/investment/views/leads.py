@@ -14,6 +14,7 @@ from yimatong.directory.forms import chain_choices
 from yimatong.investment.actions import leads as actions
 from yimatong.investment.filters import leads_for
 from yimatong.investment.forms import (
+    ActivityForm,
     AssignForm,
     LeadForm,
     MergeForm,
@@ -139,11 +140,14 @@ def lead_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_assign": access.can_assign_lead(request.user) and lead.is_open and can_edit,
             "timeline": timeline,
             "sources": lead.sources.select_related("referred_by"),
-            "activities": lead.activities.select_related("created_by", "leader"),
+            "activities": lead.activities.select_related("created_by", "leader").prefetch_related(
+                "participants"
+            ),
             "duplicate_leads": visible_dupes,
             "assign_form": AssignForm(user=request.user) if can_edit else None,
             "note_form": NoteForm(),
             "reason_form": ReasonForm(),
+            "activity_form": ActivityForm() if can_edit and lead.is_open else None,
             "project": getattr(lead, "project", None) if lead.status == Lead.Status.QUALIFIED else None,
         },
     )

@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
@@ -16,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yimatong.accounts import access
 from yimatong.accounts.models import Team, User
 from yimatong.directory.forms import chain_choices
+from yimatong.investment import events
 from yimatong.investment.actions import projects as actions
 from yimatong.investment.filters import PROJECT_FILTER_KEYS, projects_for
 from yimatong.investment.forms import (
@@ -37,7 +40,6 @@ from yimatong.investment.models import (
     InvestmentSettings,
     Light,
     Project,
-    ProjectEvent,
     SavedFilter,
     Stage,
 )
@@ -183,10 +185,6 @@ def project_edit(request: HttpRequest, code: str) -> HttpResponse:
     return _project_form(request, form, project)
 
 
-def _timeline(project: Project, user: Any) -> list[ProjectEvent]:
-    return list(project.events.select_related("actor")[:300])
-
-
 @access.staff_view
 def project_detail(request: HttpRequest, code: str) -> HttpResponse:
     from yimatong.investment.actions.work import score
@@ -219,7 +217,7 @@ def project_detail(request: HttpRequest, code: str) -> HttpResponse:
         "back_stages": PIPELINE[: PIPELINE.index(project.stage)]
         if project.stage in PIPELINE
         else PIPELINE[:4],
-        "timeline": _timeline(project, user),
+        "timeline": events.timeline_for(project, user, limit=300),
         "activities": project.activities.select_related("created_by", "leader").prefetch_related(
             "participants"
         )[:50],
@@ -238,6 +236,7 @@ def project_detail(request: HttpRequest, code: str) -> HttpResponse:
         "activity_form": ActivityForm(),
         "visit_form": VisitForm(),
         "document_form": DocumentForm(),
+        "upload_limit_mb": settings.DOCUMENT_MAX_MB,
         "capital_form": CapitalForm(),
         "milestone_form": MilestoneForm(),
         "problem_form": ProblemForm(),
@@ -391,8 +390,8 @@ def filter_save(request: HttpRequest) -> HttpResponse:
         from django.http import QueryDict
 
         query = QueryDict(form.cleaned_data["query"] or "")
-        kept = "&".join(
-            f"{key}={value}" for key in PROJECT_FILTER_KEYS for value in query.getlist(key) if value
+        kept = urlencode(
+            [(key, value) for key in PROJECT_FILTER_KEYS for value in query.getlist(key) if value]
         )
         SavedFilter.objects.update_or_create(
             owner=request.user, name=form.cleaned_data["name"], defaults={"query": kept}

@@ -9,6 +9,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -129,6 +130,7 @@ def visit_calendar(request: HttpRequest) -> HttpResponse:
             "previous": previous,
             "following": following,
             "today": today,
+            "weekday_names": [WEEKDAYS_ABBR[day] for day in range(7)],
             "pending": visits.filter(status=SiteVisit.Status.REQUESTED),
         },
     )
@@ -223,13 +225,16 @@ def milestone_create(request: HttpRequest, code: str) -> HttpResponse:
     return _after(request, project, form, _("已添加计划节点。"))
 
 
-def _edit_dispatched(request, item, *, fields, form_class, save, done, title) -> HttpResponse:
-    """Edit a milestone or problem in place: visible project, owner or the dispatched department."""
+def _edit_dispatched(request, item, *, form_class, save, done, title) -> HttpResponse:
+    """Edit a milestone or problem in place: the project's editors change everything, the
+    department it is dispatched to reports on it (see ``DispatchedItemForm``)."""
     project = project_or_404(request, item.project.code)
     access.deny_unless(access.can_update_dispatched_item(request.user, item, project))
-    initial = {k: getattr(item, k) for k in fields}
-    initial["department"] = item.department_id
-    form = form_class(request.POST or None, initial=initial)
+    form = form_class(
+        request.POST or None,
+        initial=form_class.initial_from(item),
+        reporting_only=not access.can_change_project(request.user, project),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             save(form.cleaned_data)
@@ -254,7 +259,6 @@ def milestone_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _edit_dispatched(
         request,
         milestone,
-        fields=("name", "planned_on", "actual_on", "note"),
         form_class=MilestoneForm,
         save=lambda data: actions.update_milestone(actor=request.user, milestone=milestone, data=data),
         done=_("已更新计划节点。"),
@@ -279,7 +283,6 @@ def problem_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _edit_dispatched(
         request,
         problem,
-        fields=("description", "deadline", "status", "resolution", "version"),
         form_class=ProblemForm,
         save=lambda data: actions.update_problem(
             actor=request.user, problem=problem, data=data, version=data.get("version")
