@@ -715,7 +715,7 @@ def test_capital_in_place_adds_up_over_time_on_the_project(project, investment, 
     facts = section(html, "facts")
     # 5,000.5 of a 50,000 contract: 10.0 % in place.
     assert re.search(r"<dt>到位资金</dt><dd>5,000\.50 万元 · 到位率 10\.0%</dd>", facts)
-    assert in_timeline(html, "到位 1200 万元", days_ago(30).isoformat(), "首期注册资本")
+    assert in_timeline(html, "到位 1,200 万元", days_ago(30).isoformat(), "首期注册资本")
 
 
 @pytest.mark.parametrize("amount", ["0", "-100", "0.001"])

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,12 +54,16 @@ def add_activity(
     *, actor: User, data: dict[str, Any], project: Project | None = None, lead: Lead | None = None
 ) -> Activity:
     """Record a contact with the investor. Earlier follow-ups on the same project or lead are
-    done by this one; a lead counts as touched (it stays out of the pool)."""
+    done by this one (on a project, those promised on the lead it came from too); a lead counts
+    as touched (it stays out of the pool)."""
     values = {k: data[k] for k in ACTIVITY_FIELDS if k in data and data[k] is not None}
     with transaction.atomic():
         earlier = Activity.objects.filter(follow_up_done=False, next_follow_up_on__isnull=False)
-        earlier = earlier.filter(project=project) if project is not None else earlier.filter(lead=lead)
-        earlier.update(follow_up_done=True, updated_at=timezone.now())
+        if project is not None:
+            same = Q(project=project) | Q(lead_id=project.lead_id) if project.lead_id else Q(project=project)
+        else:
+            same = Q(lead=lead)
+        earlier.filter(same).update(follow_up_done=True, updated_at=timezone.now())
         activity = Activity.objects.create(project=project, lead=lead, created_by=actor, **values)
         if data.get("participants"):
             activity.participants.set(data["participants"])
