@@ -125,3 +125,28 @@ def test_two_people_moving_the_same_project_at_once_one_wins_and_the_other_is_to
     assert stored.stage == winners[0].stage
     assert ProjectEvent.objects.filter(project=project, kind="stage").count() == 1
     assert "已被移到" in str(losers[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_promoters_claiming_the_same_pool_lead_at_once_leave_it_with_one_owner():
+    from yimatong.investment.actions.leads import claim_lead, create_lead
+    from yimatong.investment.models import Lead, LeadEvent
+    from yimatong.lib.errors import Conflict
+
+    team = TeamFactory()
+    first, second = (UserFactory(role=User.Role.PROMOTER, team=team) for _ in range(2))
+    lead = create_lead(
+        actor=None, data={"company_name": "并发认领生物科技有限公司"}, source={"channel": "expo"}
+    )
+    assert lead.status == Lead.Status.POOL
+
+    def claim(user):
+        return lambda: claim_lead(lead=Lead.objects.get(pk=lead.pk), actor=user)
+
+    outcomes = run_together(claim(first), claim(second))
+    winners = [o for o in outcomes if isinstance(o, Lead)]
+    losers = [o for o in outcomes if isinstance(o, Conflict)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    stored = Lead.objects.get(pk=lead.pk)
+    assert stored.owner == winners[0].owner and stored.status == Lead.Status.ASSIGNED
+    assert LeadEvent.objects.filter(lead=lead, kind="claimed").count() == 1
