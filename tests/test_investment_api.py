@@ -96,3 +96,13 @@ def test_numbers_are_served_for_a_year(new_project, investment):
     body = Client().get("/api/v1/investment/numbers?year=2026", **bearer(investment, "leader")).json()
     assert [row["stage"] for row in body["funnel"]][:3] == ["lead", "contact", "visit"]
     assert set(body["rates"]) >= {"performance_rate", "construction_rate", "production_rate", "capital_rate"}
+
+
+def test_the_api_names_exactly_the_stages_and_channels_the_models_know():
+    from typing import get_args
+
+    from yimatong.investment.api import ChannelName, StageName
+    from yimatong.investment.models import Channel, Stage
+
+    assert set(get_args(StageName)) == set(Stage.values)
+    assert set(get_args(ChannelName)) == set(Channel.values)

@@ -4,16 +4,14 @@ Errors always look like ``{"error": {"code": "...", "message": "...", "fields": 
 """
 
 import logging
-import math
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import Field, NinjaAPI, Schema
+from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
-from ninja.pagination import PaginationBase
 from ninja.security import HttpBearer, SessionAuth
 
 from yimatong.accounts import access
@@ -153,36 +151,6 @@ def _server_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     if settings.DEBUG:
         raise exc
     return error_response(500, "server_error", _("服务器内部错误，已记录，请稍后重试。"))
-
-
-class Pagination(PaginationBase):
-    """``?page=1&page_size=20``; the answer says how many there are in all and how many pages."""
-
-    class Input(Schema):
-        page: int = Field(1, ge=1)
-        page_size: int = Field(
-            settings.NINJA_PAGINATION_PER_PAGE, ge=1, le=settings.NINJA_PAGINATION_MAX_PER_PAGE_SIZE
-        )
-
-    class Output(Schema):
-        items: list[Any]
-        count: int
-        page: int
-        page_size: int
-        pages: int
-
-    items_attribute = "items"
-
-    def paginate_queryset(self, queryset: Any, pagination: Input, **params: Any) -> dict[str, Any]:
-        count = queryset.count()
-        start = (pagination.page - 1) * pagination.page_size
-        return {
-            "items": list(queryset[start : start + pagination.page_size]),
-            "count": count,
-            "page": pagination.page,
-            "page_size": pagination.page_size,
-            "pages": max(1, math.ceil(count / pagination.page_size)),
-        }
 
 
 def register_routers() -> None:

@@ -18,12 +18,12 @@ from ninja.pagination import paginate
 
 from yimatong.accounts import access, audit
 from yimatong.accounts.models import Team, User
-from yimatong.api import Pagination
 from yimatong.directory import actions
 from yimatong.directory.filters import organizations_for
 from yimatong.directory.forms import ContactForm, OrganizationForm, chain_choices
 from yimatong.directory.models import ChainNode, Contact, District, IndustryCode, Organization
 from yimatong.lib.errors import ActionError
+from yimatong.lib.pagination import Pagination
 
 router = Router(tags=["directory"])
 

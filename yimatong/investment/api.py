@@ -14,7 +14,6 @@ from ninja.pagination import paginate
 
 from yimatong.accounts import access
 from yimatong.accounts.models import Department, User
-from yimatong.api import Pagination
 from yimatong.directory.models import ChainNode, Contact, Organization
 from yimatong.investment import events, numbers
 from yimatong.investment.actions import leads as lead_actions
@@ -31,6 +30,7 @@ from yimatong.investment.forms import (
 )
 from yimatong.investment.models import InvestmentSettings, Lead, Milestone, Problem, Project
 from yimatong.lib.errors import ActionError
+from yimatong.lib.pagination import Pagination
 
 router = Router(tags=["investment"])
 
