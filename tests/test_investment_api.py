@@ -38,6 +38,7 @@ def test_a_move_from_a_stage_that_already_changed_answers_409_and_changes_nothin
         **headers,
     )
     assert first.status_code == 200 and first.json()["stage"] == "visit"
+    assert first.json()["light"] == "green"  # computed for the one project, as lists annotate it
     assert second.status_code == 409
     assert second.json()["error"]["code"] == "stale"
     project.refresh_from_db()

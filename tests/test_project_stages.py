@@ -166,9 +166,9 @@ def test_the_database_refuses_a_signed_project_without_its_facts(new_project):
 def test_lights_follow_the_days_without_progress(new_project):
     project = new_project()
     now = timezone.now()
-    assert project.light(now=now) == "green"
-    assert project.light(now=now + dt.timedelta(days=61)) == "yellow"
-    assert project.light(now=now + dt.timedelta(days=91)) == "red"
+    assert project.light_at(now=now) == "green"
+    assert project.light_at(now=now + dt.timedelta(days=61)) == "yellow"
+    assert project.light_at(now=now + dt.timedelta(days=91)) == "red"
     annotated = Project.objects.with_light(now=now + dt.timedelta(days=91)).get(pk=project.pk)
     assert annotated.light == "red"
 

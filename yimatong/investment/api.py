@@ -321,7 +321,7 @@ def _project_out(project: Project, user: User, capital: Decimal | None = None) -
         "investor": project.investor_label(user),
         "stage": project.stage,
         "stage_label": str(project.get_stage_display()),
-        "light": getattr(project, "light", None) or project.light(),
+        "light": getattr(project, "light", None) or project.light_at(),  # annotated in lists
         "chain_node": project.chain_node.code if project.chain_node else None,
         "planned_investment": project.planned_investment,
         "contracted_investment": project.contracted_investment,

@@ -612,16 +612,10 @@ class Project(models.Model):
     def investor_label(self, user: Any) -> str:
         return self.organization.name if self.shows_investor_to(user) else self.codename
 
-    def light(self, config: InvestmentSettings | None = None, now: dt.datetime | None = None) -> str:
-        if self.stage in (*EXITS, Stage.FULL_CAPACITY):
-            return Light.NONE
-        config = config or InvestmentSettings.current()
-        days = ((now or timezone.now()) - self.last_progress_at).days
-        if days >= config.red_after_days:
-            return Light.RED
-        if days >= config.yellow_after_days:
-            return Light.YELLOW
-        return Light.GREEN
+    def light_at(self, config: InvestmentSettings | None = None, now: dt.datetime | None = None) -> str:
+        """This project's light by the one rule lists use (``with_light``); lists annotate
+        ``light`` instead of calling this per row."""
+        return Project.objects.with_light(config, now).values_list("light", flat=True).get(pk=self.pk)
 
     def capital_in_place(self) -> Decimal:
         return self.capital_arrivals.aggregate(total=models.Sum("amount"))["total"] or Decimal("0")

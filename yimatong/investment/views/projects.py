@@ -208,7 +208,7 @@ def project_detail(request: HttpRequest, code: str) -> HttpResponse:
         "investor": project.investor_label(user),
         "shows_investor": project.shows_investor_to(user),
         "can_change": can_change,
-        "light": project.light(config),
+        "light": project.light_at(config),
         "config": config,
         "pipeline": PIPELINE,
         "stage_index": PIPELINE.index(project.stage) if project.stage in PIPELINE else -1,
