@@ -190,3 +190,19 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def on_commit_runs(monkeypatch):
+    """Each test-client request runs the ``transaction.on_commit`` work it scheduled (tasks
+    enqueued after commit) when it returns, as the commit at the end of a real request would;
+    the test's own transaction otherwise swallows it."""
+    from django.test import TestCase
+
+    original = Client.request
+
+    def request(self, **kwargs):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return original(self, **kwargs)
+
+    monkeypatch.setattr(Client, "request", request)

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "yimatong.exports",
     "yimatong.notifications",
     "yimatong.investment",
+    "yimatong.wechat",
     "yimatong.demo",
 ]
 
@@ -224,6 +225,21 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # API -----------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
+
+# WeChat official accounts ---------------------------------------------------------------------
+# Where the API lives (the fake server in tests and the demo), where web OAuth's authorize page
+# lives, and the address investors' phones reach this app at (links in replies and templates).
+WECHAT_API_BASE_URL = env_str("WECHAT_API_BASE_URL", "https://api.weixin.qq.com")
+WECHAT_OPEN_BASE_URL = env_str("WECHAT_OPEN_BASE_URL", "https://open.weixin.qq.com")
+WECHAT_PUBLIC_URL = env_str("WECHAT_PUBLIC_URL", "http://127.0.0.1:8000")
+# Seconds before an outbound call gives up (WeChat answers in well under a second).
+WECHAT_TIMEOUT = float(env_str("WECHAT_TIMEOUT", "5"))
+# The largest callback body accepted, in bytes (a push is a few KB).
+WECHAT_CALLBACK_MAX_BYTES = env_int("WECHAT_CALLBACK_MAX_BYTES", 64 * 1024)
+# Seconds between delivery attempts after a retryable error (-1 busy, network): one per retry.
+WECHAT_RETRY_DELAYS = [float(x) for x in env_list("WECHAT_RETRY_DELAYS", ["2", "10", "60"])]
+# The investor simulator of the fake WeChat server (the demo), linked from the console.
+WECHAT_SIMULATOR_URL = env_str("WECHAT_SIMULATOR_URL", "")
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,12 @@ urlpatterns = [
     path("notifications/", include("yimatong.notifications.urls")),
     path("investment/", include("yimatong.investment.urls")),
     path("p/<uuid:token>/", project_views.project_onecode, name="project_onecode"),
+    path(
+        "p/<uuid:token>/documents/<uuid:doc>/",
+        project_views.project_onecode_document,
+        name="project_onecode_document",
+    ),
+    path("", include("yimatong.wechat.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -322,6 +322,40 @@ def can_configure_investment(user: Any) -> bool:
     return is_admin(user)
 
 
+# WeChat: the consultation inbox and channel codes ------------------------------------------------
+#
+# | role       | conversations                                        | channel codes                     |
+# |------------|------------------------------------------------------|-----------------------------------|
+# | admin      | all; replies, assigns                                | all; creates                      |
+# | leader     | all, read-only                                       | all and the channel comparison    |
+# | team_lead  | unassigned + the team's; replies, assigns            | all; creates                      |
+# | promoter   | unassigned + assigned to them + their leads'; replies | shared channels + their own; creates |
+# | others     | none                                                 | none                              |
+# The rows themselves are filtered by ``Follower.objects.visible_to`` / ``QrCode.objects.visible_to``.
+
+WECHAT_READERS = {Role.ADMIN, Role.LEADER, Role.TEAM_LEAD, Role.PROMOTER}
+
+
+def can_use_inbox(user: Any) -> bool:
+    return role_of(user) in WECHAT_READERS
+
+
+def can_reply(user: Any) -> bool:
+    return role_of(user) in INVESTMENT_STAFF
+
+
+def can_assign_conversation(user: Any) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.TEAM_LEAD)
+
+
+def can_create_code(user: Any) -> bool:
+    return role_of(user) in INVESTMENT_STAFF
+
+
+def can_compare_channels(user: Any) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.LEADER, Role.TEAM_LEAD)
+
+
 # Helpers for views ---------------------------------------------------------------------------
 
 M = TypeVar("M", bound=Model)

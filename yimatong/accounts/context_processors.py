@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -67,6 +68,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             item(_("红黄灯督办"), "investment:supervision", "alert"),
             item(plural("意向投资方"), orgs, "target", query="type=prospect"),
         ]
+        if access.can_use_inbox(user):
+            investment += [
+                item(_("微信咨询"), "wechat:inbox", "message"),
+                item(_("渠道二维码"), "wechat:code_list", "qr"),
+            ]
+            if settings.WECHAT_SIMULATOR_URL:
+                investment.append(NavItem(_("微信模拟器（演示）"), settings.WECHAT_SIMULATOR_URL, "phone"))
         sections.append(NavSection(_("招商"), investment))
         sections.append(
             NavSection(_("企业服务"), [item(plural("入驻企业"), orgs, "building", query="type=resident")])

@@ -31,6 +31,7 @@ class Notification(models.Model):
         MILESTONE_OVERDUE = "milestone_overdue", _("节点逾期")
         PROJECT_ARCHIVED = "project_archived", _("项目自动搁置")
         VISIT_BOOKED = "visit_booked", _("考察预约")
+        WECHAT_MESSAGE = "wechat_message", _("微信咨询")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

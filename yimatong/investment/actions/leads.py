@@ -403,6 +403,10 @@ def qualify_lead(*, lead: Lead, actor: User, data: dict[str, Any]) -> Project:
         owner = data.get("owner") or current.owner or actor
         org = current.organization or _organization_for(current, owner=owner, actor=actor)
         contact = current.contact or _contact_for(current, org, owner=owner, actor=actor)
+        if contact is not None and contact.organization_id is None:
+            # A contact that came in before the company was known (a WeChat follower) joins it.
+            Contact.objects.filter(pk=contact.pk).update(organization=org, updated_at=timezone.now())
+            contact.organization = org
         first_source = current.sources.order_by("received_at", "pk").first()
         project = create_project(
             actor=actor,

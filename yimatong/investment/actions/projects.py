@@ -305,6 +305,10 @@ def move_stage(
             },
         )
         audit.log_change(current, before, actor=actor)
+        if to == Stage.REGISTERED and forward:
+            from yimatong.wechat.actions import tell_investor
+
+            tell_investor("registered", project=current)
     return current
 
 

@@ -127,7 +127,7 @@ def schedule_visit(
     lead: Lead | None = None,
     requested_by: str = SiteVisit.RequestedBy.STAFF,
 ) -> SiteVisit:
-    fields = ("title", "starts_at", "ends_at", "location", "visitors", "visitor_count", "notes")
+    fields = ("title", "purpose", "starts_at", "ends_at", "location", "visitors", "visitor_count", "notes")
     status = (
         SiteVisit.Status.REQUESTED
         if requested_by == SiteVisit.RequestedBy.INVESTOR
@@ -165,7 +165,16 @@ def schedule_visit(
                 body=timezone.localtime(visit.starts_at).strftime("%Y-%m-%d %H:%M"),
                 url=(project or lead).get_absolute_url(),
             )
+        _tell_investor(visit)
     return visit
+
+
+def _tell_investor(visit: SiteVisit) -> None:
+    """A confirmed calendar entry reaches the investor through WeChat (after commit)."""
+    if visit.status == SiteVisit.Status.CONFIRMED:
+        from yimatong.wechat.actions import investor_steps_for_visit
+
+        investor_steps_for_visit(visit)
 
 
 def set_visit_status(*, actor: User, visit: SiteVisit, status: str) -> SiteVisit:
@@ -188,6 +197,7 @@ def set_visit_status(*, actor: User, visit: SiteVisit, status: str) -> SiteVisit
             )
             if status == SiteVisit.Status.DONE:
                 mark_progress(visit.project)
+        _tell_investor(visit)
     return visit
 
 

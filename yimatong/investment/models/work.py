@@ -110,6 +110,11 @@ class SiteVisit(models.Model):
         DONE = "done", _("已完成")
         CANCELLED = "cancelled", _("已取消")
 
+    class Purpose(models.TextChoices):
+        SITE_VISIT = "site_visit", _("来园考察")
+        NEGOTIATION = "negotiation", _("项目洽谈会")
+        SIGNING = "signing", _("签约仪式")
+
     class RequestedBy(models.TextChoices):
         INVESTOR = "investor", _("投资方预约")
         STAFF = "staff", _("工作人员安排")
@@ -131,6 +136,7 @@ class SiteVisit(models.Model):
         related_name="site_visits",
     )
     title = models.CharField(_("事由"), max_length=150)
+    purpose = models.CharField(_("类型"), max_length=12, choices=Purpose.choices, default=Purpose.SITE_VISIT)
     starts_at = models.DateTimeField(_("开始时间"), db_index=True)
     ends_at = models.DateTimeField(_("结束时间"))
     location = models.CharField(_("地点"), max_length=150, blank=True)

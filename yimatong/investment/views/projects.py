@@ -9,10 +9,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yimatong.accounts import access
@@ -449,19 +450,57 @@ def project_onecode(request: HttpRequest, token: str) -> HttpResponse:
             return redirect(project.get_absolute_url())
         raise Http404
     if access.can_view_progress(request, project):
-        from yimatong.investment.models import Document
-
-        return render(
-            request,
-            "investment/project_progress.html",
-            {
-                "project": project,
-                "pipeline": PIPELINE,
-                "stage_index": PIPELINE.index(project.stage) if project.stage in PIPELINE else -1,
-                "documents": [
-                    (d, d.latest()) for d in project.documents.filter(visibility=Document.Visibility.INVESTOR)
-                ],
-                "visits": project.site_visits.exclude(status="cancelled").order_by("-starts_at")[:5],
-            },
-        )
+        return _progress(request, project)
     raise Http404
+
+
+# What the investor (or the registered enterprise) sees: stage, next step, whom to call, shared files.
+NEXT_STEP = {
+    Stage.LEAD: gettext_lazy("招商专员将与您联系，了解项目需求。"),
+    Stage.CONTACT: gettext_lazy("预约来园考察：实地了解园区、厂房与配套。"),
+    Stage.VISIT: gettext_lazy("洽谈投资协议：落地条件、用地/厂房与支持政策。"),
+    Stage.NEGOTIATION: gettext_lazy("确定协议文本，安排签约。"),
+    Stage.SIGNED: gettext_lazy("办理企业注册登记（园区提供代办服务）。"),
+    Stage.REGISTERED: gettext_lazy("办理规划、施工许可，开工建设。"),
+    Stage.CONSTRUCTION: gettext_lazy("建设完成后设备调试、试生产。"),
+    Stage.PRODUCTION: gettext_lazy("逐步达产；园区企业服务中心随时受理诉求。"),
+    Stage.FULL_CAPACITY: gettext_lazy("项目已达产。园区企业服务中心随时为您服务。"),
+    Stage.ON_HOLD: gettext_lazy("项目暂时搁置，请与招商专员联系。"),
+    Stage.LOST: gettext_lazy("项目已终止。如有新的意向，欢迎随时咨询。"),
+}
+
+
+def _progress(request: HttpRequest, project: Project) -> HttpResponse:
+    from yimatong.investment.models import Document, SiteVisit
+
+    documents = []
+    for document in project.documents.filter(visibility=Document.Visibility.INVESTOR):
+        latest = document.latest()
+        if latest is not None:
+            documents.append((document, latest))
+    return render(
+        request,
+        "investment/project_progress.html",
+        {
+            "project": project,
+            "pipeline": PIPELINE,
+            "stage_index": PIPELINE.index(project.stage) if project.stage in PIPELINE else -1,
+            "next_step": NEXT_STEP.get(project.stage, ""),
+            "documents": documents,
+            "visits": project.site_visits.exclude(status=SiteVisit.Status.CANCELLED).order_by("-starts_at")[:5],
+        },
+    )
+
+
+def project_onecode_document(request: HttpRequest, token: str, doc: str) -> HttpResponse:
+    """A file the team shared with the investor, downloaded from the progress page."""
+    from yimatong.investment.models import Document
+
+    project = Project.objects.filter(qr_token=token).first()
+    if project is None or not access.can_view_progress(request, project):
+        raise Http404
+    document = get_object_or_404(project.documents, code=doc, visibility=Document.Visibility.INVESTOR)
+    version = document.latest()
+    if version is None:
+        raise Http404
+    return FileResponse(version.file.open("rb"), as_attachment=True, filename=version.original_name)

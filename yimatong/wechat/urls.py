@@ -1,0 +1,35 @@
+from django.urls import path
+
+from yimatong.wechat.views import callback, codes, inbox, portal
+
+app_name = "wechat"
+urlpatterns = [
+    # WeChat's front door, one URL per official account
+    path("wechat/callback/<slug:slug>/", callback.callback, name="callback"),
+    # The consultation inbox
+    path("wechat/inbox/", inbox.inbox, name="inbox"),
+    path("wechat/inbox/unread/", inbox.inbox_unread, name="inbox_unread"),
+    path("wechat/inbox/<uuid:code>/", inbox.conversation, name="conversation"),
+    path("wechat/inbox/<uuid:code>/thread/", inbox.conversation_thread, name="conversation_thread"),
+    path("wechat/inbox/<uuid:code>/reply/", inbox.conversation_reply, name="conversation_reply"),
+    path("wechat/inbox/<uuid:code>/template/", inbox.conversation_template, name="conversation_template"),
+    path("wechat/inbox/<uuid:code>/assign/", inbox.conversation_assign, name="conversation_assign"),
+    path("wechat/outbound/<int:pk>/retry/", inbox.outbound_retry, name="outbound_retry"),
+    # Channel codes and their funnel
+    path("wechat/codes/", codes.code_list, name="code_list"),
+    path("wechat/codes/new/", codes.code_create, name="code_create"),
+    path("wechat/codes/compare/", codes.code_compare, name="code_compare"),
+    path("wechat/codes/<int:pk>/", codes.code_detail, name="code_detail"),
+    path("wechat/codes/<int:pk>/qr.<str:kind>", codes.code_image, name="code_image"),
+    path("wechat/codes/<int:pk>/print/", codes.code_print, name="code_print"),
+    # The investor's H5 portal
+    path("h5/<slug:slug>/", portal.portal_home, name="portal_home"),
+    path("h5/<slug:slug>/policies/", portal.portal_policies, name="portal_policies"),
+    path("h5/<slug:slug>/articles/<slug:article>/", portal.portal_article, name="portal_article"),
+    path("h5/<slug:slug>/consult/", portal.portal_consult, name="portal_consult"),
+    path("h5/<slug:slug>/visit/", portal.portal_visit, name="portal_visit"),
+    path("h5/<slug:slug>/me/", portal.portal_me, name="portal_me"),
+    path("h5/<slug:slug>/messages/", portal.portal_messages, name="portal_messages"),
+    path("h5/<slug:slug>/oauth/", portal.portal_oauth, name="portal_oauth"),
+    path("h5/<slug:slug>/sign-out/", portal.portal_sign_out, name="portal_sign_out"),
+]
