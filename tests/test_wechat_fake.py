@@ -370,9 +370,22 @@ def test_an_oauth_code_expires_after_five_minutes(fake, http, clock):
     assert exchange(http, fake, code) == {"errcode": 40029, "errmsg": "invalid code"}
 
 
-def test_a_snapshot_user_is_flagged(fake, http):
+def test_a_snapshot_user_is_flagged_and_never_borrows_a_known_openid(fake, http):
     answer = exchange(http, fake, code_from(authorize(http, fake, fake_snapshot="1")))
     assert answer["is_snapshotuser"] == 1 and answer["openid"]
+    fake.user_subscribe(APPID, "o_known")
+    form = {
+        "appid": APPID,
+        "redirect_uri": "http://127.0.0.1:8000/h5/oauth?next=%2Fh5%2F",
+        "state": "csrf-ABC",
+        "openid_choice": "o_known",
+        "snapshot": "1",
+    }
+    confirmed = http.post(
+        fake.base_url + "/connect/oauth2/confirm", data=form, allow_redirects=False, timeout=5
+    )
+    virtual = exchange(http, fake, code_from(confirmed))
+    assert virtual["is_snapshotuser"] == 1 and virtual["openid"] not in ("o_known", answer["openid"])
 
 
 def test_the_sign_in_page_says_it_is_not_wechat_and_confirming_returns_the_state(fake, http):

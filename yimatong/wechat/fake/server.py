@@ -1192,6 +1192,8 @@ class FakeWeChat:
             return self._serve_api(request, method, getattr(self, handler))
         if request.path in PAGE_ROUTES:
             return getattr(self, PAGE_ROUTES[request.path])(request)
+        if request.path == "/favicon.ico":
+            return _Response(204, b"", "image/x-icon")
         if request.path.startswith("/q/"):
             return self._page_qr(request.path.removeprefix("/q/"))
         return _not_found(request.path)
@@ -1336,8 +1338,11 @@ class FakeWeChat:
             account, params = self._oauth_request(fields)
         except ValueError as exc:
             return _html(_error_page(str(exc)), 400)
-        openid = fields.get("openid", "").strip() or fields.get("openid_choice", "").strip()
         snapshot = fields.get("snapshot", "") in ("1", "on", "true")
+        # A snapshot user is a virtual identity: a known user's openid is not lent to it.
+        openid = fields.get("openid", "").strip() or (
+            "" if snapshot else fields.get("openid_choice", "").strip()
+        )
         if not openid and not snapshot:
             return _html(
                 self._sign_in_page(account, params, "", "请选择或输入 openid / choose or type an openid"), 400
