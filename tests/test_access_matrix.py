@@ -1081,6 +1081,221 @@ CASES: list[Case] = [
 ]
 
 
+# WeChat ----------------------------------------------------------------------------------------
+
+
+def wechat_account(park: Park) -> Any:
+    from tests.wechat_support import make_accounts
+    from yimatong.wechat.models import OfficialAccount
+
+    return OfficialAccount.objects.filter(slug="park-cn").first() or make_accounts()[0]
+
+
+def conversation(park: Park) -> Any:
+    """A follower whose conversation is assigned to "owner", with a message that opens the window."""
+    from django.utils import timezone
+
+    from yimatong.wechat.models import Follower, InboundMessage
+
+    account = wechat_account(park)
+    follower = Follower.objects.create(
+        account=account, openid="o-matrix", subscribed=True, assigned_to=park.users["owner"]
+    )
+    InboundMessage.objects.create(
+        account=account,
+        follower=follower,
+        dedup_key="msg:1",
+        msg_type="text",
+        content="想了解用地政策",
+        is_user_message=True,
+        sent_at=timezone.now(),
+    )
+    return follower
+
+
+def failed_outbound(park: Park) -> Any:
+    from yimatong.wechat.models import OutboundMessage
+
+    return OutboundMessage.objects.create(
+        follower=conversation(park), kind="custom", text="您好", status="failed", error_code=-1
+    )
+
+
+def owners_code(park: Park) -> Any:
+    from yimatong.wechat.models import QrCode
+
+    return QrCode.objects.create(
+        account=wechat_account(park),
+        name="张专员名片",
+        purpose="promoter",
+        promoter=park.users["owner"],
+        created_by=park.users["owner"],
+        scene="promoter-owner",
+        is_permanent=True,
+        url="http://weixin.qq.com/q/x",
+    )
+
+
+def portal_article(park: Park) -> Any:
+    from yimatong.wechat.models import PortalArticle
+
+    return PortalArticle.objects.create(kind="policy", slug="rent", title="厂房租金补贴", body="……")
+
+
+INBOX_READERS = STAFF - {"service"}
+CONVERSATION_VIEWERS = {"admin", "leader", "teamlead", "owner"}
+EVERYONE = set(PERSONAS) - {"anonymous"}
+
+
+def public(status: int) -> dict[str, int]:
+    return {p: status for p in PERSONAS}
+
+
+WECHAT_CASES: list[Case] = [
+    Case(
+        "wechat:callback",
+        "GET",
+        lambda p: reverse("wechat:callback", args=[wechat_account(p).slug]),
+        public(403),
+    ),
+    Case("wechat:inbox", "GET", lambda p: reverse("wechat:inbox"), expect(INBOX_READERS)),
+    Case("wechat:inbox_unread", "GET", lambda p: reverse("wechat:inbox_unread"), expect(INBOX_READERS)),
+    Case(
+        "wechat:conversation",
+        "GET",
+        lambda p: conversation(p).get_absolute_url(),
+        expect(CONVERSATION_VIEWERS, hidden={"colleague", "other_team"}),
+    ),
+    Case(
+        "wechat:conversation_thread",
+        "GET",
+        lambda p: reverse("wechat:conversation_thread", args=[conversation(p).code]),
+        expect(CONVERSATION_VIEWERS, hidden={"colleague", "other_team"}),
+    ),
+    Case(
+        "wechat:conversation_reply",
+        "POST",
+        lambda p: reverse("wechat:conversation_reply", args=[conversation(p).code]),
+        expect({"admin", "teamlead", "owner"}, 302, forbidden={"leader"}, hidden={"colleague", "other_team"}),
+        data=lambda p: {"text": "您好，欢迎来园考察。"},
+    ),
+    Case(
+        "wechat:conversation_template",
+        "POST",
+        lambda p: reverse("wechat:conversation_template", args=[conversation(p).code]),
+        expect({"admin", "teamlead", "owner"}, 302, forbidden={"leader"}, hidden={"colleague", "other_team"}),
+        data=lambda p: {"text": "您好，欢迎来园考察。"},
+    ),
+    Case(
+        "wechat:conversation_assign",
+        "POST",
+        lambda p: reverse("wechat:conversation_assign", args=[conversation(p).code]),
+        expect({"admin", "teamlead"}, 302, forbidden={"leader", "owner"}, hidden={"colleague", "other_team"}),
+        data=lambda p: {"assignee": p.users["owner"].pk},
+    ),
+    Case(
+        "wechat:outbound_retry",
+        "POST",
+        lambda p: reverse("wechat:outbound_retry", args=[failed_outbound(p).pk]),
+        expect({"admin", "teamlead", "owner"}, 302, forbidden={"leader"}, hidden={"colleague", "other_team"}),
+    ),
+    Case("wechat:code_list", "GET", lambda p: reverse("wechat:code_list"), expect(INBOX_READERS)),
+    Case(
+        "wechat:code_create",
+        "GET",
+        lambda p: reverse("wechat:code_create"),
+        expect(CREATORS, forbidden={"leader"}),
+    ),
+    Case(
+        "wechat:code_compare",
+        "GET",
+        lambda p: reverse("wechat:code_compare"),
+        expect({"admin", "leader", "teamlead"}, forbidden={"owner", "colleague", "other_team"}),
+    ),
+    Case(
+        "wechat:code_detail",
+        "GET",
+        lambda p: owners_code(p).get_absolute_url(),
+        expect(CONVERSATION_VIEWERS, hidden={"colleague", "other_team"}),
+    ),
+    Case(
+        "wechat:code_image",
+        "GET",
+        lambda p: reverse("wechat:code_image", args=[owners_code(p).pk, "svg"]),
+        expect(CONVERSATION_VIEWERS, hidden={"colleague", "other_team"}),
+    ),
+    Case(
+        "wechat:code_print",
+        "GET",
+        lambda p: reverse("wechat:code_print", args=[owners_code(p).pk]),
+        expect(CONVERSATION_VIEWERS, hidden={"colleague", "other_team"}),
+    ),
+    # The investor portal: public pages for everyone; personal pages send an unidentified
+    # visitor to WeChat's OAuth first (staff sessions do not identify an investor).
+    Case(
+        "wechat:portal_home",
+        "GET",
+        lambda p: reverse("wechat:portal_home", args=[wechat_account(p).slug]),
+        public(200),
+    ),
+    Case(
+        "wechat:portal_policies",
+        "GET",
+        lambda p: reverse("wechat:portal_policies", args=[wechat_account(p).slug]),
+        public(200),
+    ),
+    Case(
+        "wechat:portal_article",
+        "GET",
+        lambda p: reverse("wechat:portal_article", args=[wechat_account(p).slug, portal_article(p).slug]),
+        public(200),
+    ),
+    Case(
+        "wechat:portal_consult",
+        "GET",
+        lambda p: reverse("wechat:portal_consult", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:portal_visit",
+        "GET",
+        lambda p: reverse("wechat:portal_visit", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:portal_me",
+        "GET",
+        lambda p: reverse("wechat:portal_me", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:portal_messages",
+        "GET",
+        lambda p: reverse("wechat:portal_messages", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:portal_oauth",
+        "GET",
+        lambda p: reverse("wechat:portal_oauth", args=[wechat_account(p).slug]) + "?code=x&state=forged",
+        public(400),
+    ),
+    Case(
+        "wechat:portal_sign_out",
+        "GET",
+        lambda p: reverse("wechat:portal_sign_out", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "project_onecode_document",
+        "GET",
+        lambda p: reverse("project_onecode_document", args=[project(p).qr_token, document(p).code]),
+        public(404),
+    ),
+]
+CASES += WECHAT_CASES
+
+
 def state() -> dict[str, Any]:
     """A fingerprint of everything a request could change."""
     return {
@@ -1119,6 +1334,18 @@ def _investment_state() -> dict[str, Any]:
         "filters": SavedFilter.objects.count(),
         "score_items": ScoreItem.objects.count(),
         "unread": Notification.objects.filter(read_at__isnull=True).count(),
+        "wechat": _wechat_state(),
+    }
+
+
+def _wechat_state() -> dict[str, Any]:
+    from yimatong.wechat.models import Follower, InboundMessage, OutboundMessage, QrCode
+
+    return {
+        "followers": list(Follower.objects.order_by("pk").values_list("pk", "assigned_to_id", "lead_id")),
+        "inbound": InboundMessage.objects.count(),
+        "outbound": list(OutboundMessage.objects.order_by("pk").values_list("pk", "status")),
+        "codes": QrCode.objects.count(),
     }
 
 

@@ -17,3 +17,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"yimatong-test-{os.getpid()}.db")
     }
+
+# Nothing listens on port 9: an outbound WeChat call a test did not point at the fake server
+# fails at once instead of reaching the internet.
+WECHAT_API_BASE_URL = "http://127.0.0.1:9"
+WECHAT_OPEN_BASE_URL = "http://127.0.0.1:9"
+WECHAT_TIMEOUT = 2.0
+WECHAT_RETRY_DELAYS = [0.0, 0.0]

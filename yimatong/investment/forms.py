@@ -458,7 +458,9 @@ class ActivityForm(forms.Form):
 
 class VisitForm(forms.Form):
     title = forms.CharField(label=_("事由"), max_length=150)
-    purpose = forms.ChoiceField(label=_("类型"), choices=SiteVisit.Purpose.choices, initial=SiteVisit.Purpose.SITE_VISIT)
+    purpose = forms.ChoiceField(
+        label=_("类型"), choices=SiteVisit.Purpose.choices, initial=SiteVisit.Purpose.SITE_VISIT, required=False
+    )
     starts_at = forms.DateTimeField(
         label=_("开始时间"), widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
     )
@@ -479,6 +481,7 @@ class VisitForm(forms.Form):
         data = super().clean()
         if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
             self.add_error("ends_at", _("结束时间必须晚于开始时间。"))
+        data["purpose"] = data.get("purpose") or SiteVisit.Purpose.SITE_VISIT
         return data
 
 

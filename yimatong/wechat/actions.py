@@ -528,11 +528,13 @@ def retry_delivery(*, actor: User, message: OutboundMessage) -> OutboundMessage:
         raise ActionError(_("只有发送失败或结果不明的消息可以重发。"), code="not_retryable")
     if message.kind == OutboundMessage.Kind.CUSTOM and not window(message.follower).open:
         raise ActionError(_("客服消息窗口已关闭，请改发模板消息。"), code="window_closed")
+    before = audit.snapshot(message)
     updated = OutboundMessage.objects.filter(pk=message.pk, status=message.status).update(
         status=OutboundMessage.Status.PENDING, updated_at=timezone.now()
     )
     if updated:
-        audit.log_change(message, {"status": message.status}, actor=actor)
+        message.refresh_from_db()
+        audit.log_change(message, before, actor=actor)
         transaction.on_commit(lambda: _enqueue_delivery(message.pk))
     message.refresh_from_db()
     return message
