@@ -27,14 +27,22 @@ $(STAMP): $(BIN)/python pyproject.toml requirements/base.txt requirements/dev.tx
 
 install: $(STAMP)
 
+# The demo talks to a fake WeChat on loopback (API, OAuth sign-in, pushes, investor simulator).
+WECHAT_PORT ?= 8001
+DEMO_ENV = WECHAT_API_BASE_URL=http://$(HOST):$(WECHAT_PORT) WECHAT_OPEN_BASE_URL=http://$(HOST):$(WECHAT_PORT) \
+	WECHAT_PUBLIC_URL=http://$(HOST):$(PORT) WECHAT_SIMULATOR_URL=http://$(HOST):$(WECHAT_PORT)/simulator/
+
 demo: install
 	$(BIN)/yimatong migrate --noinput
-	$(BIN)/yimatong load_demo
+	$(DEMO_ENV) $(BIN)/yimatong load_demo
 	@echo ""
 	@echo "一码通 demo park: http://$(HOST):$(PORT)  (sign in with one of the accounts above; Ctrl-C stops)"
-	@$(BIN)/yimatong db_worker & worker=$$!; \
+	@echo "Fake WeChat + investor simulator: http://$(HOST):$(WECHAT_PORT)/simulator/"
+	@export $(DEMO_ENV); \
+		$(BIN)/yimatong fake_wechat --host $(HOST) --port $(WECHAT_PORT) >/dev/null & fake=$$!; \
+		$(BIN)/yimatong db_worker & worker=$$!; \
 		$(BIN)/yimatong investment_sweep --every 3600 >/dev/null & sweeper=$$!; \
-		trap "kill $$worker $$sweeper 2>/dev/null" EXIT INT TERM; \
+		trap "kill $$fake $$worker $$sweeper 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/yimatong runserver $(HOST):$(PORT)
 
 # For developers: debug pages on, no demo data loaded.

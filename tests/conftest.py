@@ -206,3 +206,35 @@ def on_commit_runs(monkeypatch):
             return original(self, **kwargs)
 
     monkeypatch.setattr(Client, "request", request)
+
+
+@pytest.fixture
+def fake_wechat(settings):
+    """The fake WeChat server on an ephemeral loopback port; our client and OAuth point at it."""
+    from yimatong.wechat.fake import FakeWeChat
+
+    fake = FakeWeChat().start()
+    settings.WECHAT_API_BASE_URL = fake.base_url
+    settings.WECHAT_OPEN_BASE_URL = fake.base_url
+    settings.WECHAT_TIMEOUT = 2.0
+    settings.WECHAT_RETRY_DELAYS = [0.0, 0.0, 0.0]
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def wechat_accounts(db):
+    from tests.wechat_support import make_accounts
+
+    return make_accounts()
+
+
+@pytest.fixture
+def live_wechat(live_server, fake_wechat, wechat_accounts, settings):
+    """The app served on a live port with the fake WeChat pushing to it (both accounts)."""
+    from yimatong.wechat.provider import fake_account
+
+    settings.WECHAT_PUBLIC_URL = live_server.url
+    for account in wechat_accounts:
+        fake_wechat.add_account(fake_account(account, base_url=live_server.url))
+    return fake_wechat

@@ -1294,6 +1294,17 @@ WECHAT_CASES: list[Case] = [
     ),
 ]
 CASES += WECHAT_CASES
+CASES += [
+    Case("notifications:preferences", "GET", lambda p: reverse("notifications:preferences"), expect(CONSOLE)),
+    Case(
+        "notifications:preferences",
+        "POST",
+        lambda p: reverse("notifications:preferences"),
+        expect(CONSOLE, 302),
+        data=lambda p: {"receive": ["wechat_message"]},
+        tags=["save"],
+    ),
+]
 
 
 def state() -> dict[str, Any]:

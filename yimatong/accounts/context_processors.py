@@ -106,6 +106,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if access.can_configure_investment(user):
             settings_items.append(item(_("招商规则"), "investment:settings", "sliders"))
         settings_items.append(item(_("API 令牌"), "accounts:api_tokens", "key"))
+        settings_items.append(item(_("通知设置"), "notifications:preferences", "bell"))
         settings_items.append(item(_("修改密码"), "accounts:password_change", "lock"))
         if access.is_admin(user):
             settings_items.append(NavItem(_("系统管理"), reverse("admin:index"), "gear"))

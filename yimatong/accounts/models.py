@@ -104,6 +104,9 @@ class User(AbstractUser):
         on_delete=models.PROTECT,
         related_name="users",
     )
+    muted_notifications = models.JSONField(
+        _("不接收的通知类型"), default=list, blank=True, help_text=_("在“通知设置”中选择；督办通知不能关闭。")
+    )
     failed_login_count = models.PositiveIntegerField(_("连续登录失败次数"), default=0)
     locked_until = models.DateTimeField(_("锁定至"), null=True, blank=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)

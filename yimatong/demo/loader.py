@@ -46,6 +46,9 @@ def load_demo() -> LoadReport:
         from yimatong.demo.investment import load_investment
 
         load_investment(users=users, orgs=orgs, nodes=nodes, departments=departments, report=report)
+        from yimatong.demo.wechat import load_wechat
+
+        load_wechat(users=users, nodes=nodes, report=report)
     return report
 
 

@@ -10,6 +10,9 @@ from django.utils import timezone
 from yimatong.accounts.models import User
 from yimatong.notifications.models import Notification
 
+# Everything but supervision orders (督办), which must always reach their addressee.
+MUTABLE_KINDS = {kind for kind in Notification.Kind.values if kind != Notification.Kind.SUPERVISION}
+
 
 def notify(
     recipients: Iterable[User | None], *, kind: str, key: str, title: str, body: str = "", url: str = ""
@@ -24,6 +27,8 @@ def notify(
     for user in recipients:
         if user is None or not user.is_active or user.pk in seen:
             continue
+        if kind in MUTABLE_KINDS and kind in (user.muted_notifications or []):
+            continue  # the person chose not to receive these (notification settings)
         seen.add(user.pk)
         try:
             with transaction.atomic():
@@ -41,3 +46,10 @@ def mark_read(user: User, notification_id: int | None = None) -> int:
     if notification_id is not None:
         qs = qs.filter(pk=notification_id)
     return qs.update(read_at=timezone.now(), updated_at=timezone.now())
+
+
+def set_preferences(user: User, *, muted: Iterable[str]) -> User:
+    chosen = sorted(set(muted) & MUTABLE_KINDS)
+    User.objects.filter(pk=user.pk).update(muted_notifications=chosen)
+    user.muted_notifications = chosen
+    return user

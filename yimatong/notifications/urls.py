@@ -8,4 +8,5 @@ urlpatterns = [
     path("bell/", views.notification_bell, name="bell"),
     path("<int:pk>/open/", views.notification_open, name="open"),
     path("read-all/", views.notification_read_all, name="read_all"),
+    path("preferences/", views.notification_preferences, name="preferences"),
 ]

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from yimatong.accounts import access
 from yimatong.lib.http import is_htmx, query_without_page
@@ -50,3 +52,25 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
     if is_htmx(request):
         return notification_bell(request)
     return redirect("notifications:list")
+
+
+@access.console_view
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request: HttpRequest) -> HttpResponse:
+    """Which kinds of notification a person receives (supervision orders always arrive)."""
+    if request.method == "POST":
+        received = set(request.POST.getlist("receive"))
+        actions.set_preferences(request.user, muted=actions.MUTABLE_KINDS - received)
+        messages.success(request, _("通知设置已保存。"))
+        return redirect("notifications:preferences")
+    muted = set(request.user.muted_notifications or [])
+    kinds = [
+        {
+            "value": value,
+            "label": label,
+            "on": value not in muted,
+            "locked": value not in actions.MUTABLE_KINDS,
+        }
+        for value, label in Notification.Kind.choices
+    ]
+    return render(request, "notifications/preferences.html", {"kinds": kinds})

@@ -225,7 +225,7 @@ def _with_page(account: OfficialAccount, rule: KeywordReply) -> str:
 # Processing (after commit) ---------------------------------------------------------------------
 
 
-def process_inbound(message_id: int, *, now: dt.datetime | None = None) -> bool:
+def process_inbound(message_id: int, *, now: dt.datetime | None = None, backfill: bool = True) -> bool:
     """The slow half of a push, once: a follow or scan with a scene creates or attaches the
     investor's lead; a message joins the conversation, makes a lead if there is none, and
     tells the promoter. Returns False when the message was already processed."""
@@ -238,7 +238,9 @@ def process_inbound(message_id: int, *, now: dt.datetime | None = None) -> bool:
             return False
         message = InboundMessage.objects.select_related("account", "code").get(pk=message_id)
         follower = (
-            Follower.objects.select_for_update().select_related("lead", "account").get(pk=message.follower_id)
+            Follower.objects.select_for_update(of=("self",))
+            .select_related("lead", "account")
+            .get(pk=message.follower_id)
         )
         if message.event in ("subscribe", "scan") and message.code is not None:
             attach_lead(follower, code=message.code, note=message.code.name, now=now)
@@ -246,7 +248,9 @@ def process_inbound(message_id: int, *, now: dt.datetime | None = None) -> bool:
             attach_lead(follower, code=follower.first_code, note=message.content, now=now)
         if message.is_user_message:
             _tell_staff_of_message(follower, message)
-    if message.event in ("subscribe", "scan") or (message.is_user_message and not follower.unionid):
+    if backfill and (
+        message.event in ("subscribe", "scan") or (message.is_user_message and not follower.unionid)
+    ):
         _backfill_from_user_info(follower.pk, message.pk)
     return True
 
@@ -287,7 +291,7 @@ def attach_lead(
         _update_lead_facts(lead, data)
         return lead
     contact = follower.contact or _contact_for(follower, data)
-    name = data.get("company_name") or _("微信访客 %(name)s") % {"name": contact.name}
+    name = data.get("company_name") or _("微信访客 %(tail)s") % {"tail": follower.openid[-6:]}
     lead = lead_actions.create_lead(
         actor=None,
         data={
@@ -806,7 +810,7 @@ def portal_consult(*, follower: Follower, data: dict[str, Any], now: dt.datetime
     facts typed in (a new lead, channel H5 form, when there is none)."""
     now = now or timezone.now()
     with transaction.atomic():
-        follower = Follower.objects.select_for_update().select_related("lead").get(pk=follower.pk)
+        follower = Follower.objects.select_for_update(of=("self",)).select_related("lead").get(pk=follower.pk)
         if follower.contact_id and data.get("contact_name"):
             contact = follower.contact
             updates = {}
@@ -862,7 +866,7 @@ def portal_message(*, follower: Follower, text: str, now: dt.datetime | None = N
     if not text:
         raise ActionError(_("留言不能为空。"), fields={"text": [_("请输入留言内容。")]})
     with transaction.atomic():
-        follower = Follower.objects.select_for_update().select_related("lead").get(pk=follower.pk)
+        follower = Follower.objects.select_for_update(of=("self",)).select_related("lead").get(pk=follower.pk)
         if follower.lead_id is None:
             attach_lead(follower, code=follower.first_code, note=text, channel=Channel.H5_FORM, now=now)
         message = InboundMessage.objects.create(
@@ -888,7 +892,11 @@ def portal_book_visit(*, follower: Follower, data: dict[str, Any]) -> SiteVisit:
     from yimatong.investment.actions.work import schedule_visit
 
     with transaction.atomic():
-        follower = Follower.objects.select_for_update().select_related("lead", "contact").get(pk=follower.pk)
+        follower = (
+            Follower.objects.select_for_update(of=("self",))
+            .select_related("lead", "contact")
+            .get(pk=follower.pk)
+        )
         lead = follower.lead
         if lead is None:
             lead = attach_lead(

@@ -20,3 +20,10 @@ class Command(BaseCommand):
             f"Demo park loaded: {report.created} created, {report.updated} updated, {report.unchanged} unchanged."
         )
         self.stdout.write("Demo logins / 演示账号:\n" + logins_table())
+        from django.conf import settings
+
+        if settings.WECHAT_SIMULATOR_URL:
+            self.stdout.write(
+                "WeChat simulator / 微信模拟器 (play an investor: scan, follow, write): "
+                + settings.WECHAT_SIMULATOR_URL
+            )
