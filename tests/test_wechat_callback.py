@@ -42,7 +42,12 @@ def channel(accounts, park):
 
 def test_get_verification_answers_echostr_only_with_a_good_signature(client, accounts):
     safe, _ = accounts
-    query = {"signature": wx.sign(safe.token, "1700000000", "abc"), "timestamp": "1700000000", "nonce": "abc", "echostr": "hello"}
+    query = {
+        "signature": wx.sign(safe.token, "1700000000", "abc"),
+        "timestamp": "1700000000",
+        "nonce": "abc",
+        "echostr": "hello",
+    }
     response = client.get(f"{safe.callback_path()}?{urlencode(query)}")
     assert response.status_code == 200 and response.content == b"hello"
     query["signature"] = "0" * 40
@@ -104,7 +109,9 @@ def test_a_scan_with_a_scene_creates_the_lead_attributed_to_the_code(client, acc
     wx.post(client, safe, wx.event("o-investor-5", "subscribe", "qrscene_expo-2026"))
     lead = Lead.objects.get()
     source = LeadSource.objects.get(lead=lead)
-    assert source.channel == "wechat" and source.qr_scene == "expo-2026" and source.event == "2026 生物医药大会"
+    assert (
+        source.channel == "wechat" and source.qr_scene == "expo-2026" and source.event == "2026 生物医药大会"
+    )
     assert lead.owner == park.users["owner"] and lead.chain_node == park.antibody
     follower = Follower.objects.get()
     assert follower.lead == lead and follower.contact.wechat_openid == "o-investor-5"
@@ -139,7 +146,10 @@ def test_keyword_and_menu_replies(client, accounts):
     safe.keyword_replies.create(trigger="click", keyword="CONTACT", reply="招商热线 023-00000000")
     reply = wx.reply_text(safe, wx.post(client, safe, wx.text("o-k", "请问有什么政策")))
     assert reply.startswith("生物城支持政策一览：") and reply.endswith("/h5/park-cn/policies/")
-    assert wx.reply_text(safe, wx.post(client, safe, wx.event("o-k", "CLICK", "CONTACT"))) == "招商热线 023-00000000"
+    assert (
+        wx.reply_text(safe, wx.post(client, safe, wx.event("o-k", "CLICK", "CONTACT")))
+        == "招商热线 023-00000000"
+    )
     assert wx.reply_text(safe, wx.post(client, safe, wx.text("o-k", "随便说说"))) is None
     assert OutboundMessage.objects.filter(kind="passive").count() == 2
 
@@ -155,7 +165,13 @@ def test_unknown_message_types_are_stored_and_answered_success(client, accounts)
 
 def test_location_image_voice_and_link_messages_join_the_conversation(client, accounts):
     _, plain = accounts
-    wx.post(client, plain, wx.message("o-m", "location", Location_X="29.5", Location_Y="106.5", Scale="15", Label="重庆市沙坪坝区"))
+    wx.post(
+        client,
+        plain,
+        wx.message(
+            "o-m", "location", Location_X="29.5", Location_Y="106.5", Scale="15", Label="重庆市沙坪坝区"
+        ),
+    )
     wx.post(client, plain, wx.message("o-m", "image", PicUrl="http://x/y.jpg", MediaId="m1"))
     wx.post(client, plain, wx.message("o-m", "voice", MediaId="m2", Format="amr", Recognition="我想考察"))
     wx.post(client, plain, wx.message("o-m", "link", Title="公司介绍", Description="d", Url="http://x"))
@@ -183,7 +199,9 @@ def test_forged_pushes_are_refused_with_403_and_store_nothing(client, accounts, 
 
 def test_a_push_encrypted_for_another_appid_is_refused(client, accounts):
     safe, _ = accounts
-    other = OfficialAccount(token=safe.token, encoding_aes_key=safe.encoding_aes_key, appid="wxsomeoneelse0001", mode="safe")
+    other = OfficialAccount(
+        token=safe.token, encoding_aes_key=safe.encoding_aes_key, appid="wxsomeoneelse0001", mode="safe"
+    )
     query, body = wx.request_for(other, wx.text("o-x", "hi"))
     response = client.post(f"{safe.callback_path()}?{urlencode(query)}", data=body, content_type="text/xml")
     assert response.status_code == 403
@@ -237,7 +255,9 @@ def test_the_golden_vector_of_the_encryption_doc_round_trips():
     token, key, appid = "AAAAA", "A" * 43, "wxba5fad812f8e6fb9"
     assert base64.b64decode(key + "=") == b"\x00" * 32  # AESKey = base64(EncodingAESKey + "=")
     crypto = WeChatCrypto(token, key, appid)
-    envelope = crypto.encrypt_message("<xml><Content><![CDATA[hello]]></Content></xml>", "nonce1", "1409304348")
+    envelope = crypto.encrypt_message(
+        "<xml><Content><![CDATA[hello]]></Content></xml>", "nonce1", "1409304348"
+    )
     fields = protocol.parse_xml(envelope)
     plain = protocol.decrypt(
         token=token,
@@ -249,11 +269,22 @@ def test_the_golden_vector_of_the_encryption_doc_round_trips():
         nonce="nonce1",
     )
     assert protocol.parse_xml(plain)["Content"] == "hello"
-    ours = protocol.parse_xml(protocol.encrypt(token=token, key=key, appid=appid, xml="<xml/>", nonce="n", timestamp="1"))
+    ours = protocol.parse_xml(
+        protocol.encrypt(token=token, key=key, appid=appid, xml="<xml/>", nonce="n", timestamp="1")
+    )
     assert PrpCrypto(b"\x00" * 32).decrypt(ours["Encrypt"], appid) == "<xml/>"
 
 
 def test_event_and_message_keys_follow_the_documented_rules():
     assert protocol.dedup_key({"MsgType": "text", "MsgId": "123"}) == "msg:123"
-    key = protocol.dedup_key({"MsgType": "event", "MsgId": "0", "FromUserName": "o", "CreateTime": "9", "Event": "subscribe", "EventKey": "qrscene_x"})
+    key = protocol.dedup_key(
+        {
+            "MsgType": "event",
+            "MsgId": "0",
+            "FromUserName": "o",
+            "CreateTime": "9",
+            "Event": "subscribe",
+            "EventKey": "qrscene_x",
+        }
+    )
     assert key == "evt:o:9:subscribe:qrscene_x"

@@ -459,7 +459,10 @@ class ActivityForm(forms.Form):
 class VisitForm(forms.Form):
     title = forms.CharField(label=_("事由"), max_length=150)
     purpose = forms.ChoiceField(
-        label=_("类型"), choices=SiteVisit.Purpose.choices, initial=SiteVisit.Purpose.SITE_VISIT, required=False
+        label=_("类型"),
+        choices=SiteVisit.Purpose.choices,
+        initial=SiteVisit.Purpose.SITE_VISIT,
+        required=False,
     )
     starts_at = forms.DateTimeField(
         label=_("开始时间"), widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]

@@ -487,7 +487,9 @@ def _progress(request: HttpRequest, project: Project) -> HttpResponse:
             "stage_index": PIPELINE.index(project.stage) if project.stage in PIPELINE else -1,
             "next_step": NEXT_STEP.get(project.stage, ""),
             "documents": documents,
-            "visits": project.site_visits.exclude(status=SiteVisit.Status.CANCELLED).order_by("-starts_at")[:5],
+            "visits": project.site_visits.exclude(status=SiteVisit.Status.CANCELLED).order_by("-starts_at")[
+                :5
+            ],
         },
     )
 
