@@ -39,7 +39,7 @@ def test_a_temporary_code_lives_at_most_thirty_days_and_is_made_by_wechats_api(q
     )
     assert code.ticket and code.url.startswith(qr_api.base_url)
     assert code.expires_at - timezone.now() > dt.timedelta(days=29, hours=23)
-    sent = [payload for path, payload in qr_api.calls if path == "/cgi-bin/qrcode/create"][0]
+    sent = next(payload for path, payload in qr_api.calls if path == "/cgi-bin/qrcode/create")
     assert sent["action_name"] == "QR_STR_SCENE" and sent["expire_seconds"] == 30 * 86400
     with pytest.raises(ActionError) as refused:
         actions.create_code(actor=park.users["owner"], data={"account": safe, "name": "x", "days": 31})
@@ -127,8 +127,9 @@ def test_the_funnel_follows_a_code_from_scans_to_signed_investment(qr_api, wecha
     other = actions.create_code(
         actor=park.users["owner"], data={"account": safe, "name": "官网", "is_permanent": True}
     )
-    from tests import wechat_support as wx
     from django.test import Client
+
+    from tests import wechat_support as wx
 
     client = Client()
     for openid in ("o-f1", "o-f2", "o-f3"):

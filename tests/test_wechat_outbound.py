@@ -189,6 +189,8 @@ def test_a_45047_answer_is_handled_like_the_closed_window(live_wechat, wechat_ac
     message.refresh_from_db()
     assert message.status == "failed" and message.error_code == 45047
     assert message.attempts[0]["errcode"] == 45047
+    # The console believes WeChat: no more customer-service messages until the investor writes.
+    assert actions.window(follower).open is False
 
 
 def test_a_template_resent_after_an_ambiguous_timeout_is_delivered_once(

@@ -21,6 +21,7 @@ class NavItem:
     url: str
     icon: str
     active: bool = False
+    badge_url: str = ""  # polled for a count shown beside the label (htmx)
 
 
 @dataclass
@@ -70,7 +71,13 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ]
         if access.can_use_inbox(user):
             investment += [
-                item(_("微信咨询"), "wechat:inbox", "message"),
+                NavItem(
+                    _("微信咨询"),
+                    reverse("wechat:inbox"),
+                    "message",
+                    request.path.startswith(reverse("wechat:inbox")),
+                    reverse("wechat:inbox_unread"),
+                ),
                 item(_("渠道二维码"), "wechat:code_list", "qr"),
             ]
             if settings.WECHAT_SIMULATOR_URL:

@@ -53,6 +53,7 @@ WINDOW_EVENTS = {"subscribe", "scan", "click"}
 # WeChat keeps a template's client_msg_id for ten minutes: a resend after that is not checked.
 CLIENT_MSG_ID_LIFETIME = dt.timedelta(minutes=10)
 RETRYABLE = {-1, None}
+WINDOW_ERRORS = (45015, 45047)
 STEP_PURPOSES = ("visit_confirmed", "meeting_scheduled", "registered")
 
 
@@ -405,15 +406,12 @@ def window(follower: Follower, *, now: dt.datetime | None = None) -> Window:
     for action, (length, quota) in ((last_message, MESSAGE_WINDOW), (last_event, EVENT_WINDOW)):
         if action is None or action.received_at + length <= now:
             continue
-        used = (
-            OutboundMessage.objects.filter(
-                follower=follower,
-                kind=OutboundMessage.Kind.CUSTOM,
-                created_at__gte=action.received_at,
-            )
-            .exclude(status=OutboundMessage.Status.FAILED)
-            .count()
+        since = OutboundMessage.objects.filter(
+            follower=follower, kind=OutboundMessage.Kind.CUSTOM, created_at__gte=action.received_at
         )
+        if since.filter(error_code__in=WINDOW_ERRORS).exists():
+            continue  # WeChat said this window is shut (45015) or spent (45047): believe it
+        used = since.exclude(status=OutboundMessage.Status.FAILED).count()
         remaining = quota - used
         if remaining > best.remaining:
             best = Window(True, remaining, action.received_at + length)
