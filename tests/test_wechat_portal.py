@@ -332,3 +332,30 @@ def test_the_english_account_speaks_english(client, wechat_accounts, park):
     assert response["Content-Language"] == "en"
     chinese = client.get(reverse("wechat:portal_home", args=[plain.slug]) + "?lang=zh-hans")
     assert chinese["Content-Language"] == "zh-hans"
+
+
+def test_a_visit_booked_before_the_project_is_confirmed_from_the_lead_and_follows_the_project(
+    client, portal, fake_wechat, park
+):
+    sign_in(client, fake_wechat, portal, "o-h5-10")
+    client.post(
+        reverse("wechat:portal_visit", args=[portal.slug]),
+        {"date": _next_weekday().isoformat(), "slot": "14:30", "visitor_count": 2},
+    )
+    visit = SiteVisit.objects.get()
+    lead = visit.lead
+    lead_actions.assign_lead(lead=lead, actor=park.users["teamlead"], owner=park.users["owner"])
+    owner = Client()
+    owner.force_login(park.users["owner"])
+    page = owner.get(lead.get_absolute_url()).content.decode()
+    assert "待确认" in page and reverse("investment:visit_status", args=[visit.pk]) in page
+    response = owner.post(
+        reverse("investment:visit_status", args=[visit.pk]),
+        {"status": "confirmed", "next": "https://evil.example/"},
+    )
+    assert response.status_code == 302 and response["Location"] == lead.get_absolute_url()
+    visit.refresh_from_db()
+    assert visit.status == "confirmed"
+    project = lead_actions.qualify_lead(lead=lead, actor=park.users["owner"], data={})
+    visit.refresh_from_db()
+    assert visit.project == project

@@ -423,6 +423,8 @@ def qualify_lead(*, lead: Lead, actor: User, data: dict[str, Any]) -> Project:
             },
             lead=current,
         )
+        # Visits the investor booked before there was a project now belong to it.
+        SiteVisit.objects.filter(lead=current, project__isnull=True).update(project=project)
         Lead.objects.filter(pk=current.pk).update(
             status=Lead.Status.QUALIFIED,
             organization=org,

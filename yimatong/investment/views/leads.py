@@ -140,6 +140,7 @@ def lead_detail(request: HttpRequest, code: str) -> HttpResponse:
             "can_assign": access.can_assign_lead(request.user) and lead.is_open and can_edit,
             "timeline": timeline,
             "sources": lead.sources.select_related("referred_by"),
+            "visits": lead.site_visits.order_by("-starts_at")[:20],
             "activities": lead.activities.select_related("created_by", "leader").prefetch_related(
                 "participants"
             ),

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -89,7 +90,10 @@ def visit_status(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         actions.set_visit_status(actor=request.user, visit=visit, status=form.cleaned_data["status"])
         messages.success(request, _("考察状态已更新。"))
-    return redirect_after_post(request, request.POST.get("next") or target.get_absolute_url())
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = target.get_absolute_url()
+    return redirect_after_post(request, next_url)
 
 
 @access.staff_view
