@@ -1295,6 +1295,20 @@ WECHAT_CASES: list[Case] = [
 ]
 CASES += WECHAT_CASES
 CASES += [
+    Case(
+        "GET /api/v1/wechat/codes",
+        "GET",
+        lambda p: (owners_code(p), "/api/v1/wechat/codes")[1],
+        api_expect(INBOX_READERS, forbidden={"service", "enterprise"}),
+    ),
+    Case(
+        "GET /api/v1/wechat/conversations",
+        "GET",
+        lambda p: (conversation(p), "/api/v1/wechat/conversations")[1],
+        api_expect(INBOX_READERS, forbidden={"service", "enterprise"}),
+    ),
+]
+CASES += [
     Case("notifications:preferences", "GET", lambda p: reverse("notifications:preferences"), expect(CONSOLE)),
     Case(
         "notifications:preferences",

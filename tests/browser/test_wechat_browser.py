@@ -334,16 +334,6 @@ def test_a_promoters_reply_reaches_the_investor_in_wechat(
     assert (message.status, message.sender) == (OutboundMessage.Status.SENT, live_park.users["owner"])
 
 
-# conversation.html polls the thread with hx-swap="outerHTML", but the thread endpoint answers with
-# the partial alone (<div class="chat">), without the polling <div id="thread">: the first poll
-# replaces the poller by a plain div, and the page never refreshes again.
-THREAD_POLL_BUG = (
-    "conversation.html: #thread is swapped outerHTML by a partial that lacks #thread, so polling "
-    "stops after the first refresh"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=THREAD_POLL_BUG)
 def test_the_conversation_page_shows_a_new_investor_message_without_a_reload(
     live_park: Park, live_server: Any, live_wechat: Any, page: Any, sign_in: Any
 ) -> None:
@@ -367,15 +357,6 @@ def test_the_conversation_page_shows_a_new_investor_message_without_a_reload(
     expect(page.locator("#thread[hx-get]")).to_have_count(1)
 
 
-# inbox.html polls its list with hx-select="#rows", but the list endpoint (partial=1) answers with
-# the "rows" partial alone, which has no #rows: htmx selects nothing and the list disappears.
-INBOX_POLL_BUG = (
-    "inbox.html: #rows is refreshed with hx-select='#rows' from a partial that lacks #rows, so the "
-    "list vanishes after 10 s"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=INBOX_POLL_BUG)
 def test_the_inbox_list_is_still_there_after_it_refreshes(
     live_park: Park, live_server: Any, live_wechat: Any, page: Any, sign_in: Any
 ) -> None:

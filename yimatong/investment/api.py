@@ -30,6 +30,7 @@ from yimatong.investment.forms import (
 )
 from yimatong.investment.models import InvestmentSettings, Lead, Milestone, Problem, Project
 from yimatong.lib.errors import ActionError
+from yimatong.lib.pagination import Mapped as _Mapped
 from yimatong.lib.pagination import Pagination
 
 router = Router(tags=["investment"])
@@ -380,17 +381,6 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> Any:
     _investment_staff(request.auth)
     qs, _applied = leads_for(request.auth, filters.dict())
     return _Mapped(qs.select_related("owner", "team", "chain_node").prefetch_related("sources"), _lead_out)
-
-
-class _Mapped:
-    def __init__(self, qs: Any, fn: Any):
-        self.qs, self.fn = qs, fn
-
-    def count(self) -> int:
-        return self.qs.count()
-
-    def __getitem__(self, item: slice) -> list[Any]:
-        return [self.fn(obj) for obj in self.qs[item]]
 
 
 @router.post(

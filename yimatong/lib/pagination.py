@@ -39,3 +39,17 @@ class Pagination(PaginationBase):
             "page_size": pagination.page_size,
             "pages": max(1, math.ceil(count / pagination.page_size)),
         }
+
+
+class Mapped:
+    """A queryset seen through a function: what ``Pagination`` slices, each row turned into the
+    answer's shape only for the page it returns."""
+
+    def __init__(self, qs: Any, fn: Any):
+        self.qs, self.fn = qs, fn
+
+    def count(self) -> int:
+        return self.qs.count()
+
+    def __getitem__(self, item: slice) -> list[Any]:
+        return [self.fn(obj) for obj in self.qs[item]]

@@ -70,6 +70,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
     }
     for follower in page:
         follower.project = projects.get(follower.lead_id)
+    query = request.GET.copy()
+    query["partial"] = "1"
     template = (
         "wechat/inbox.html#rows" if is_htmx(request) and request.GET.get("partial") else "wechat/inbox.html"
     )
@@ -82,6 +84,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "show": chosen,
             "accounts": OfficialAccount.objects.filter(is_active=True),
             "q": q,
+            "poll_url": f"{request.path}?{query.urlencode()}",
         },
     )
 
