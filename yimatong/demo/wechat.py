@@ -246,7 +246,11 @@ def _codes(
     from yimatong.wechat.fake import FakeWeChat
     from yimatong.wechat.provider import fake_account
 
-    with FakeWeChat() as fake:
+    from django.conf import settings
+
+    # The codes' content points at the demo's own fake server (make demo runs it at that address).
+    loopback = settings.WECHAT_API_BASE_URL.startswith(("http://127.0.0.1", "http://localhost"))
+    with FakeWeChat(public_url=settings.WECHAT_API_BASE_URL if loopback else None) as fake:
         for account in accounts.values():
             fake.add_account(fake_account(account, base_url="http://127.0.0.1:8000"))
         for name, purpose, scene, permanent, days, caption, extra in missing:
