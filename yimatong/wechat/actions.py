@@ -13,7 +13,6 @@ import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -829,21 +828,27 @@ def portal_consult(*, follower: Follower, data: dict[str, Any], now: dt.datetime
             data=data,
             now=now,
         )
-        message = InboundMessage.objects.create(
-            account=follower.account,
-            follower=follower,
-            dedup_key=f"h5:{secrets.token_hex(12)}",
-            msg_type=InboundMessage.Type.H5,
-            content=_consult_text(data),
-            is_user_message=True,
-            sent_at=now,
-            received_at=now,
-            processed_at=now,
-        )
-        Follower.objects.filter(pk=follower.pk).update(last_message_at=now, updated_at=now)
-        follower.refresh_from_db()
-        _tell_staff_of_message(follower, message)
+        _record_portal_message(follower, _consult_text(data), now=now)
     return lead
+
+
+def _record_portal_message(follower: Follower, text: str, *, now: dt.datetime) -> InboundMessage:
+    """What the investor wrote in the portal, in their conversation (and the promoter told)."""
+    message = InboundMessage.objects.create(
+        account=follower.account,
+        follower=follower,
+        dedup_key=f"h5:{secrets.token_hex(12)}",
+        msg_type=InboundMessage.Type.H5,
+        content=text[:2000],
+        is_user_message=True,
+        sent_at=now,
+        received_at=now,
+        processed_at=now,
+    )
+    Follower.objects.filter(pk=follower.pk).update(last_message_at=now, updated_at=now)
+    follower.refresh_from_db()
+    _tell_staff_of_message(follower, message)
+    return message
 
 
 def _consult_text(data: dict[str, Any]) -> str:
@@ -867,21 +872,7 @@ def portal_message(*, follower: Follower, text: str, now: dt.datetime | None = N
         follower = Follower.objects.select_for_update(of=("self",)).select_related("lead").get(pk=follower.pk)
         if follower.lead_id is None:
             attach_lead(follower, code=follower.first_code, note=text, channel=Channel.H5_FORM, now=now)
-        message = InboundMessage.objects.create(
-            account=follower.account,
-            follower=follower,
-            dedup_key=f"h5:{secrets.token_hex(12)}",
-            msg_type=InboundMessage.Type.H5,
-            content=text[:2000],
-            is_user_message=True,
-            sent_at=now,
-            received_at=now,
-            processed_at=now,
-        )
-        Follower.objects.filter(pk=follower.pk).update(last_message_at=now, updated_at=now)
-        follower.refresh_from_db()
-        _tell_staff_of_message(follower, message)
-    return message
+        return _record_portal_message(follower, text, now=now)
 
 
 def portal_book_visit(*, follower: Follower, data: dict[str, Any]) -> SiteVisit:
@@ -900,11 +891,9 @@ def portal_book_visit(*, follower: Follower, data: dict[str, Any]) -> SiteVisit:
             lead = attach_lead(
                 follower, code=follower.first_code, note=data.get("notes", ""), channel=Channel.H5_FORM
             )
-        project = (
-            Project.objects.filter(Q(lead=lead) | Q(contact=follower.contact_id)).order_by("-pk").first()
-            if follower.contact_id
-            else Project.objects.filter(lead=lead).first()
-        )
+        # Their project: the one their lead became, or the latest one they are the contact of.
+        mine = Q(lead=lead) | (Q(contact=follower.contact_id) if follower.contact_id else Q(pk__in=[]))
+        project = Project.objects.filter(mine).order_by("-pk").first()
         starts = data["starts_at"]
         visit = schedule_visit(
             actor=None,
@@ -921,7 +910,3 @@ def portal_book_visit(*, follower: Follower, data: dict[str, Any]) -> SiteVisit:
             requested_by=SiteVisit.RequestedBy.INVESTOR,
         )
     return visit
-
-
-def query_string(**params: Any) -> str:
-    return urlencode({k: v for k, v in params.items() if v not in (None, "")})

@@ -3,6 +3,8 @@ assignment, and replies (customer-service messages inside the window, a template
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -151,37 +153,35 @@ def conversation_thread(request: HttpRequest, code: str) -> HttpResponse:
 @access.staff_view
 @require_POST
 def conversation_reply(request: HttpRequest, code: str) -> HttpResponse:
-    follower = _conversation_or_404(request, code)
-    access.deny_unless(access.can_reply(request.user))
-    form = ReplyForm(request.POST)
-    if form.is_valid():
-        try:
-            actions.send_reply(actor=request.user, follower=follower, text=form.cleaned_data["text"])
-        except ActionError as exc:
-            for error in exc.fields.get("text", []):
-                form.add_error("text", error)
-            form.add_error(None, exc.message)
-        else:
-            messages.success(request, _("回复已发出。"))
-            return redirect_after_post(request, follower.get_absolute_url())
-    return render(
-        request, "wechat/conversation.html", _conversation_context(request, follower, form=form), status=400
-    )
+    """A customer-service message (refused with the reason when the window is closed)."""
+    return _reply(request, code, actions.send_reply, _("回复已发出。"))
 
 
 @access.staff_view
 @require_POST
 def conversation_template(request: HttpRequest, code: str) -> HttpResponse:
+    """The template-message fallback: the investor is told a reply waits in the portal."""
+    return _reply(
+        request,
+        code,
+        actions.send_template_reply,
+        _("已发送模板消息，对方点开后可在“咨询记录”中看到回复全文。"),
+    )
+
+
+def _reply(request: HttpRequest, code: str, send: Any, done: str) -> HttpResponse:
     follower = _conversation_or_404(request, code)
     access.deny_unless(access.can_reply(request.user))
     form = ReplyForm(request.POST)
     if form.is_valid():
         try:
-            actions.send_template_reply(actor=request.user, follower=follower, text=form.cleaned_data["text"])
+            send(actor=request.user, follower=follower, text=form.cleaned_data["text"])
         except ActionError as exc:
+            for error in exc.fields.get("text", []):
+                form.add_error("text", error)
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("已发送模板消息，对方点开后可在“咨询记录”中看到回复全文。"))
+            messages.success(request, done)
             return redirect_after_post(request, follower.get_absolute_url())
     return render(
         request, "wechat/conversation.html", _conversation_context(request, follower, form=form), status=400
