@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install serve worker lint format messages bench bench-investment ci clean
+.PHONY: demo test install serve worker lint format messages bench bench-investment bench-wechat ci clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -80,6 +80,13 @@ bench: install
 # e.g. make bench-investment BENCH_ARGS="--projects 10000" for a quick run, "--save" for a baseline.
 bench-investment: install
 	$(BIN)/python bench/investment_load.py $(BENCH_ARGS)
+
+# The WeChat callback over HTTP (gunicorn on loopback, 16 connections, 4x redelivery) on SQLite, then on
+# PostgreSQL (BENCH_DATABASE_URL, default postgres@127.0.0.1:5432); BENCH_ARGS="--quick" or "--save".
+bench-wechat: install
+	env -u DATABASE_URL $(BIN)/python bench/wechat_callback.py $(BENCH_ARGS)
+	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+		$(BIN)/python bench/wechat_callback.py $(BENCH_ARGS)
 
 ci:
 	.ci/run

@@ -1,0 +1,615 @@
+"""Load test: the WeChat callback (/wechat/callback/<slug>/) over HTTP on loopback, with redelivery.
+
+Builds a throw-away database (a SQLite file in WAL mode in a temp dir, or, when DATABASE_URL
+points at PostgreSQL, a database ``ymt_bench_wechat`` on that server, dropped at the end),
+migrates it, creates the two official accounts of the tests (``park-cn`` in safe mode,
+``park-en`` in plain mode), then serves the app with gunicorn (gthread, 4 workers x 4 threads by
+default) on 127.0.0.1 with bench/bench_settings.py: the project's URLs plus a bare view
+returning ``{"ok": true}`` (the floor). The task backend is the database one, the default outside
+tests, so enqueueing the processing after commit costs what it costs in production; no task
+worker runs during the load (processing is not part of the callback's cost).
+
+Scenarios, each for --seconds (15) in all with 16 client connections (threads, one keep-alive
+``http.client`` connection each); they take turns in --rounds (3), so that other work on the host
+touches them alike:
+
+- floor: POST to the bare JSON view (a body the size of a push);
+- plain-mode text messages to ``park-en``;
+- safe-mode (AES-encrypted) text messages to ``park-cn``.
+
+Every push of the two callback scenarios is delivered 4 times, the same bytes, as WeChat
+redelivers: for half the pushes the 4 copies are queued one after another, so they land on 4
+connections at nearly the same time; for the other half they are ~64 requests apart (a copy
+arrives after the previous one was answered). Followers come from a pool of openids, so some
+pushes race to create the same follower.
+
+Prints, per scenario, requests, req/s, p50, p99 and max latency (ms), the ratio to the floor
+(throughput and p50) and the ratio of p50 to bench/baseline.json (key
+``wechat_callback/<vendor>``; above 1 is slower; --save stores the current figures). Then it
+counts in the database: distinct pushes sent, messages stored, duplicates (stored beyond one per
+push), missing (sent, answered, not stored), processing tasks enqueued per stored message, and
+non-200 answers. Exits with 1 when any of duplicates, missing, extra tasks or errors is not 0.
+
+    .venv/bin/python bench/wechat_callback.py [--seconds 15] [--rounds 3] [--concurrency 16]
+        [--workers 4] [--threads 4] [--quick] [--save]
+
+--quick runs 3 s per scenario and saves nothing. ``make bench-wechat`` runs it on SQLite, then on
+PostgreSQL.
+
+Everything (the server, the PostgreSQL database, the temp dir) is removed at the end, on an
+error or Ctrl-C too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import socket
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.benchenv import BASELINE, BenchEnv, _signals_ignored  # noqa: E402
+
+BENCH_DB = "ymt_bench_wechat"  # not benchenv's bench_yimatong: another benchmark may be using it
+COPIES = 4  # deliveries of each push
+FLOOR = "floor: bare JSON view"
+PLAIN = "plain-mode text, 4x delivery"
+SAFE = "safe-mode text, 4x delivery"
+WECHAT_DEADLINE_MS = 5000  # WeChat gives up (and redelivers) after five seconds
+
+
+class CallbackBenchEnv(BenchEnv):
+    """BenchEnv with a PostgreSQL database of its own (``ymt_bench_wechat``)."""
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.pg_admin_url = ""
+
+    def _create_database(self) -> None:
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith("postgres"):
+            super()._create_database()
+            return
+        import psycopg
+
+        os.environ["YIMATONG_ENV"] = self.env
+        os.environ["YIMATONG_VAR_DIR"] = self.tmp
+        self.pg_admin_url = url
+        self.database_url = urlunsplit(urlsplit(url)._replace(path="/" + BENCH_DB))
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {BENCH_DB}")
+        os.environ["DATABASE_URL"] = self.database_url
+        os.environ["DJANGO_SETTINGS_MODULE"] = "yimatong.settings"
+
+    def cleanup(self) -> None:
+        admin_url, self.pg_admin_url = self.pg_admin_url, ""
+        super().cleanup()  # stops the server, closes Django's connections, removes the temp dir
+        if admin_url:
+            with _signals_ignored():
+                try:
+                    import psycopg
+
+                    with psycopg.connect(admin_url, autocommit=True) as admin:
+                        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+                except Exception as exc:
+                    print(f"could not drop {BENCH_DB}: {exc}", file=sys.stderr)
+
+
+# Requests --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    path: str
+    body: bytes
+    push: int = -1  # index of the push in its scenario; -1 for the floor
+    method: str = "POST"
+
+
+@dataclass
+class Scenario:
+    name: str
+    requests: Sequence[Request]
+    keys: list[str] = field(default_factory=list)  # de-duplication key of each push
+    openids: list[str] = field(default_factory=list)  # sender of each push
+    slug: str = ""
+    cursor: int = 0  # the next request to send (rounds go on where the last one stopped)
+
+
+class Repeated(Sequence[Request]):
+    """The same request, ``n`` times, without a list of n references."""
+
+    def __init__(self, request: Request, n: int):
+        self.request, self.n = request, n
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self.request] * len(range(*i.indices(self.n)))
+        if not -self.n <= i < self.n:
+            raise IndexError(i)
+        return self.request
+
+
+def delivery_order(n: int, concurrency: int) -> list[tuple[int, int]]:
+    """(push, copy) in the order they are sent. Even pushes: the 4 copies one after another
+    (taken at once by 4 connections); odd pushes: copies ~4 rounds of ``concurrency`` apart."""
+    gap = 4 * concurrency / COPIES  # in pushes: each push index holds ~COPIES requests
+    slots = []
+    for i in range(n):
+        for k in range(COPIES):
+            at = i + k / 100 if i % 2 == 0 else i + k * gap + 0.5
+            slots.append((at, i, k))
+    slots.sort()
+    return [(i, k) for _, i, k in slots]
+
+
+def callback_scenario(name: str, account: Any, n: int, concurrency: int, openid_pool: int) -> Scenario:
+    from tests import wechat_support as wx
+    from yimatong.wechat import protocol
+
+    keys, openids, pushes = [], [], []
+    for i in range(n):
+        openid = f"o-bench-{account.slug}-{i % openid_pool:04d}"
+        fields = wx.text(openid, f"您好，想了解园区的厂房租金和人才政策（第 {i} 条）")
+        query, body = wx.request_for(account, fields)
+        keys.append(protocol.dedup_key(fields))
+        openids.append(openid)
+        pushes.append(Request(f"{account.callback_path()}?{urlencode(query)}", body, push=i))
+    requests = [pushes[i] for i, _k in delivery_order(n, concurrency)]
+    return Scenario(name, requests, keys, openids, account.slug)
+
+
+def floor_scenario(body_size: int, n: int) -> Scenario:
+    body = json.dumps({"pad": "x" * max(0, body_size - 11)}).encode()
+    return Scenario(FLOOR, Repeated(Request("/bench/floor/", body), n))
+
+
+# HTTP ------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Connection:
+    """One keep-alive connection; reconnects (once per request) when the server closed it."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+        self.reconnects = 0
+
+    def send(self, req: Request) -> tuple[int, bytes, float]:
+        headers = {"Host": "127.0.0.1", "Content-Type": "text/xml", "User-Agent": "Mozilla/4.0"}
+        for attempt in range(2):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            started = time.perf_counter()
+            try:
+                self.conn.request(req.method, req.path, body=req.body, headers=headers)
+                response = self.conn.getresponse()
+                body = response.read()
+                elapsed = time.perf_counter() - started
+                if response.getheader("Connection", "").lower() == "close":
+                    self.close()
+                return response.status, body, elapsed
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()
+                self.reconnects += 1
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
+@dataclass
+class Load:
+    name: str
+    requests: int
+    seconds: float
+    latencies: list[float]
+    sent: set[int]  # pushes with at least one copy sent
+    errors: list[str]
+    error_count: int
+    reconnects: int
+    exhausted: bool  # every prepared request was sent before the time was up
+
+    def merge(self, other: Load) -> Load:
+        return Load(
+            name=self.name,
+            requests=self.requests + other.requests,
+            seconds=self.seconds + other.seconds,
+            latencies=self.latencies + other.latencies,
+            sent=self.sent | other.sent,
+            errors=(self.errors + other.errors)[:10],
+            error_count=self.error_count + other.error_count,
+            reconnects=self.reconnects + other.reconnects,
+            exhausted=self.exhausted or other.exhausted,
+        )
+
+    @property
+    def rps(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def pct(self, q: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
+
+    def over_deadline(self) -> int:
+        return sum(1 for s in self.latencies if s * 1000 > WECHAT_DEADLINE_MS)
+
+
+def drive(port: int, scenario: Scenario, warmup: list[Request], concurrency: int, seconds: float) -> Load:
+    """``concurrency`` threads, one connection each, take the scenario's requests in order from
+    one shared cursor until the time is up; each first sends ``warmup`` (not counted)."""
+    lock = threading.Lock()
+    cursor = [scenario.cursor]
+    clock: dict[str, float] = {}
+    per_thread: list[dict[str, Any]] = []
+    requests = scenario.requests
+
+    def start_clock() -> None:
+        clock["start"] = time.perf_counter()
+        clock["deadline"] = clock["start"] + seconds
+
+    ready = threading.Barrier(concurrency, action=start_clock)
+
+    def client() -> None:
+        mine: dict[str, Any] = {"latencies": [], "sent": set(), "errors": [], "error_count": 0, "end": 0.0}
+        per_thread.append(mine)
+        conn = Connection(port)
+        try:
+            for req in warmup:
+                status, body, _ = conn.send(req)
+                if status != 200:
+                    raise SystemExit(f"warm-up {req.path}: {status} {body[:200]!r}")
+            ready.wait()
+            deadline = clock["deadline"]
+            while time.perf_counter() < deadline:
+                with lock:
+                    i = cursor[0]
+                    cursor[0] += 1
+                if i >= len(requests):
+                    break
+                req = requests[i]
+                status, body, elapsed = conn.send(req)
+                mine["latencies"].append(elapsed)
+                if req.push >= 0:
+                    mine["sent"].add(req.push)
+                if status != 200:
+                    mine["error_count"] += 1
+                    if len(mine["errors"]) < 3:
+                        mine["errors"].append(f"{req.method} {req.path[:60]}: {status} {body[:200]!r}")
+        except BaseException as exc:
+            ready.abort()
+            mine["errors"].append(f"client failed: {exc!r}")
+            mine["error_count"] += 1
+        finally:
+            mine["end"] = time.perf_counter()
+            mine["reconnects"] = conn.reconnects
+            conn.close()
+
+    threads = [threading.Thread(target=client, name=f"client-{n}", daemon=True) for n in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    scenario.cursor = min(cursor[0], len(requests))
+    latencies = [s for m in per_thread for s in m["latencies"]]
+    return Load(
+        name=scenario.name,
+        requests=len(latencies),
+        seconds=max(m["end"] for m in per_thread) - clock["start"] if "start" in clock else 0.0,
+        latencies=latencies,
+        sent=set().union(*(m["sent"] for m in per_thread)),
+        errors=[e for m in per_thread for e in m["errors"]],
+        error_count=sum(m["error_count"] for m in per_thread),
+        reconnects=sum(m.get("reconnects", 0) for m in per_thread),
+        exhausted=cursor[0] >= len(requests),
+    )
+
+
+def start_server(bench: BenchEnv, workers: int, threads: int) -> int:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "TASKS_BACKEND")}
+    env.update(
+        YIMATONG_ENV="development",  # production settings want TLS and a secret; DEBUG stays off
+        ALLOWED_HOSTS="127.0.0.1",
+        YIMATONG_VAR_DIR=bench.tmp,
+        DATABASE_URL=bench.database_url,
+        DJANGO_SETTINGS_MODULE="bench.bench_settings",
+        TASKS_BACKEND="django_tasks_db.DatabaseBackend",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
+    log = Path(bench.tmp) / "server.log"
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "yimatong.wsgi:application",
+        "--worker-class",
+        "gthread",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "120",
+        "--log-level",
+        "warning",
+    ]
+    process = bench.start(command, env=env, log=log)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/bench/floor/", headers={"Host": "127.0.0.1"})
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return port
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer on port {port}:\n{log.read_text()[-3000:]}")
+
+
+def warmup_requests(accounts: list[Any]) -> list[Request]:
+    """Per connection, before the clock: the floor and each account's URL verification (GET with
+    a signature and an echostr), which touches the database but stores nothing."""
+    from tests import wechat_support as wx
+
+    requests = [Request("/bench/floor/", b"", method="GET")] * 2
+    for account in accounts:
+        timestamp, nonce = str(int(time.time())), "warmup"
+        query = {
+            "signature": wx.sign(account.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "echostr": "warm",
+        }
+        requests.append(Request(f"{account.callback_path()}?{urlencode(query)}", b"", method="GET"))
+    return requests
+
+
+# Counting --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    name: str
+    distinct: int  # pushes with at least one copy sent
+    deliveries: int  # requests sent
+    stored: int  # InboundMessage rows of the account
+    duplicates: int  # rows beyond one per push sent
+    missing: int  # pushes sent and not stored
+    followers: int
+    openids: int
+    tasks: int  # processing tasks enqueued for the account's messages
+    errors: int  # non-200 answers
+
+    @property
+    def extra_tasks(self) -> int:
+        return self.tasks - self.stored
+
+    @property
+    def ok(self) -> bool:
+        return not (self.duplicates or self.missing or self.extra_tasks or self.errors)
+
+
+def enqueued_messages() -> list[int]:
+    """The message id of every processing task in the queue (one per enqueue)."""
+    from django_tasks_db.models import DBTaskResult
+
+    rows = DBTaskResult.objects.filter(task_path__endswith="process_inbound_task")
+    return [int(a["args"][0]) for a in rows.values_list("args_kwargs", flat=True)]
+
+
+def tally(scenario: Scenario, load: Load) -> Tally:
+    from django.db import connections
+
+    from yimatong.wechat.models import Follower, InboundMessage
+
+    connections.close_all()  # a fresh connection sees everything the server committed
+    sent_keys = {scenario.keys[i] for i in load.sent}
+    ids = set(InboundMessage.objects.filter(account__slug=scenario.slug).values_list("pk", flat=True))
+    rows = list(
+        InboundMessage.objects.filter(account__slug=scenario.slug).values_list("dedup_key", flat=True)
+    )
+    stored_keys = set(rows)
+    sent_openids = {scenario.openids[i] for i in load.sent}
+    followers = Follower.objects.filter(account__slug=scenario.slug).count()
+    return Tally(
+        name=scenario.name,
+        distinct=len(sent_keys),
+        deliveries=load.requests,
+        stored=len(rows),
+        duplicates=len(rows) - len(stored_keys & sent_keys),
+        missing=len(sent_keys - stored_keys),
+        followers=followers,
+        openids=len(sent_openids),
+        tasks=sum(1 for pk in enqueued_messages() if pk in ids),
+        errors=load.error_count,
+    )
+
+
+# Report ----------------------------------------------------------------------------------------
+
+
+def figures(load: Load) -> dict[str, float]:
+    return {"rps": round(load.rps, 1), "p50_ms": round(load.pct(0.5), 2), "p99_ms": round(load.pct(0.99), 2)}
+
+
+def report(loads: list[Load], tallies: list[Tally], key: str, config: str, save: bool) -> None:
+    baseline = json.loads(BASELINE.read_text()) if BASELINE.exists() else {}
+    base = baseline.get(key, {})
+    floor = next((x for x in loads if x.name == FLOOR), None)
+    print()
+    print(config)
+    print()
+    print(
+        f"{'scenario':30} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
+        f" {'req/s÷floor':>11} {'p50÷floor':>9} {'base p50':>9} {'ratio':>6}"
+    )
+    for x in loads:
+        ref = base.get(x.name, {}).get("p50_ms")
+        ratio = f"{x.pct(0.5) / ref:6.2f}" if ref else "     —"
+        vs_rps = f"{x.rps / floor.rps:11.3f}" if floor and floor.rps else "          —"
+        vs_p50 = f"{x.pct(0.5) / floor.pct(0.5):9.2f}" if floor and floor.latencies else "        —"
+        print(
+            f"{x.name:30} {x.requests:8d} {x.rps:8.1f} {x.pct(0.5):8.2f} {x.pct(0.99):8.2f}"
+            f" {x.pct(1.0):8.1f} {vs_rps} {vs_p50} {ref if ref else '—':>9} {ratio}"
+        )
+        for error in x.errors[:3]:
+            print(f"    error: {error}")
+        if x.error_count > 3:
+            print(f"    ... {x.error_count} non-200 answers in all")
+        if x.exhausted:
+            print("    (every prepared request was sent before the time was up: raise --pushes)")
+        if x.over_deadline():
+            print(f"    {x.over_deadline()} answers took longer than WeChat's {WECHAT_DEADLINE_MS} ms")
+        if x.reconnects:
+            print(f"    {x.reconnects} reconnects (the server closed a keep-alive connection)")
+    print("(ratio: p50 against the baseline, above 1 is slower; ÷floor: against the bare view)")
+    print()
+    print(
+        f"{'in the database':30} {'pushes':>7} {'sent':>6} {'stored':>7} {'dupl.':>6} {'missing':>7}"
+        f" {'tasks':>6} {'extra':>6} {'openids':>7} {'followers':>9} {'non-200':>7}"
+    )
+    for t in tallies:
+        print(
+            f"{t.name:30} {t.distinct:7d} {t.deliveries:6d} {t.stored:7d} {t.duplicates:6d} {t.missing:7d}"
+            f" {t.tasks:6d} {t.extra_tasks:6d} {t.openids:7d} {t.followers:9d} {t.errors:7d}"
+            f"  {'ok' if t.ok else 'FAILED'}"
+        )
+    print(
+        "(pushes: distinct pushes with at least one copy sent; sent: deliveries; tasks: processing"
+        " tasks enqueued, one per stored message; extra = tasks − stored)"
+    )
+    if save:
+        baseline[key] = {x.name: figures(x) for x in loads}
+        for x in loads:
+            if floor and floor.rps and x is not floor:
+                baseline[key][x.name]["rps_vs_floor"] = round(x.rps / floor.rps, 3)
+        BASELINE.write_text(json.dumps(baseline, indent=2, ensure_ascii=False) + "\n")
+        print(f"baseline saved for {key}")
+
+
+# Main ------------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=15, help="measured seconds per scenario")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="the scenarios take turns, each round a share of --seconds"
+    )
+    parser.add_argument("--concurrency", type=int, default=16, help="client connections")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
+    parser.add_argument(
+        "--pushes", type=int, default=0, help="distinct pushes prepared per scenario (default: by --seconds)"
+    )
+    parser.add_argument("--openids", type=int, default=200, help="openids the pushes come from")
+    parser.add_argument("--quick", action="store_true", help="3 s per scenario, not saved as a baseline")
+    parser.add_argument(
+        "--save", "--save-baseline", action="store_true", help="store these figures as the baseline"
+    )
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds = min(args.seconds, 3)
+    # Enough for ~1,000 deliveries a second (the measured rate is well below) for the whole time.
+    pushes = args.pushes or max(500, int(args.seconds * 1000 / COPIES))
+
+    with CallbackBenchEnv(env="development") as bench:
+        bench.setup_django()
+        from django.db import connection, connections
+
+        from tests import wechat_support as wx
+
+        vendor = connection.vendor
+        safe, plain = wx.make_accounts()
+        started = time.perf_counter()
+        scenarios = [
+            callback_scenario(PLAIN, plain, pushes, args.concurrency, args.openids),
+            callback_scenario(SAFE, safe, pushes, args.concurrency, args.openids),
+        ]
+        push_size = max(len(r.body) for r in scenarios[0].requests[:10])
+        scenarios.insert(0, floor_scenario(push_size, 10**7))
+        warmup = warmup_requests([safe, plain])
+        print(
+            f"database: {vendor}; {pushes} pushes x {COPIES} prepared per callback scenario "
+            f"in {time.perf_counter() - started:.1f} s",
+            flush=True,
+        )
+        connections.close_all()  # the server has the database to itself during the load
+        port = start_server(bench, args.workers, args.threads)
+        load_before = os.getloadavg()[0]
+        config = (
+            f"server: gunicorn gthread, {args.workers} workers x {args.threads} threads, on 127.0.0.1:{port};"
+            f" DEBUG off; {vendor}"
+            + (" (WAL, IMMEDIATE transactions)" if vendor == "sqlite" else f" (database {BENCH_DB})")
+            + "\ntasks: django_tasks_db.DatabaseBackend, enqueued after commit; no worker runs during"
+            " the load\n"
+            f"clients: {args.concurrency} threads with one keep-alive connection each, on the same host"
+            f" ({os.cpu_count()} CPUs); {args.seconds:g} s per scenario, in {args.rounds} rounds taking"
+            f" turns, each after a warm-up;"
+            f" each push delivered {COPIES}x (half at once, half ~{4 * args.concurrency} requests apart)"
+        )
+        print(config.replace("\n", "\n  "), flush=True)
+        # The scenarios take turns, so that a change in the host's other load touches them alike.
+        merged: dict[str, Load] = {}
+        for n in range(1, args.rounds + 1):
+            for scenario in scenarios:
+                load = drive(port, scenario, warmup, args.concurrency, args.seconds / args.rounds)
+                print(
+                    f"  round {n}: {scenario.name:30} {load.rps:8.1f} req/s  p50 {load.pct(0.5):7.2f} ms"
+                    f"  p99 {load.pct(0.99):7.2f} ms  non-200 {load.error_count}",
+                    flush=True,
+                )
+                merged[scenario.name] = merged[scenario.name].merge(load) if n > 1 else load
+        loads = [merged[s.name] for s in scenarios]
+        config += (
+            f"\nhost load average (1 min) before the load {load_before:.2f}, after {os.getloadavg()[0]:.2f}"
+            " (counting this benchmark's own server and clients; a figure well above 0 before the load"
+            " means other work on the host, which shares the CPUs)"
+        )
+        tallies = [tally(s, merged[s.name]) for s in scenarios if s.slug]
+        key = f"wechat_callback/{vendor}"
+        report(loads, tallies, key, config, args.save and not args.quick)
+        failed = [t.name for t in tallies if not t.ok]
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        sys.exit(1)
+    print("no duplicates, nothing missing, one task per message, every answer 200")
+
+
+if __name__ == "__main__":
+    main()
