@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from yimatong.accounts.models import User
@@ -245,8 +246,6 @@ def _codes(
         return
     from yimatong.wechat.fake import FakeWeChat
     from yimatong.wechat.provider import fake_account
-
-    from django.conf import settings
 
     # The codes' content points at the demo's own fake server (make demo runs it at that address).
     loopback = settings.WECHAT_API_BASE_URL.startswith(("http://127.0.0.1", "http://localhost"))
