@@ -12,7 +12,11 @@ document.addEventListener("click", (event) => {
 });
 
 // A failed htmx request (server error, network) must not fail silently.
+// Polling elements (data-quiet-errors) just try again at their next tick.
+const quiet = (event) => Boolean(event.detail.elt && event.detail.elt.closest("[data-quiet-errors]"));
+
 document.addEventListener("htmx:responseError", (event) => {
+  if (quiet(event)) return;
   const status = event.detail.xhr.status;
   const lang = document.documentElement.lang || "zh-CN";
   const text = lang.startsWith("zh")
@@ -20,7 +24,13 @@ document.addEventListener("htmx:responseError", (event) => {
     : `The request failed (${status}); please reload the page and try again.`;
   window.alert(text);
 });
-document.addEventListener("htmx:sendError", () => {
+document.addEventListener("htmx:sendError", (event) => {
+  if (quiet(event)) return;
   const lang = document.documentElement.lang || "zh-CN";
   window.alert(lang.startsWith("zh") ? "网络连接失败，请检查网络后重试。" : "Network error: please check your connection.");
 });
+
+// A conversation opens (and refreshes) at its latest message.
+const chatToBottom = () => document.querySelectorAll(".chat").forEach((chat) => { chat.scrollTop = chat.scrollHeight; });
+document.addEventListener("DOMContentLoaded", chatToBottom);
+document.addEventListener("htmx:afterSettle", chatToBottom);
