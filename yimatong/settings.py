@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "yimatong.notifications",
     "yimatong.investment",
     "yimatong.wechat",
+    "yimatong.services",
     "yimatong.demo",
 ]
 

@@ -30,6 +30,7 @@ urlpatterns = [
     path("exports/", include("yimatong.exports.urls")),
     path("notifications/", include("yimatong.notifications.urls")),
     path("investment/", include("yimatong.investment.urls")),
+    path("services/", include("yimatong.services.urls")),
     path("p/<uuid:token>/", project_views.project_onecode, name="project_onecode"),
     path(
         "p/<uuid:token>/documents/<uuid:doc>/",

@@ -356,6 +356,69 @@ def can_compare_channels(user: Any) -> bool:
     return role_of(user) in (Role.ADMIN, Role.LEADER, Role.TEAM_LEAD)
 
 
+# Enterprise services: demands ----------------------------------------------------------------------
+#
+# | role        | demands                                                   | may                            |
+# |-------------|-----------------------------------------------------------|--------------------------------|
+# | admin       | all                                                       | everything                     |
+# | leader      | all                                                       | read; raise 督办               |
+# | service     | dispatch centre: all; other departments: those they lead or co-handle | centre: accept, dispatch, review, approve extensions; lead department: sign, return, ask for documents, extend, complete |
+# | enterprise  | their own enterprise's                                    | file, add documents, rate      |
+# | others      | none                                                      |                                |
+
+
+def is_dispatcher(user: Any) -> bool:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    return role == Role.SERVICE and bool(user.department_id) and user.department.is_dispatch_center
+
+
+def demand_scope(user: Any) -> Q:
+    role = role_of(user)
+    if role in (Role.ADMIN, Role.LEADER) or is_dispatcher(user):
+        return Q()
+    if role == Role.SERVICE and user.department_id:
+        from yimatong.services.models import Demand
+
+        co = Demand.co_departments.through.objects.filter(
+            demand_id=OuterRef("pk"), department_id=user.department_id
+        )
+        return Q(lead_department_id=user.department_id) | Q(Exists(co))
+    if role == Role.ENTERPRISE and user.organization_id:
+        return Q(organization_id=user.organization_id)
+    return NOTHING
+
+
+def can_use_services(user: Any) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.LEADER, Role.SERVICE, Role.ENTERPRISE)
+
+
+def can_file_demand(user: Any) -> bool:
+    return role_of(user) == Role.ENTERPRISE or is_dispatcher(user)
+
+
+def can_handle_demand(user: Any, demand: Any) -> bool:
+    """The lead department's staff work the order (an admin may too)."""
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    return (
+        role == Role.SERVICE and bool(user.department_id) and user.department_id == demand.lead_department_id
+    )
+
+
+def can_rate_demand(user: Any, demand: Any) -> bool:
+    """The enterprise itself, or the centre recording a follow-up call."""
+    if role_of(user) == Role.ENTERPRISE:
+        return user.organization_id == demand.organization_id
+    return is_dispatcher(user)
+
+
+def can_supervise_demand(user: Any) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.LEADER)
+
+
 # Helpers for views ---------------------------------------------------------------------------
 
 M = TypeVar("M", bound=Model)

@@ -83,9 +83,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             if settings.WECHAT_SIMULATOR_URL:
                 investment.append(NavItem(_("微信模拟器（演示）"), settings.WECHAT_SIMULATOR_URL, "phone"))
         sections.append(NavSection(_("招商"), investment))
-        sections.append(
-            NavSection(_("企业服务"), [item(plural("入驻企业"), orgs, "building", query="type=resident")])
-        )
+        services = []
+        if access.can_use_services(user):
+            services.append(item(plural("诉求工单"), "services:demand_list", "inbox"))
+            services.append(item(_("诉求办理考核"), "services:demand_kpis", "chart"))
+        services.append(item(plural("入驻企业"), orgs, "building", query="type=resident"))
+        sections.append(NavSection(_("企业服务"), services))
         sections.append(
             NavSection(
                 _("统计"),
@@ -131,6 +134,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                         "building",
                     ),
                     item(plural("联系人"), "directory:contact_list", "user"),
+                    item(_("我的诉求"), "services:demand_list", "inbox"),
                 ],
             )
         )

@@ -44,6 +44,20 @@ class Department(models.Model):
     code = models.SlugField(_("编码"), max_length=40, unique=True)
     name = models.CharField(_("部门名称"), max_length=80, unique=True)
     phone = models.CharField(_("办公电话"), max_length=30, blank=True)
+    is_dispatch_center = models.BooleanField(
+        _("受理分派中心"),
+        default=False,
+        help_text=_("受理、分派、审核诉求工单的部门（如企业服务中心）。"),
+    )
+    head = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("部门负责人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("逾期工单的催办通知书发给此人。"),
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

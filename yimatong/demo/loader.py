@@ -49,6 +49,9 @@ def load_demo() -> LoadReport:
         from yimatong.demo.wechat import load_wechat
 
         load_wechat(users=users, nodes=nodes, report=report)
+        from yimatong.demo.services import load_services
+
+        load_services(users=users, orgs=orgs, departments=departments, report=report)
     return report
 
 
@@ -100,7 +103,12 @@ def _teams(nodes: dict[str, ChainNode], report: LoadReport) -> dict[str, Team]:
 
 def _departments(report: LoadReport) -> dict[str, Department]:
     return {
-        code: _upsert(Department, {"code": code}, {"name": name, "phone": phone}, report)
+        code: _upsert(
+            Department,
+            {"code": code},
+            {"name": name, "phone": phone, "is_dispatch_center": code == "service-center"},
+            report,
+        )
         for code, name, phone in park.DEPARTMENTS
     }
 

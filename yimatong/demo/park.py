@@ -79,7 +79,17 @@ USERS = [
     DemoUser("teamlead", "李敏", "team_lead", "13983000003", team="biologics", note="生物药招商组组长"),
     DemoUser("promoter", "张伟", "promoter", "13983000004", team="biologics", note="生物药招商组专员"),
     DemoUser("promoter2", "刘洋", "promoter", "13983000005", team="devices", note="医疗器械招商组专员"),
-    DemoUser("service", "赵静", "service", "13983000006", department="service-center", note="企业服务中心"),
+    DemoUser(
+        "service",
+        "赵静",
+        "service",
+        "13983000006",
+        department="service-center",
+        note="企业服务中心（受理分派）",
+    ),
+    DemoUser(
+        "landdept", "孙涛", "service", "13983000008", department="land", note="区规划和自然资源局（承办部门）"
+    ),
     DemoUser(
         "enterprise",
         "周凯",

@@ -32,6 +32,7 @@ class Notification(models.Model):
         PROJECT_ARCHIVED = "project_archived", _("项目自动搁置")
         VISIT_BOOKED = "visit_booked", _("考察预约")
         WECHAT_MESSAGE = "wechat_message", _("微信咨询")
+        DEMAND = "demand", _("诉求工单")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
