@@ -1321,6 +1321,104 @@ CASES += [
 ]
 
 
+# Enterprise services ----------------------------------------------------------------------------
+
+
+def demand_category(park: Park) -> Any:
+    from yimatong.services.models import DemandCategory
+
+    centre = park.users["service"].department
+    if not centre.is_dispatch_center:
+        centre.is_dispatch_center = True
+        centre.save()
+    category, _created = DemandCategory.objects.get_or_create(
+        code="utilities", defaults={"name": "水电气", "statutory_days": 5, "promised_days": 3}
+    )
+    return category
+
+
+def demand(park: Park) -> Any:
+    from yimatong.services.actions import file_demand
+
+    return file_demand(
+        actor=park.users["enterprise"],
+        data={"category": demand_category(park), "title": "双回路供电", "description": "用电增容"},
+    )
+
+
+SERVICE_USERS = {"admin", "leader", "service", "enterprise"}
+PROMOTERS = {"teamlead", "owner", "colleague", "other_team"}
+
+SERVICES_CASES: list[Case] = [
+    Case("services:demand_list", "GET", lambda p: reverse("services:demand_list"), expect(SERVICE_USERS)),
+    Case(
+        "services:demand_create",
+        "GET",
+        lambda p: (demand_category(p), reverse("services:demand_create"))[1],
+        expect({"admin", "service", "enterprise"}, forbidden={"leader"}),
+    ),
+    Case(
+        "services:demand_kpis",
+        "GET",
+        lambda p: reverse("services:demand_kpis"),
+        expect({"admin", "leader", "service"}, forbidden={"enterprise"}),
+    ),
+    Case(
+        "services:demand_detail",
+        "GET",
+        lambda p: demand(p).get_absolute_url(),
+        expect(SERVICE_USERS),
+    ),
+    Case(
+        "services:demand_step",
+        "POST",
+        lambda p: reverse("services:demand_step", args=[demand(p).code, "accept"]),
+        expect({"admin", "service"}, 302, forbidden={"leader", "enterprise"}),
+        data=lambda p: {"category": demand_category(p).pk, "promised_days": 2},
+    ),
+    Case(
+        "GET /api/v1/demands",
+        "GET",
+        lambda p: (demand(p), "/api/v1/demands")[1],
+        api_expect(SERVICE_USERS, forbidden=PROMOTERS),
+    ),
+    Case(
+        "POST /api/v1/demands",
+        "POST",
+        lambda p: (demand_category(p), "/api/v1/demands")[1],
+        api_expect({"admin", "service", "enterprise"}, 201, forbidden=PROMOTERS | {"leader"}),
+        json=True,
+        data=lambda p: {
+            "category": "utilities",
+            "title": "路灯维修",
+            "description": "厂区门口路灯不亮",
+            "organization": p.resident.pk,
+        },
+    ),
+    Case(
+        "GET /api/v1/demands/kpis",
+        "GET",
+        lambda p: "/api/v1/demands/kpis",
+        api_expect({"admin", "leader", "service"}, forbidden=PROMOTERS | {"enterprise"}),
+    ),
+    Case(
+        "GET /api/v1/demands/{code}",
+        "GET",
+        lambda p: f"/api/v1/demands/{demand(p).code}",
+        api_expect(SERVICE_USERS, forbidden=PROMOTERS),
+    ),
+    Case(
+        "POST /api/v1/demands/{code}/steps/{step}",
+        "POST",
+        lambda p: f"/api/v1/demands/{demand(p).code}/steps/accept",
+        api_expect({"admin", "service"}, forbidden=PROMOTERS | {"leader", "enterprise"}),
+        json=True,
+        data=lambda p: {"category": demand_category(p).pk},
+    ),
+]
+CASES += SERVICES_CASES
+
+
 def state() -> dict[str, Any]:
     """A fingerprint of everything a request could change."""
     return {
@@ -1360,6 +1458,16 @@ def _investment_state() -> dict[str, Any]:
         "score_items": ScoreItem.objects.count(),
         "unread": Notification.objects.filter(read_at__isnull=True).count(),
         "wechat": _wechat_state(),
+        "demands": _demand_state(),
+    }
+
+
+def _demand_state() -> dict[str, Any]:
+    from yimatong.services.models import Demand, DemandEvent
+
+    return {
+        "demands": list(Demand.objects.order_by("pk").values_list("pk", "status", "version")),
+        "events": DemandEvent.objects.count(),
     }
 
 

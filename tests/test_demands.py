@@ -353,3 +353,30 @@ def test_the_console_walks_a_demand_through_its_steps(desk):
     # A stale page asking for a step that is no longer possible is told, not failed.
     stale = client_for(officer).post(reverse("services:demand_step", args=[demand.code, "sign"]), follow=True)
     assert "不能执行此操作" in stale.content.decode()
+
+
+def test_the_api_files_a_demand_and_takes_its_steps_with_the_same_rules(desk):
+    import json
+
+    park, _land, _officer, category = desk
+    enterprise = client_for(park.users["enterprise"])
+    created = enterprise.post(
+        "/api/v1/demands",
+        data=json.dumps({"category": "land", "title": "用地", "description": "扩建"}),
+        content_type="application/json",
+    )
+    assert created.status_code == 201
+    code = created.json()["code"]
+    assert created.json()["steps"] == ["withdraw"]
+    centre = client_for(park.users["service"])
+    step = centre.post(
+        f"/api/v1/demands/{code}/steps/accept",
+        data=json.dumps({"category": category.pk}),
+        content_type="application/json",
+    )
+    assert step.status_code == 200 and step.json()["status"] == "accepted"
+    wrong = centre.post(f"/api/v1/demands/{code}/steps/accept", data="{}", content_type="application/json")
+    assert wrong.status_code == 400 and wrong.json()["error"]["code"] == "illegal_transition"
+    bad = centre.post(f"/api/v1/demands/{code}/steps/dispatch", data="{}", content_type="application/json")
+    assert bad.status_code == 400 and "lead" in bad.json()["error"]["fields"]
+    assert Demand.objects.get(code=code).status == "accepted"

@@ -157,12 +157,14 @@ def register_routers() -> None:
     from yimatong.accounts.api import router as accounts_router
     from yimatong.directory.api import router as directory_router
     from yimatong.investment.api import router as investment_router
+    from yimatong.services.api import router as services_router
     from yimatong.wechat.api import router as wechat_router
 
     api.add_router("", accounts_router)
     api.add_router("", directory_router)
     api.add_router("", investment_router)
     api.add_router("", wechat_router)
+    api.add_router("", services_router)
 
 
 register_routers()

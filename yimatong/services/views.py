@@ -23,6 +23,7 @@ from yimatong.lib.http import query_without_page, redirect_after_post
 from yimatong.services import actions, forms
 from yimatong.services.kpis import DEFINITIONS, department_kpis
 from yimatong.services.models import Demand, calendar_overrides
+from yimatong.services.steps import STEPS, available_steps, steps_in_any_status
 
 S = Demand.Status
 
@@ -130,45 +131,6 @@ def _demand_or_404(request: HttpRequest, code: str) -> Demand:
     return demand
 
 
-def _steps(user: User, demand: Demand) -> dict[str, Any]:
-    """The forms of the steps this user may take on this demand now."""
-    steps: dict[str, Any] = {}
-    dispatcher = access.is_dispatcher(user)
-    handler = access.can_handle_demand(user, demand)
-    status = demand.status
-    if dispatcher and status == S.SUBMITTED:
-        steps["accept"] = forms.AcceptForm(
-            initial={"category": demand.category_id, "promised_days": demand.category.promised_days}
-        )
-    if dispatcher and status in (S.ACCEPTED, S.RETURNED):
-        steps["dispatch"] = forms.DispatchForm(initial={"lead": demand.category.default_department_id})
-    if handler and status == S.DISPATCHED:
-        steps["sign"] = None
-        steps["return"] = forms.ReasonForm()
-    if handler and status == S.HANDLING:
-        steps["complete"] = forms.CompleteForm()
-        steps["request_info"] = forms.InfoForm()
-    if handler and status in (S.HANDLING, S.AWAITING_INFO) and not demand.extension_requested_days:
-        steps["extend"] = forms.ExtensionForm()
-    if dispatcher and demand.extension_requested_days and status in (S.HANDLING, S.AWAITING_INFO):
-        steps["decide_extension"] = forms.DecideExtensionForm()
-    if (
-        status == S.AWAITING_INFO
-        and access.can_rate_demand(user, demand)
-        and access.role_of(user) == User.Role.ENTERPRISE
-    ):
-        steps["supply_info"] = forms.SupplyForm()
-    if dispatcher and status == S.COMPLETED:
-        steps["review"] = forms.ReviewForm()
-    if status == S.FOLLOW_UP and access.can_rate_demand(user, demand):
-        steps["rate"] = forms.RateForm()
-    if access.can_supervise_demand(user) and status not in (S.ARCHIVED, S.WITHDRAWN):
-        steps["supervise"] = forms.SuperviseForm()
-    if status in (S.SUBMITTED, S.ACCEPTED) and access.role_of(user) == User.Role.ENTERPRISE:
-        steps["withdraw"] = forms.ReasonForm()
-    return steps
-
-
 @services_view
 def demand_detail(request: HttpRequest, code: str) -> HttpResponse:
     demand = _demand_or_404(request, code)
@@ -178,7 +140,7 @@ def demand_detail(request: HttpRequest, code: str) -> HttpResponse:
 def _detail(
     request: HttpRequest, demand: Demand, *, bound: tuple[str, Any] | None = None, status: int = 200
 ) -> HttpResponse:
-    steps = _steps(request.user, demand)
+    steps = available_steps(request.user, demand)
     if bound is not None and bound[0] in steps:
         steps[bound[0]] = bound[1]
     return render(
@@ -195,73 +157,6 @@ def _detail(
     )
 
 
-STEPS: dict[str, tuple[Any, Callable[..., Demand], Callable[[Any], dict[str, Any]], str]] = {
-    "accept": (
-        forms.AcceptForm,
-        actions.accept,
-        lambda d: {"category": d["category"], "promised_days": d.get("promised_days")},
-        "已受理。",
-    ),
-    "dispatch": (
-        forms.DispatchForm,
-        actions.dispatch,
-        lambda d: {"lead": d["lead"], "co": list(d.get("co") or []), "note": d.get("note", "")},
-        "已分派。",
-    ),
-    "sign": (None, actions.sign, lambda d: {}, "已签收，开始计时。"),
-    "return": (
-        forms.ReasonForm,
-        actions.return_demand,
-        lambda d: {"reason": d["reason"]},
-        "已退回受理中心。",
-    ),
-    "request_info": (
-        forms.InfoForm,
-        actions.request_info,
-        lambda d: {"what": d["what"]},
-        "已要求企业补充材料，计时暂停。",
-    ),
-    "supply_info": (
-        forms.SupplyForm,
-        actions.supply_info,
-        lambda d: {"text": d["text"]},
-        "已补充材料，计时恢复。",
-    ),
-    "extend": (
-        forms.ExtensionForm,
-        actions.request_extension,
-        lambda d: {"days": d["days"], "reason": d["reason"]},
-        "延期申请已提交。",
-    ),
-    "decide_extension": (
-        forms.DecideExtensionForm,
-        actions.decide_extension,
-        lambda d: {"approve": d["approve"], "note": d.get("note", "")},
-        "延期申请已审批。",
-    ),
-    "complete": (
-        forms.CompleteForm,
-        actions.complete,
-        lambda d: {"resolution": d["resolution"]},
-        "已办结，待审核。",
-    ),
-    "review": (
-        forms.ReviewForm,
-        actions.review,
-        lambda d: {"passed": d["passed"], "note": d.get("note", "")},
-        "已审核。",
-    ),
-    "rate": (
-        forms.RateForm,
-        actions.rate,
-        lambda d: {"rating": d["rating"], "comment": d.get("comment", "")},
-        "感谢您的评价。",
-    ),
-    "supervise": (forms.SuperviseForm, actions.supervise, lambda d: {"note": d["note"]}, "已督办。"),
-    "withdraw": (forms.ReasonForm, actions.withdraw, lambda d: {"reason": d["reason"]}, "诉求已撤回。"),
-}
-
-
 @services_view
 @require_POST
 def demand_step(request: HttpRequest, code: str, step: str) -> HttpResponse:
@@ -269,9 +164,9 @@ def demand_step(request: HttpRequest, code: str, step: str) -> HttpResponse:
     if step not in STEPS:
         raise Http404
     demand = _demand_or_404(request, code)
-    allowed = _steps(request.user, demand)
+    allowed = available_steps(request.user, demand)
     if step not in allowed:
-        if step in _steps_any_status(request.user, demand):
+        if step in steps_in_any_status(request.user, demand):
             messages.error(
                 request,
                 _("工单 %(code)s 当前为“%(status)s”，不能执行此操作。")
@@ -296,24 +191,8 @@ def demand_step(request: HttpRequest, code: str, step: str) -> HttpResponse:
             form.add_error(None, exc.message)
         demand.refresh_from_db()
         return _detail(request, demand, bound=(step, form), status=exc.status)
-    messages.success(request, _(done))
+    messages.success(request, str(done))
     return redirect_after_post(request, demand.get_absolute_url())
-
-
-def _steps_any_status(user: User, demand: Demand) -> set[str]:
-    """The steps this user could take on this demand in some status (a stale page asks for one)."""
-    names: set[str] = set()
-    for status in S.values:
-        probe = Demand(
-            pk=demand.pk,
-            status=status,
-            category=demand.category,
-            lead_department_id=demand.lead_department_id,
-            organization_id=demand.organization_id,
-            extension_requested_days=1,
-        )
-        names |= set(_steps(user, probe))
-    return names
 
 
 @services_view
