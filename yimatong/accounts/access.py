@@ -415,6 +415,15 @@ def can_rate_demand(user: Any, demand: Any) -> bool:
     return is_dispatcher(user)
 
 
+def can_edit_policies(user: Any) -> bool:
+    """The policy officers: the dispatch centre and admins."""
+    return is_dispatcher(user)
+
+
+def can_read_policies(user: Any) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.LEADER, Role.SERVICE)
+
+
 def can_supervise_demand(user: Any) -> bool:
     return role_of(user) in (Role.ADMIN, Role.LEADER)
 

@@ -33,6 +33,7 @@ class Notification(models.Model):
         VISIT_BOOKED = "visit_booked", _("考察预约")
         WECHAT_MESSAGE = "wechat_message", _("微信咨询")
         DEMAND = "demand", _("诉求工单")
+        POLICY = "policy", _("政策直达")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

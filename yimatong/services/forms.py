@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -9,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yimatong.accounts.models import Department
 from yimatong.directory.models import Organization
-from yimatong.services.models import Demand, DemandCategory
+from yimatong.services.models import Demand, DemandCategory, Policy
 
 
 class DemandForm(forms.Form):
@@ -103,3 +104,81 @@ class RateForm(forms.Form):
 
 class SuperviseForm(forms.Form):
     note = forms.CharField(label=_("督办事项"), max_length=300)
+
+
+class PolicyForm(forms.Form):
+    code = forms.SlugField(
+        label=_("编号"), max_length=40, help_text=_("英文字母、数字和连字符，如 rd-reward-2026。")
+    )
+    title = forms.CharField(label=_("政策名称"), max_length=150)
+    issuer = forms.CharField(label=_("发布机构"), max_length=120)
+    document_number = forms.CharField(label=_("文号"), max_length=60, required=False)
+    valid_from = forms.DateField(
+        label=_("有效期自"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        label=_("有效期至"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    benefit = forms.ChoiceField(label=_("支持方式"), choices=Policy.Benefit.choices)
+    amount = forms.DecimalField(
+        label=_("支持金额（万元）"), max_digits=12, decimal_places=2, required=False, min_value=0
+    )
+    amount_note = forms.CharField(label=_("金额说明"), max_length=200, required=False)
+    mode = forms.ChoiceField(label=_("兑现方式"), choices=Policy.Mode.choices)
+    budget = forms.DecimalField(
+        label=_("资金预算（万元）"), max_digits=14, decimal_places=2, required=False, min_value=0
+    )
+    materials = forms.CharField(label=_("申报材料"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    summary = forms.CharField(label=_("政策要点"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    conditions = forms.JSONField(
+        label=_("适用条件"),
+        widget=forms.Textarea(attrs={"rows": 12, "class": "mono"}),
+        help_text=_(
+            '条件树：{"all": [...]}、{"any": [...]}、{"not": …}，叶子如 {"fact": "rd_ratio", "op": ">=", "value": 5}。'
+        ),
+    )
+    is_published = forms.BooleanField(label=_("发布"), required=False)
+
+    def __init__(self, *args: Any, policy: Policy | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.policy = policy
+
+    def clean_code(self) -> str:
+        code = self.cleaned_data["code"]
+        clash = Policy.objects.filter(code=code)
+        if self.policy is not None:
+            clash = clash.exclude(pk=self.policy.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("编号“%(code)s”已被使用。") % {"code": code})
+        return code
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("valid_from") and data.get("valid_to") and data["valid_from"] > data["valid_to"]:
+            self.add_error("valid_to", _("有效期结束日期不能早于开始日期。"))
+        return data
+
+
+class ProfileForm(forms.Form):
+    revenue = forms.DecimalField(
+        label=_("上年营业收入（万元）"), max_digits=14, decimal_places=2, required=False, min_value=0
+    )
+    rd_ratio = forms.DecimalField(
+        label=_("研发投入占比（%）"),
+        max_digits=6,
+        decimal_places=2,
+        required=False,
+        min_value=0,
+        max_value=100,
+    )
+    employees = forms.IntegerField(label=_("从业人数"), required=False, min_value=0)
+    patents_invention = forms.IntegerField(label=_("发明专利（件）"), required=False, min_value=0)
+    patents_utility = forms.IntegerField(label=_("实用新型专利（件）"), required=False, min_value=0)
+    patents_design = forms.IntegerField(label=_("外观设计专利（件）"), required=False, min_value=0)
+    is_tech_sme = forms.NullBooleanField(label=_("科技型中小企业"), required=False)
+
+
+class PayForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("兑付金额（万元）"), max_digits=12, decimal_places=2, min_value=Decimal("0.01")
+    )

@@ -302,3 +302,186 @@ class DemandEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.demand_id} {self.kind}"
+
+
+class EnterpriseProfile(models.Model):
+    """Facts about a resident enterprise that policies ask about, beyond its directory record.
+    An empty field is unknown (not zero): matching says so instead of guessing."""
+
+    organization = models.OneToOneField(
+        "directory.Organization", verbose_name=_("企业"), on_delete=models.CASCADE, related_name="profile"
+    )
+    revenue = models.DecimalField(
+        _("上年营业收入（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    rd_ratio = models.DecimalField(
+        _("研发投入占比（%）"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    employees = models.PositiveIntegerField(_("从业人数"), null=True, blank=True)
+    patents_invention = models.PositiveIntegerField(_("发明专利（件）"), null=True, blank=True)
+    patents_utility = models.PositiveIntegerField(_("实用新型专利（件）"), null=True, blank=True)
+    patents_design = models.PositiveIntegerField(_("外观设计专利（件）"), null=True, blank=True)
+    is_tech_sme = models.BooleanField(_("科技型中小企业"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("企业画像")
+        verbose_name_plural = pgettext_lazy("plural", "企业画像")
+        ordering = ["organization"]
+        constraints = [
+            models.CheckConstraint(
+                name="services_profile_rd_ratio_range",
+                condition=Q(rd_ratio__isnull=True) | Q(rd_ratio__gte=0, rd_ratio__lte=100),
+                violation_error_message=_("研发投入占比应在 0–100% 之间。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.organization)
+
+
+class PolicyQuerySet(models.QuerySet):
+    def current(self, today: dt.date | None = None) -> PolicyQuerySet:
+        today = today or timezone.localdate()
+        return self.filter(is_published=True).filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=today),
+            Q(valid_to__isnull=True) | Q(valid_to__gte=today),
+        )
+
+
+class Policy(models.Model):
+    """A policy in the park's library, with its eligibility as a tree of conditions."""
+
+    class Benefit(models.TextChoices):
+        SUBSIDY = "subsidy", _("资金补助")
+        TAX = "tax", _("税收优惠")
+        INTEREST = "interest", _("贷款贴息")
+        RENT = "rent", _("租金减免")
+        TALENT = "talent", _("人才支持")
+
+    class Mode(models.TextChoices):
+        APPLY = "apply", _("申报制")
+        FAST = "fast", _("快申快享")
+        AUTO = "auto", _("免申即享")
+
+    code = models.SlugField(_("编号"), max_length=40, unique=True)
+    title = models.CharField(_("政策名称"), max_length=150)
+    issuer = models.CharField(_("发布机构"), max_length=120)
+    document_number = models.CharField(_("文号"), max_length=60, blank=True)
+    valid_from = models.DateField(_("有效期自"), null=True, blank=True)
+    valid_to = models.DateField(_("有效期至"), null=True, blank=True)
+    benefit = models.CharField(_("支持方式"), max_length=10, choices=Benefit.choices)
+    amount = models.DecimalField(
+        _("支持金额（万元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    amount_note = models.CharField(
+        _("金额说明"), max_length=200, blank=True, help_text=_("如：按研发投入的 10%，最高 200 万元。")
+    )
+    mode = models.CharField(_("兑现方式"), max_length=5, choices=Mode.choices, default=Mode.APPLY)
+    materials = models.TextField(_("申报材料"), blank=True, help_text=_("每行一项。"))
+    summary = models.TextField(_("政策要点"), blank=True)
+    conditions = models.JSONField(_("适用条件"), default=dict)
+    version = models.PositiveIntegerField(_("条件版本"), default=1)
+    budget = models.DecimalField(
+        _("资金预算（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    disbursed = models.DecimalField(_("已兑付（万元）"), max_digits=14, decimal_places=2, default=0)
+    is_published = models.BooleanField(_("发布"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = PolicyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("政策")
+        verbose_name_plural = pgettext_lazy("plural", "政策")
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="services_policy_budget_not_overdrawn",
+                condition=Q(budget__isnull=True) | Q(disbursed__lte=models.F("budget")),
+                violation_error_message=_("兑付总额不能超过资金预算。"),
+            ),
+            models.CheckConstraint(
+                name="services_policy_validity_order",
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_to__isnull=True)
+                | Q(valid_from__lte=models.F("valid_to")),
+                violation_error_message=_("有效期开始日期不能晚于结束日期。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("services:policy_detail", args=[self.code])
+
+
+class PolicyMatch(models.Model):
+    """Where an enterprise stands with a policy: met, one condition short, or unknown facts.
+    Kept up to date when the enterprise's profile or the policy changes; plainly unmet pairs
+    are not stored."""
+
+    class Status(models.TextChoices):
+        MET = "met", _("符合")
+        UNMET = "unmet", _("差一项")
+        UNKNOWN = "unknown", _("待补充信息")
+
+    class Payout(models.TextChoices):
+        NONE = "", _("—")
+        PUSHED = "pushed", _("已推送待确认")
+        CONFIRMED = "confirmed", _("企业已确认")
+        PAID = "paid", _("已兑付")
+        PUBLISHED = "published", _("已公示")
+
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="matches"
+    )
+    organization = models.ForeignKey(
+        "directory.Organization",
+        verbose_name=_("企业"),
+        on_delete=models.CASCADE,
+        related_name="policy_matches",
+    )
+    policy_version = models.PositiveIntegerField(_("条件版本"))
+    status = models.CharField(_("匹配结果"), max_length=8, choices=Status.choices, db_index=True)
+    pass_rate = models.DecimalField(_("通过率（%）"), max_digits=5, decimal_places=1)
+    missing = models.JSONField(_("不满足的条件"), default=list, blank=True)
+    unknown = models.JSONField(_("未知的信息"), default=list, blank=True)
+    estimated_amount = models.DecimalField(
+        _("预计金额（万元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    notified_version = models.PositiveIntegerField(_("已通知版本"), null=True, blank=True)
+    not_interested = models.BooleanField(_("不感兴趣"), default=False)
+    payout = models.CharField(_("免申即享进度"), max_length=10, choices=Payout.choices, blank=True)
+    paid_amount = models.DecimalField(
+        _("兑付金额（万元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    paid_on = models.DateField(_("兑付日期"), null=True, blank=True)
+    computed_at = models.DateTimeField(_("计算时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("政策匹配")
+        verbose_name_plural = pgettext_lazy("plural", "政策匹配")
+        ordering = ["policy", "-pass_rate"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "organization"], name="services_policymatch_one_per_pair"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="services_match_org_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}:{self.organization_id}:{self.status}"

@@ -1,0 +1,279 @@
+"""The tri-state policy matcher: against a straightforward reference on random trees and
+profiles (hypothesis), the messages it gives, tree validation, and the stored matches."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from yimatong.services.matching import MET, UNKNOWN, UNMET, evaluate, validate
+
+NUMERIC = ["revenue", "rd_ratio", "employees", "patents_invention", "years_registered"]
+OPS = [">=", ">", "<=", "<", "=="]
+
+
+def leaves():
+    numeric = st.builds(
+        lambda fact, op, value: {"fact": fact, "op": op, "value": value},
+        st.sampled_from(NUMERIC),
+        st.sampled_from(OPS),
+        st.integers(0, 20),
+    )
+    tiered = st.builds(
+        lambda tiers: {"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": tiers},
+        st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)).map(list), min_size=1, max_size=3),
+    )
+    cert = st.builds(
+        lambda c: {"fact": "certifications", "op": "has", "value": c},
+        st.sampled_from(["high_tech", "tech_sme"]),
+    )
+    return st.one_of(numeric, tiered, cert)
+
+
+trees = st.recursive(
+    leaves(),
+    lambda children: st.one_of(
+        st.builds(lambda xs: {"all": xs}, st.lists(children, min_size=1, max_size=3)),
+        st.builds(lambda xs: {"any": xs}, st.lists(children, min_size=1, max_size=3)),
+        st.builds(lambda x: {"not": x}, children),
+    ),
+    max_leaves=8,
+)
+
+profiles = st.fixed_dictionaries(
+    {
+        **{fact: st.one_of(st.none(), st.integers(0, 20)) for fact in NUMERIC},
+        "tech_sme": st.one_of(st.none(), st.booleans()),
+        "high_tech": st.booleans(),
+    }
+)
+
+
+def as_facts(profile: dict) -> dict:
+    facts = {k: profile[k] for k in NUMERIC}
+    facts["certifications"] = {c for c in ("high_tech", "tech_sme") if profile.get(c)}
+    facts["certifications_unknown"] = {"tech_sme"} if profile["tech_sme"] is None else set()
+    return facts
+
+
+def reference(tree: dict, profile: dict) -> float:
+    """Kleene logic as numbers: unmet 0, unknown ½, met 1; all = min, any = max, not = 1 − x."""
+    if "all" in tree:
+        return min(reference(child, profile) for child in tree["all"])
+    if "any" in tree:
+        return max(reference(child, profile) for child in tree["any"])
+    if "not" in tree:
+        return 1 - reference(tree["not"], profile)
+    if tree["fact"] == "certifications":
+        known = profile.get(tree["value"])
+        return 0.5 if known is None else float(bool(known))
+    value = profile[tree["fact"]]
+    if "tiers" in tree:
+        band = profile["revenue"]
+        if band is None or value is None:
+            return 0.5
+        eligible = [threshold for lower, threshold in sorted(tree["tiers"]) if band >= lower]
+        threshold = eligible[-1] if eligible else sorted(tree["tiers"])[0][1]
+        return float(value >= threshold)
+    if value is None:
+        return 0.5
+    target = tree["value"]
+    return float(
+        {
+            ">=": value >= target,
+            ">": value > target,
+            "<=": value <= target,
+            "<": value < target,
+            "==": value == target,
+        }[tree["op"]]
+    )
+
+
+STATE = {0.0: UNMET, 0.5: UNKNOWN, 1.0: MET}
+
+
+@settings(max_examples=400, deadline=None)
+@given(trees, profiles)
+def test_the_matcher_agrees_with_the_reference_on_random_trees_and_profiles(tree, profile):
+    assert validate(tree) == []
+    assert evaluate(tree, as_facts(profile)).status == STATE[reference(tree, profile)]
+
+
+@settings(max_examples=200, deadline=None)
+@given(trees, profiles, st.data())
+def test_learning_a_fact_never_turns_a_decided_answer_around(tree, profile, data):
+    before = evaluate(tree, as_facts(profile)).status
+    unknown = [k for k in NUMERIC if profile[k] is None]
+    if not unknown or before == UNKNOWN:
+        return
+    fact = data.draw(st.sampled_from(unknown))
+    filled = {**profile, fact: data.draw(st.integers(0, 20))}
+    assert evaluate(tree, as_facts(filled)).status == before
+
+
+def test_a_near_miss_says_exactly_what_is_missing():
+    tree = {
+        "all": [
+            {"fact": "certifications", "op": "has", "value": "high_tech"},
+            {"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0, 5], [5000, 4], [20000, 3]]},
+        ]
+    }
+    facts = {"certifications": {"high_tech"}, "rd_ratio": Decimal("3.2"), "revenue": Decimal("3000")}
+    outcome = evaluate(tree, facts)
+    assert outcome.status == UNMET and outcome.near_miss
+    assert outcome.missing == ["差：研发投入占比 >= 5%，当前 3.2%"]
+    assert outcome.pass_rate == 50.0
+    # With 1 亿 of revenue the bar is 3%: met.
+    assert evaluate(tree, {**facts, "revenue": Decimal("10000")}).status == UNMET
+    assert evaluate(tree, {**facts, "revenue": Decimal("20000")}).status == MET
+
+
+def test_unknown_facts_are_named_so_the_enterprise_can_fill_them_in():
+    outcome = evaluate({"all": [{"fact": "employees", "op": ">=", "value": 50}]}, {"employees": None})
+    assert outcome.status == UNKNOWN and outcome.unknown == ["未知：从业人数（请补充企业信息）"]
+
+
+@pytest.mark.parametrize(
+    "tree, fragment",
+    [
+        ({"all": []}, "至少一个条件"),
+        ({"fact": "salary", "op": ">=", "value": 1}, "没有“salary”"),
+        ({"fact": "revenue", "op": "prefix", "value": 1}, "不能用“prefix”"),
+        ({"fact": "revenue", "op": ">=", "value": "__import__('os')"}, "取值无效"),
+        ({"fact": "certifications", "op": "has", "value": "nobel"}, "取值无效"),
+        ({"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0]]}, "分档"),
+        ({"not": {"fact": "revenue", "op": ">=", "value": 1}, "fact": "revenue"}, "“非”"),
+        ("revenue > 5000", "应为一个条件"),
+    ],
+)
+def test_a_bad_tree_is_refused_naming_the_condition_and_the_rule(tree, fragment):
+    errors = validate(tree)
+    assert errors and any(fragment in e for e in errors), errors
+
+
+def test_chain_conditions_include_the_branches_below_a_node():
+    paths = {"adc": {"adc", "biologics"}, "devices": {"devices"}}
+    leaf = {"fact": "chain_node", "op": "within", "value": "biologics"}
+    assert evaluate(leaf, {"chain_node": "adc"}, paths).status == MET
+    assert evaluate(leaf, {"chain_node": "devices"}, paths).status == UNMET
+
+
+# Stored matches ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def library(park, django_capture_on_commit_callbacks):
+    from yimatong.services import policy_actions
+
+    def save(**fields):
+        data = {
+            "code": fields.pop("code", "rd-reward"),
+            "title": fields.pop("title", "研发投入奖励"),
+            "issuer": "生物城管委会",
+            "benefit": "subsidy",
+            "amount": Decimal("50"),
+            "mode": fields.pop("mode", "apply"),
+            "is_published": True,
+            "conditions": fields.pop("conditions"),
+            **fields,
+        }
+        with django_capture_on_commit_callbacks(execute=True):
+            return policy_actions.save_policy(
+                actor=park.users["admin"], data=data, policy=fields.get("policy")
+            )
+
+    return save
+
+
+def test_saving_a_policy_matches_it_and_tells_qualifying_enterprises_once_per_version(park, library):
+    from yimatong.notifications.models import Notification
+    from yimatong.services import policy_actions
+    from yimatong.services.models import PolicyMatch
+
+    policy_actions.save_profile(
+        actor=park.users["enterprise"],
+        organization=park.resident,
+        data={"rd_ratio": Decimal("6"), "revenue": Decimal("8000")},
+    )
+    policy = library(conditions={"all": [{"fact": "rd_ratio", "op": ">=", "value": 5}]})
+    match = PolicyMatch.objects.get(policy=policy, organization=park.resident)
+    assert match.status == "met" and match.notified_version == 1
+    assert Notification.objects.filter(recipient=park.users["enterprise"], kind="policy").count() == 1
+    # The same version again: no second notice; a new version: one more.
+    policy_actions.match_policy(policy)
+    assert Notification.objects.filter(recipient=park.users["enterprise"], kind="policy").count() == 1
+    library(conditions={"all": [{"fact": "rd_ratio", "op": ">=", "value": 4}]}, policy=policy)
+    assert Notification.objects.filter(recipient=park.users["enterprise"], kind="policy").count() == 2
+
+
+def test_a_profile_change_updates_that_enterprises_matches(park, library):
+    from yimatong.services import policy_actions
+    from yimatong.services.models import PolicyMatch
+
+    policy = library(
+        conditions={
+            "all": [
+                {"fact": "employees", "op": ">=", "value": 100},
+                {"fact": "rd_ratio", "op": ">=", "value": 5},
+            ]
+        }
+    )
+    assert PolicyMatch.objects.get(policy=policy, organization=park.resident).status == "unknown"
+    policy_actions.save_profile(
+        actor=park.users["enterprise"],
+        organization=park.resident,
+        data={"employees": 80, "rd_ratio": Decimal("6")},
+    )
+    match = PolicyMatch.objects.get(policy=policy, organization=park.resident)
+    assert match.status == "unmet" and match.missing == ["差：从业人数 >= 100人，当前 80人"]
+    policy_actions.save_profile(
+        actor=park.users["enterprise"], organization=park.resident, data={"employees": 10}
+    )
+    assert not PolicyMatch.objects.filter(policy=policy, organization=park.resident, status="met").exists()
+
+
+def test_a_policy_with_a_bad_tree_is_refused_and_nothing_is_stored(park):
+    from yimatong.lib.errors import ActionError
+    from yimatong.services import policy_actions
+    from yimatong.services.models import Policy
+
+    with pytest.raises(ActionError) as refused:
+        policy_actions.save_policy(
+            actor=park.users["admin"],
+            data={"code": "x", "title": "x", "issuer": "x", "benefit": "subsidy", "conditions": {"all": []}},
+        )
+    assert "conditions" in refused.value.fields
+    assert not Policy.objects.exists()
+
+
+def test_the_auto_benefit_budget_is_never_overdrawn(park, library):
+    from yimatong.lib.errors import ActionError
+    from yimatong.services import policy_actions
+    from yimatong.services.models import PolicyMatch
+
+    policy_actions.save_profile(
+        actor=park.users["enterprise"], organization=park.resident, data={"rd_ratio": Decimal("6")}
+    )
+    policy = library(
+        code="auto",
+        mode="auto",
+        budget=Decimal("30"),
+        conditions={"fact": "rd_ratio", "op": ">=", "value": 5},
+    )
+    assert policy_actions.push_auto(actor=park.users["admin"], policy=policy) == 1
+    match = PolicyMatch.objects.get(policy=policy, organization=park.resident)
+    policy_actions.confirm_auto(actor=park.users["enterprise"], match=match)
+    with pytest.raises(ActionError) as refused:
+        policy_actions.pay_auto(actor=park.users["admin"], match=match, amount=Decimal("31"))
+    assert refused.value.code == "budget_exceeded"
+    match.refresh_from_db()
+    assert match.payout == "confirmed"
+    policy_actions.pay_auto(
+        actor=park.users["admin"], match=match, amount=Decimal("30"), paid_on=dt.date(2026, 11, 1)
+    )
+    policy.refresh_from_db()
+    assert policy.disbursed == Decimal("30")
