@@ -116,8 +116,7 @@ def validate(tree: Any) -> list[str]:
         value = node.get("value")
         ok = {
             "number": _is_number(value),
-            "text": (isinstance(value, str)
-            and value != "")
+            "text": (isinstance(value, str) and value != "")
             or (op == "in" and isinstance(value, list) and value),
             "chain": isinstance(value, str) and value != "",
             "set": value in CERTIFICATIONS,

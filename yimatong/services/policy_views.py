@@ -200,11 +200,9 @@ def profile_edit(request: HttpRequest, org_id: int | None = None) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         policy_actions.save_profile(actor=request.user, organization=org, data=form.cleaned_data)
         messages.success(request, _("企业信息已更新，政策匹配已重新计算。"))
-        return redirect(
-            "services:policy_list"
-            if access.role_of(request.user) == User.Role.ENTERPRISE
-            else "services:policy_list"
-        )
+        if access.role_of(request.user) == User.Role.ENTERPRISE:
+            return redirect("services:policy_list")
+        return redirect(org.get_absolute_url())
     return render(
         request,
         "services/profile_form.html",
