@@ -1419,6 +1419,84 @@ SERVICES_CASES: list[Case] = [
 CASES += SERVICES_CASES
 
 
+def policy(park: Park) -> Any:
+    from yimatong.services.models import Policy
+
+    return Policy.objects.get_or_create(
+        code="rd-reward",
+        defaults={
+            "title": "研发投入奖励",
+            "issuer": "生物城管委会",
+            "benefit": "subsidy",
+            "mode": "auto",
+            "is_published": True,
+            "conditions": {"fact": "rd_ratio", "op": ">=", "value": 5},
+        },
+    )[0]
+
+
+def residents_match(park: Park) -> Any:
+    from yimatong.services.models import PolicyMatch
+
+    return PolicyMatch.objects.create(
+        policy=policy(park), organization=park.resident, policy_version=1, status="met", pass_rate=100
+    )
+
+
+POLICY_READERS = {"admin", "leader", "service"}
+POLICY_EDITORS = {"admin", "service"}
+
+POLICY_CASES: list[Case] = [
+    Case("services:policy_list", "GET", lambda p: reverse("services:policy_list"), expect(SERVICE_USERS)),
+    Case(
+        "services:policy_create",
+        "GET",
+        lambda p: (demand_category(p), reverse("services:policy_create"))[1],
+        expect(POLICY_EDITORS, forbidden={"leader", "enterprise"}),
+    ),
+    Case(
+        "services:policy_preview",
+        "POST",
+        lambda p: (demand_category(p), reverse("services:policy_preview"))[1],
+        expect(POLICY_EDITORS, forbidden={"leader", "enterprise"}),
+        data=lambda p: {"conditions": '{"fact": "rd_ratio", "op": ">=", "value": 5}'},
+    ),
+    Case("services:policy_detail", "GET", lambda p: policy(p).get_absolute_url(), expect(SERVICE_USERS)),
+    Case(
+        "services:policy_edit",
+        "GET",
+        lambda p: (demand_category(p), reverse("services:policy_edit", args=[policy(p).code]))[1],
+        expect(POLICY_EDITORS, forbidden={"leader", "enterprise"}),
+    ),
+    Case(
+        "services:policy_auto",
+        "POST",
+        lambda p: (demand_category(p), reverse("services:policy_auto", args=[policy(p).code, "push"]))[1],
+        expect(POLICY_EDITORS, 302, forbidden={"leader", "enterprise"}),
+    ),
+    Case(
+        "services:match_not_interested",
+        "POST",
+        lambda p: reverse("services:match_not_interested", args=[residents_match(p).pk]),
+        expect({"enterprise"}, 302, hidden={"admin", "leader", "service"}),
+    ),
+    # Staff open an enterprise's profile by its id (below); without one there is nothing to edit.
+    Case(
+        "services:profile_edit",
+        "GET",
+        lambda p: (demand_category(p), reverse("services:profile_edit"))[1],
+        expect({"enterprise"}, hidden={"admin", "service"}, forbidden={"leader"}),
+    ),
+    Case(
+        "services:profile_edit_for",
+        "GET",
+        lambda p: (demand_category(p), reverse("services:profile_edit_for", args=[p.resident.pk]))[1],
+        expect(POLICY_EDITORS | {"enterprise"}, forbidden={"leader"}),
+    ),
+]
+CASES += POLICY_CASES
+
+
 def state() -> dict[str, Any]:
     """A fingerprint of everything a request could change."""
     return {

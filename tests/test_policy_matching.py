@@ -25,7 +25,12 @@ def leaves():
     )
     tiered = st.builds(
         lambda tiers: {"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": tiers},
-        st.lists(st.tuples(st.integers(0, 20), st.integers(0, 20)).map(list), min_size=1, max_size=3),
+        st.lists(
+            st.tuples(st.integers(0, 20), st.integers(0, 20)).map(list),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda t: t[0],
+        ),
     )
     cert = st.builds(
         lambda c: {"fact": "certifications", "op": "has", "value": c},
@@ -146,6 +151,7 @@ def test_unknown_facts_are_named_so_the_enterprise_can_fill_them_in():
         ({"fact": "revenue", "op": ">=", "value": "__import__('os')"}, "取值无效"),
         ({"fact": "certifications", "op": "has", "value": "nobel"}, "取值无效"),
         ({"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0]]}, "分档"),
+        ({"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0, 5], [0, 4]]}, "下限不能重复"),
         ({"not": {"fact": "revenue", "op": ">=", "value": 1}, "fact": "revenue"}, "“非”"),
         ("revenue > 5000", "应为一个条件"),
     ],
@@ -277,3 +283,38 @@ def test_the_auto_benefit_budget_is_never_overdrawn(park, library):
     )
     policy.refresh_from_db()
     assert policy.disbursed == Decimal("30")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_payments_at_once_cannot_overdraw_the_budget(park):
+    from tests.test_concurrency import run_together
+    from yimatong.services import policy_actions
+    from yimatong.services.models import Policy, PolicyMatch
+
+    policy = Policy.objects.create(
+        code="auto-2",
+        title="免申即享补贴",
+        issuer="管委会",
+        benefit="subsidy",
+        mode="auto",
+        budget=Decimal("50"),
+        is_published=True,
+        conditions={"fact": "rd_ratio", "op": ">=", "value": 5},
+    )
+    matches = [
+        PolicyMatch.objects.create(
+            policy=policy, organization=org, policy_version=1, status="met", pass_rate=100, payout="confirmed"
+        )
+        for org in (park.resident, park.other_resident)
+    ]
+    outcomes = run_together(
+        *[
+            lambda m=m: policy_actions.pay_auto(actor=park.users["admin"], match=m, amount=Decimal("30"))
+            for m in matches
+        ]
+    )
+    refused = [o for o in outcomes if isinstance(o, Exception)]
+    assert len(refused) == 1 and getattr(refused[0], "code", "") == "budget_exceeded", outcomes
+    policy.refresh_from_db()
+    assert policy.disbursed == Decimal("30")
+    assert PolicyMatch.objects.filter(policy=policy, payout="paid").count() == 1

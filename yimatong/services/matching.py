@@ -112,6 +112,8 @@ def validate(tree: Any) -> list[str]:
                 )
             ):
                 errors.append(_("%(where)s：分档应为 [下限, 门槛] 的列表。") % {"where": where})
+            elif len({Decimal(str(t[0])) for t in tiers}) != len(tiers):
+                errors.append(_("%(where)s：分档的下限不能重复。") % {"where": where})
             return
         value = node.get("value")
         ok = {
@@ -197,12 +199,10 @@ def _leaf(node: dict[str, Any], facts: dict[str, Any], chain_paths: dict[str, se
                 "label": label,
                 "by": FACTS[node["by"]][0],
             }
-        applicable = [
-            t
-            for lower, t in sorted(node["tiers"], key=lambda pair: pair[0])
-            if Decimal(str(band)) >= Decimal(str(lower))
-        ]
-        threshold = applicable[-1] if applicable else node["tiers"][0][1]
+        # The highest band the enterprise reaches; below every band, the lowest band's bar.
+        bands = sorted(node["tiers"], key=lambda pair: Decimal(str(pair[0])))
+        applicable = [t for lower, t in bands if Decimal(str(band)) >= Decimal(str(lower))]
+        threshold = applicable[-1] if applicable else bands[0][1]
     if value is None or (kind == "set" and threshold in facts.get(f"{fact}_unknown", ())):
         return UNKNOWN, _("未知：%(label)s（请补充企业信息）") % {"label": label}
     if kind == "number":
