@@ -83,6 +83,7 @@ def load_services(
     organization = orgs.get(ENTERPRISE) or Organization.objects.filter(name=ENTERPRISE).first()
     if enterprise_user is None or organization is None:
         return
+    load_policies(users=users, report=report)
     centre = users["service"]
     for title, category, description, goal, department in DEMANDS:
         if Demand.objects.filter(organization=organization, title=title).exists():
@@ -115,3 +116,124 @@ def load_services(
         actions.rate(
             actor=enterprise_user, demand=demand, rating=Demand.Rating.SATISFIED, comment="答复及时。"
         )
+
+
+# Enterprise profiles: (name, revenue 万元, R&D %, employees, invention, utility, design, tech SME)
+PROFILES = [
+    (ENTERPRISE, 62000, 14.5, 820, 46, 58, 6, False),
+    ("重庆宏冠医疗器械有限公司", 4200, 3.2, 160, 3, 21, 4, True),
+]
+
+POLICIES = [
+    {
+        "code": "rd-post-subsidy",
+        "title": "生物医药企业研发投入后补助",
+        "issuer": "重庆国际生物城管委会（示例）",
+        "document_number": "渝生物城发〔2026〕12号（示例）",
+        "benefit": "subsidy",
+        "amount": 100,
+        "amount_note": "按上年研发投入增量的 10% 给予补助，最高 100 万元",
+        "mode": "apply",
+        "materials": "研发费用专项审计报告\n上年度财务报表\n营业执照",
+        "summary": "支持园区生物药企业加大研发投入；研发投入占比按营业收入分档：5,000 万元以下 ≥ 5%，5,000 万–2 亿元 ≥ 4%，2 亿元以上 ≥ 3%。",
+        "conditions": {
+            "all": [
+                {"fact": "chain_node", "op": "within", "value": "biologics"},
+                {"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0, 5], [5000, 4], [20000, 3]]},
+                {"fact": "years_registered", "op": ">=", "value": 1},
+            ]
+        },
+    },
+    {
+        "code": "high-tech-award",
+        "title": "高新技术企业认定奖励",
+        "issuer": "重庆国际生物城管委会（示例）",
+        "benefit": "subsidy",
+        "amount": 20,
+        "amount_note": "首次认定奖励 20 万元",
+        "mode": "fast",
+        "summary": "对首次认定的高新技术企业给予一次性奖励。",
+        "conditions": {"fact": "certifications", "op": "has", "value": "high_tech"},
+    },
+    {
+        "code": "growth-award-auto",
+        "title": "规上工业企业稳增长奖励（免申即享）",
+        "issuer": "重庆国际生物城管委会（示例）",
+        "benefit": "subsidy",
+        "amount": 50,
+        "amount_note": "营业收入 2 亿元以上的规上企业奖励 50 万元，系统比对后直接兑付",
+        "mode": "auto",
+        "budget": 200,
+        "summary": "免申即享：系统比对 → 推送 → 企业确认 → 兑付 → 公示。",
+        "conditions": {
+            "all": [
+                {"fact": "is_above_scale", "op": "is", "value": True},
+                {"fact": "revenue", "op": ">=", "value": 20000},
+            ]
+        },
+    },
+    {
+        "code": "specialized-award",
+        "title": "专精特新企业培育奖励",
+        "issuer": "重庆国际生物城管委会（示例）",
+        "benefit": "subsidy",
+        "amount": 30,
+        "mode": "apply",
+        "summary": "专精特新企业，或专利加权分（发明 5、实用新型 2、外观 1）达到 80 分的科技型中小企业。",
+        "conditions": {
+            "any": [
+                {"fact": "certifications", "op": "has", "value": "specialized"},
+                {
+                    "all": [
+                        {"fact": "certifications", "op": "has", "value": "tech_sme"},
+                        {"fact": "patent_score", "op": ">=", "value": 80},
+                    ]
+                },
+            ]
+        },
+    },
+]
+
+
+def load_policies(*, users: dict[str, User], report: Any) -> None:
+    from decimal import Decimal
+
+    from yimatong.services import policy_actions
+    from yimatong.services.models import Policy
+
+    for name, revenue, rd, employees, invention, utility, design, tech_sme in PROFILES:
+        org = Organization.objects.filter(name=name).first()
+        if org is None or _has_profile(org):
+            report.count("unchanged")
+            continue
+        policy_actions.save_profile(
+            actor=users["service"],
+            organization=org,
+            data={
+                "revenue": Decimal(revenue),
+                "rd_ratio": Decimal(str(rd)),
+                "employees": employees,
+                "patents_invention": invention,
+                "patents_utility": utility,
+                "patents_design": design,
+                "is_tech_sme": tech_sme,
+            },
+        )
+        report.count("created")
+    for spec in POLICIES:
+        if Policy.objects.filter(code=spec["code"]).exists():
+            report.count("unchanged")
+            continue
+        data = {**spec, "is_published": True}
+        for key in ("amount", "budget"):
+            if key in data:
+                data[key] = Decimal(str(data[key]))
+        policy = policy_actions.save_policy(actor=users["service"], data=data)
+        policy_actions.match_policy(policy)
+        report.count("created")
+
+
+def _has_profile(org: Organization) -> bool:
+    from yimatong.services.models import EnterpriseProfile
+
+    return EnterpriseProfile.objects.filter(organization=org).exists()
