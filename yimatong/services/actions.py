@@ -33,7 +33,14 @@ REPORT_AFTER_DAYS = getattr(settings, "DEMAND_REPORT_AFTER_DAYS", 5)
 
 
 def _event(
-    demand: Demand, kind: str, *, actor: User | None, before: str = "", text: str = "", **data: Any
+    demand: Demand,
+    kind: str,
+    *,
+    actor: User | None,
+    before: str = "",
+    text: str = "",
+    at: dt.datetime | None = None,
+    **data: Any,
 ) -> DemandEvent:
     return DemandEvent.objects.create(
         demand=demand,
@@ -43,6 +50,7 @@ def _event(
         to_status=demand.status if before else "",
         text=text,
         data={k: audit.plain(v) for k, v in data.items()},
+        at=at or timezone.now(),
     )
 
 
@@ -299,6 +307,7 @@ def sign(*, actor: User, demand: Demand, now: dt.datetime | None = None) -> Dema
             DemandEvent.Kind.SIGNED,
             actor=actor,
             before=before,
+            at=now,
             deadline=deadline,
             provisional=demand.deadline_provisional,
         )

@@ -141,8 +141,9 @@ def rematch(
                         policy_version=policy.version,
                         status=outcome.status,
                         pass_rate=Decimal(str(outcome.pass_rate)),
-                        missing=outcome.missing,
-                        unknown=outcome.unknown,
+                        # A met policy needs nothing more (the branches not taken don't matter).
+                        missing=[] if outcome.status == matching.MET else outcome.missing,
+                        unknown=[] if outcome.status == matching.MET else outcome.unknown,
                         estimated_amount=policy.amount if outcome.status == matching.MET else None,
                         computed_at=now,
                     )
