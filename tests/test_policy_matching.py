@@ -318,3 +318,21 @@ def test_two_payments_at_once_cannot_overdraw_the_budget(park):
     policy.refresh_from_db()
     assert policy.disbursed == Decimal("30")
     assert PolicyMatch.objects.filter(policy=policy, payout="paid").count() == 1
+
+
+def test_the_policy_page_counts_each_group_and_lists_its_enterprises(park, library):
+    from tests.conftest import client_for
+    from tests.factories import OrganizationFactory
+
+    for n in range(3):
+        OrganizationFactory(name=f"重庆测试生物{n}有限公司", org_type="resident")
+    policy = library(conditions={"fact": "employees", "op": ">=", "value": 10})
+    centre = park.users["service"].department
+    centre.is_dispatch_center = True
+    centre.save()
+    page = (
+        client_for(park.users["service"]).get(policy.get_absolute_url() + "?status=unknown").content.decode()
+    )
+    residents = 5  # the park's two residents and the three above, none with a profile
+    assert f'待补充信息 <span class="count">{residents}</span>' in page
+    assert page.count("未知：从业人数") == residents

@@ -79,7 +79,12 @@ def policy_detail(request: HttpRequest, code: str) -> HttpResponse:
             "policy": policy,
             "matches": matches.filter(status=status)[:200],
             "status": status,
-            "counts": dict(matches.values_list("status").annotate(n=Count("pk")).values_list("status", "n")),
+            "counts": dict(
+                policy.matches.order_by()
+                .values_list("status")
+                .annotate(n=Count("pk"))
+                .values_list("status", "n")
+            ),
             "can_edit": access.can_edit_policies(request.user),
             "pay_form": forms.PayForm(),
         },
