@@ -1497,6 +1497,64 @@ POLICY_CASES: list[Case] = [
 CASES += POLICY_CASES
 
 
+def application(park: Park) -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yimatong.services import application_actions
+
+    demand_category(park)  # the centre is the dispatch centre
+    target = policy(park)
+    target.mode = "apply"
+    target.materials = "营业执照"
+    target.save()
+    residents_match(park)
+    app = application_actions.start(actor=park.users["enterprise"], policy=target)
+    application_actions.upload(
+        actor=park.users["enterprise"],
+        app=app,
+        name="营业执照",
+        upload=SimpleUploadedFile("l.pdf", b"%PDF-1.4 x", "application/pdf"),
+    )
+    return application_actions.submit(actor=park.users["enterprise"], app=app)
+
+
+APPLICATION_CASES: list[Case] = [
+    Case(
+        "services:application_list",
+        "GET",
+        lambda p: reverse("services:application_list"),
+        expect(SERVICE_USERS),
+    ),
+    Case(
+        "services:application_start",
+        "POST",
+        lambda p: (residents_match(p), reverse("services:application_start", args=[policy(p).code]))[1],
+        expect({"enterprise"}, 302, forbidden={"admin", "leader", "service"}),
+    ),
+    Case(
+        "services:application_detail",
+        "GET",
+        lambda p: application(p).get_absolute_url(),
+        expect(SERVICE_USERS),
+    ),
+    Case(
+        "services:application_material",
+        "GET",
+        lambda p: (lambda a: reverse("services:application_material", args=[a.code, a.materials.first().pk]))(
+            application(p)
+        ),
+        expect(SERVICE_USERS),
+    ),
+    Case(
+        "services:application_step",
+        "POST",
+        lambda p: reverse("services:application_step", args=[application(p).code, "advance"]),
+        expect({"admin", "service"}, 302, forbidden={"leader", "enterprise"}),
+    ),
+]
+CASES += APPLICATION_CASES
+
+
 def state() -> dict[str, Any]:
     """A fingerprint of everything a request could change."""
     return {
@@ -1541,11 +1599,12 @@ def _investment_state() -> dict[str, Any]:
 
 
 def _demand_state() -> dict[str, Any]:
-    from yimatong.services.models import Demand, DemandEvent
+    from yimatong.services.models import Application, Demand, DemandEvent
 
     return {
         "demands": list(Demand.objects.order_by("pk").values_list("pk", "status", "version")),
         "events": DemandEvent.objects.count(),
+        "applications": list(Application.objects.order_by("pk").values_list("pk", "status", "version")),
     }
 
 

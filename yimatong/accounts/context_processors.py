@@ -89,6 +89,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             services.append(item(_("诉求办理考核"), "services:demand_kpis", "chart"))
         if access.can_read_policies(user):
             services.append(item(_("政策库"), "services:policy_list", "list"))
+            services.append(item(_("政策申报"), "services:application_list", "columns"))
         services.append(item(plural("入驻企业"), orgs, "building", query="type=resident"))
         sections.append(NavSection(_("企业服务"), services))
         sections.append(
@@ -138,6 +139,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     item(plural("联系人"), "directory:contact_list", "user"),
                     item(_("我的诉求"), "services:demand_list", "inbox"),
                     item(_("我的政策"), "services:policy_list", "flag"),
+                    item(_("我的申报"), "services:application_list", "columns"),
                 ],
             )
         )

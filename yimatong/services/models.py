@@ -4,6 +4,7 @@ working days, demand categories with their time limits."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -485,3 +486,137 @@ class PolicyMatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.policy_id}:{self.organization_id}:{self.status}"
+
+
+class Application(models.Model):
+    """An enterprise's application under a policy, followed to the money (政策申报全过程跟踪)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("草稿")
+        SUBMITTED = "submitted", _("已提交")
+        ACCEPTED = "accepted", _("已受理")
+        FIRST_REVIEW = "first_review", _("初审通过")
+        DEPT_REVIEW = "dept_review", _("部门审核通过")
+        PUBLICIZED = "publicized", _("公示中")
+        PAID = "paid", _("已兑付")
+        RETURNED = "returned", _("退回修改")
+        REJECTED = "rejected", _("不予支持")
+
+    code = models.CharField(_("申报编号"), max_length=20, unique=True, editable=False)
+    policy = models.ForeignKey(
+        Policy, verbose_name=_("政策"), on_delete=models.PROTECT, related_name="applications"
+    )
+    organization = models.ForeignKey(
+        "directory.Organization",
+        verbose_name=_("企业"),
+        on_delete=models.PROTECT,
+        related_name="applications",
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    amount_requested = models.DecimalField(
+        _("申请金额（万元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    amount_paid = models.DecimalField(
+        _("兑付金额（万元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    paid_on = models.DateField(_("兑付日期"), null=True, blank=True)
+    note = models.TextField(_("申报说明"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("申报人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("政策申报")
+        verbose_name_plural = pgettext_lazy("plural", "政策申报")
+        ordering = ["-updated_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "organization"],
+                condition=~Q(status__in=["rejected", "paid"]),
+                name="services_application_one_open_per_policy",
+                violation_error_message=_("贵企业已有一份该政策的申报在办理中。"),
+            ),
+            models.CheckConstraint(
+                name="services_application_paid_has_amount",
+                condition=~Q(status="paid") | Q(amount_paid__isnull=False, paid_on__isnull=False),
+                violation_error_message=_("兑付须有金额和日期。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+    def get_absolute_url(self) -> str:
+        return reverse("services:application_detail", args=[self.code])
+
+    def checklist(self) -> list[str]:
+        return [line.strip() for line in self.policy.materials.splitlines() if line.strip()]
+
+
+def _material_path(instance: ApplicationMaterial, filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"applications/{instance.application.code}/{uuid.uuid4().hex}.{suffix}"
+
+
+class ApplicationMaterial(models.Model):
+    application = models.ForeignKey(
+        Application, verbose_name=_("申报"), on_delete=models.CASCADE, related_name="materials"
+    )
+    name = models.CharField(_("材料"), max_length=120)
+    file = models.FileField(_("文件"), upload_to=_material_path)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("申报材料")
+        verbose_name_plural = pgettext_lazy("plural", "申报材料")
+        ordering = ["application", "name", "-created_at"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApplicationEvent(models.Model):
+    """The application's steps, timed and visible to the enterprise."""
+
+    application = models.ForeignKey(
+        Application, verbose_name=_("申报"), on_delete=models.CASCADE, related_name="events"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    from_status = models.CharField(_("原状态"), max_length=12, blank=True)
+    to_status = models.CharField(_("新状态"), max_length=12)
+    text = models.TextField(_("意见"), blank=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("申报记录")
+        verbose_name_plural = pgettext_lazy("plural", "申报记录")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.to_status}"

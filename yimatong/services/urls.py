@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yimatong.services import policy_views, views
+from yimatong.services import application_views, policy_views, views
 
 app_name = "services"
 urlpatterns = [
@@ -16,6 +16,15 @@ urlpatterns = [
     path("policies/<slug:code>/edit/", policy_views.policy_edit, name="policy_edit"),
     path("policies/<slug:code>/auto/<slug:step>/", policy_views.policy_auto, name="policy_auto"),
     path("matches/<int:pk>/not-interested/", policy_views.match_not_interested, name="match_not_interested"),
+    path("policies/<slug:code>/apply/", application_views.application_start, name="application_start"),
+    path("applications/", application_views.application_list, name="application_list"),
+    path("applications/<str:code>/", application_views.application_detail, name="application_detail"),
+    path(
+        "applications/<str:code>/materials/<int:pk>/",
+        application_views.application_material,
+        name="application_material",
+    ),
+    path("applications/<str:code>/<slug:step>/", application_views.application_step, name="application_step"),
     path("profile/", policy_views.profile_edit, name="profile_edit"),
     path("profile/<int:org_id>/", policy_views.profile_edit, name="profile_edit_for"),
 ]
