@@ -1555,6 +1555,73 @@ APPLICATION_CASES: list[Case] = [
 CASES += APPLICATION_CASES
 
 
+def residents_plan(park: Park) -> Any:
+    from yimatong.services.care_actions import create_plan
+
+    demand_category(park)
+    return create_plan(actor=park.users["admin"], organization=park.resident, officer=park.users["service"])
+
+
+def residents_need(park: Park) -> Any:
+    from decimal import Decimal
+
+    from yimatong.services.care_actions import file_need
+
+    demand_category(park)
+    return file_need(
+        actor=park.users["enterprise"],
+        organization=park.resident,
+        data={"amount": Decimal("300"), "term_months": 12, "purpose": "采购", "collateral": "credit"},
+    )
+
+
+CARE_CASES: list[Case] = [
+    Case("services:plan_list", "GET", lambda p: reverse("services:plan_list"), expect(SERVICE_USERS)),
+    Case(
+        "services:plan_create",
+        "GET",
+        lambda p: (demand_category(p), reverse("services:plan_create"))[1],
+        expect(POLICY_EDITORS, forbidden={"leader", "enterprise"}),
+    ),
+    Case(
+        "services:plan_detail", "GET", lambda p: residents_plan(p).get_absolute_url(), expect(SERVICE_USERS)
+    ),
+    Case(
+        "services:plan_change",
+        "POST",
+        lambda p: reverse("services:plan_change", args=[residents_plan(p).pk, "progress"]),
+        expect(POLICY_EDITORS, 302, forbidden={"leader", "enterprise"}),
+        data=lambda p: {"month": "2026-11", "summary": "进展顺利"},
+    ),
+    Case(
+        "services:financing_list",
+        "GET",
+        lambda p: (demand_category(p), reverse("services:financing_list"))[1],
+        expect(SERVICE_USERS),
+    ),
+    Case(
+        "services:financing_create",
+        "GET",
+        lambda p: reverse("services:financing_create"),
+        expect({"enterprise"}, forbidden={"admin", "leader", "service"}),
+    ),
+    Case(
+        "services:financing_detail",
+        "GET",
+        lambda p: residents_need(p).get_absolute_url(),
+        expect(SERVICE_USERS),
+    ),
+    Case(
+        "services:financing_change",
+        "POST",
+        lambda p: reverse("services:financing_change", args=[residents_need(p).pk, "refer"]),
+        expect(POLICY_EDITORS, 404, forbidden={"leader", "enterprise"}),
+        data=lambda p: {"product": 999999},
+    ),
+]
+CASES += CARE_CASES
+
+
 def state() -> dict[str, Any]:
     """A fingerprint of everything a request could change."""
     return {

@@ -90,6 +90,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if access.can_read_policies(user):
             services.append(item(_("政策库"), "services:policy_list", "list"))
             services.append(item(_("政策申报"), "services:application_list", "columns"))
+            services.append(item(_("一企一策"), "services:plan_list", "target"))
+            if access.is_dispatcher(user) or access.role_of(user) == access.Role.LEADER:
+                services.append(item(_("金融服务"), "services:financing_list", "briefcase"))
         services.append(item(plural("入驻企业"), orgs, "building", query="type=resident"))
         sections.append(NavSection(_("企业服务"), services))
         sections.append(
@@ -140,6 +143,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     item(_("我的诉求"), "services:demand_list", "inbox"),
                     item(_("我的政策"), "services:policy_list", "flag"),
                     item(_("我的申报"), "services:application_list", "columns"),
+                    item(_("一企一策"), "services:plan_list", "target"),
+                    item(_("金融服务"), "services:financing_list", "briefcase"),
                 ],
             )
         )

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from yimatong.services.models import DemandCategory, WorkCalendarDay
+from yimatong.services.models import BankProduct, DemandCategory, WorkCalendarDay
 
 
 @admin.register(DemandCategory)
@@ -22,3 +22,18 @@ class WorkCalendarDayAdmin(admin.ModelAdmin):
     list_display = ("date", "is_workday", "note")
     list_filter = ("is_workday",)
     date_hierarchy = "date"
+
+
+@admin.register(BankProduct)
+class BankProductAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "bank",
+        "amount_min",
+        "amount_max",
+        "max_term_months",
+        "rate",
+        "collateral",
+        "is_active",
+    )
+    filter_horizontal = ("target_chain",)

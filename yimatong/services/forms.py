@@ -8,9 +8,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yimatong.accounts.models import Department
+from yimatong.accounts.models import Department, User
 from yimatong.directory.models import Organization
-from yimatong.services.models import Demand, DemandCategory, Policy
+from yimatong.services.models import Collateral, Demand, DemandCategory, PlanItem, Policy, Referral
 
 
 class DemandForm(forms.Form):
@@ -181,4 +181,52 @@ class ProfileForm(forms.Form):
 class PayForm(forms.Form):
     amount = forms.DecimalField(
         label=_("兑付金额（万元）"), max_digits=12, decimal_places=2, min_value=Decimal("0.01")
+    )
+
+
+class PlanForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        label=_("企业"), queryset=Organization.objects.filter(org_type=Organization.Type.RESIDENT)
+    )
+    officer = forms.ModelChoiceField(
+        label=_("首席服务官"), queryset=User.objects.filter(is_active=True, role=User.Role.SERVICE)
+    )
+    goals = forms.CharField(label=_("服务目标"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PlanItemForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=PlanItem.Kind.choices)
+    title = forms.CharField(label=_("事项"), max_length=200)
+    owner = forms.CharField(label=_("责任人/单位"), max_length=80)
+    deadline = forms.DateField(label=_("完成时限"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class PlanItemStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("状态"), choices=PlanItem.Status.choices)
+    resolution = forms.CharField(label=_("办理情况"), max_length=300, required=False)
+
+
+class ProgressForm(forms.Form):
+    month = forms.DateField(
+        label=_("月份"), widget=forms.DateInput(attrs={"type": "month"}), input_formats=["%Y-%m", "%Y-%m-%d"]
+    )
+    summary = forms.CharField(label=_("本月进展"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FinancingNeedForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("融资金额（万元）"), max_digits=12, decimal_places=2, min_value=Decimal("1")
+    )
+    term_months = forms.IntegerField(label=_("期限（月）"), min_value=1, max_value=360)
+    purpose = forms.CharField(label=_("用途"), max_length=200)
+    collateral = forms.ChoiceField(label=_("可提供的担保方式"), choices=Collateral.choices)
+
+
+class OutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(label=_("结果"), choices=Referral.Outcome.choices)
+    approved_amount = forms.DecimalField(
+        label=_("批准金额（万元）"), max_digits=12, decimal_places=2, required=False, min_value=0
+    )
+    disbursed_on = forms.DateField(
+        label=_("放款日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

@@ -620,3 +620,252 @@ class ApplicationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.application_id} {self.to_status}"
+
+
+# One enterprise, one plan (一企一策) ----------------------------------------------------------------
+
+
+class ServicePlan(models.Model):
+    """A key enterprise's plan: its chief service officer (首席服务官), goals, action items and
+    a problem ledger worked to zero (清零销号), with monthly progress."""
+
+    organization = models.OneToOneField(
+        "directory.Organization",
+        verbose_name=_("企业"),
+        on_delete=models.PROTECT,
+        related_name="service_plan",
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("首席服务官"),
+        on_delete=models.PROTECT,
+        related_name="service_plans",
+    )
+    goals = models.TextField(_("服务目标"), blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("一企一策")
+        verbose_name_plural = pgettext_lazy("plural", "一企一策")
+        ordering = ["organization__name"]
+
+    def __str__(self) -> str:
+        return str(self.organization)
+
+    def get_absolute_url(self) -> str:
+        return reverse("services:plan_detail", args=[self.pk])
+
+
+class PlanItem(models.Model):
+    class Kind(models.TextChoices):
+        ACTION = "action", _("行动事项")
+        PROBLEM = "problem", _("问题")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("未开始")
+        IN_PROGRESS = "in_progress", _("推进中")
+        DONE = "done", _("已完成/已销号")
+
+    plan = models.ForeignKey(
+        ServicePlan, verbose_name=_("一企一策"), on_delete=models.CASCADE, related_name="items"
+    )
+    kind = models.CharField(_("类型"), max_length=8, choices=Kind.choices)
+    title = models.CharField(_("事项"), max_length=200)
+    owner = models.CharField(_("责任人/单位"), max_length=80)
+    deadline = models.DateField(_("完成时限"))
+    status = models.CharField(_("状态"), max_length=12, choices=Status.choices, default=Status.OPEN)
+    resolution = models.CharField(_("办理情况"), max_length=300, blank=True)
+    closed_at = models.DateTimeField(_("销号时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("一企一策事项")
+        verbose_name_plural = pgettext_lazy("plural", "一企一策事项")
+        ordering = ["status", "deadline", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="services_planitem_done_is_closed",
+                condition=~Q(status="done") | Q(closed_at__isnull=False),
+                violation_error_message=_("完成或销号须记录时间。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class PlanProgress(models.Model):
+    plan = models.ForeignKey(
+        ServicePlan, verbose_name=_("一企一策"), on_delete=models.CASCADE, related_name="progress"
+    )
+    month = models.DateField(_("月份"), help_text=_("该月第一天。"))
+    summary = models.TextField(_("本月进展"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("填报人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("月度进展")
+        verbose_name_plural = pgettext_lazy("plural", "月度进展")
+        ordering = ["-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "month"], name="services_planprogress_one_per_month"),
+            models.CheckConstraint(name="services_planprogress_first_of_month", condition=Q(month__day=1)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plan_id} {self.month:%Y-%m}"
+
+
+# Financing (金融服务) --------------------------------------------------------------------------------
+
+
+class Collateral(models.TextChoices):
+    CREDIT = "credit", _("信用")
+    MORTGAGE = "mortgage", _("抵押")
+    GUARANTEE = "guarantee", _("担保")
+    IP_PLEDGE = "ip_pledge", _("知识产权质押")
+
+
+class BankProduct(models.Model):
+    bank = models.ForeignKey(
+        "directory.Organization",
+        verbose_name=_("金融机构"),
+        on_delete=models.PROTECT,
+        related_name="bank_products",
+    )
+    name = models.CharField(_("产品名称"), max_length=80)
+    amount_min = models.DecimalField(_("最低额度（万元）"), max_digits=12, decimal_places=2)
+    amount_max = models.DecimalField(_("最高额度（万元）"), max_digits=12, decimal_places=2)
+    max_term_months = models.PositiveSmallIntegerField(_("最长期限（月）"))
+    rate = models.DecimalField(_("年利率（%）"), max_digits=5, decimal_places=2)
+    collateral = models.CharField(_("担保方式"), max_length=10, choices=Collateral.choices)
+    target_chain = models.ManyToManyField(
+        "directory.ChainNode",
+        verbose_name=_("支持的产业方向"),
+        blank=True,
+        related_name="bank_products",
+        help_text=_("留空表示不限。"),
+    )
+    is_active = models.BooleanField(_("在售"), default=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("金融产品")
+        verbose_name_plural = pgettext_lazy("plural", "金融产品")
+        ordering = ["rate", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="services_bankproduct_amount_range",
+                condition=Q(amount_min__lte=models.F("amount_max")),
+                violation_error_message=_("最低额度不能高于最高额度。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank} · {self.name}"
+
+
+class FinancingNeed(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("待对接")
+        REFERRED = "referred", _("已推荐")
+        FUNDED = "funded", _("已放款")
+        CLOSED = "closed", _("已关闭")
+
+    organization = models.ForeignKey(
+        "directory.Organization",
+        verbose_name=_("企业"),
+        on_delete=models.PROTECT,
+        related_name="financing_needs",
+    )
+    amount = models.DecimalField(_("融资金额（万元）"), max_digits=12, decimal_places=2)
+    term_months = models.PositiveSmallIntegerField(_("期限（月）"))
+    purpose = models.CharField(_("用途"), max_length=200)
+    collateral = models.CharField(_("可提供的担保方式"), max_length=10, choices=Collateral.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("提交人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("融资需求")
+        verbose_name_plural = pgettext_lazy("plural", "融资需求")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                name="services_financingneed_positive", condition=Q(amount__gt=0, term_months__gt=0)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.amount}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("services:financing_detail", args=[self.pk])
+
+
+class Referral(models.Model):
+    """A financing need referred to a bank product, tracked to its outcome."""
+
+    class Outcome(models.TextChoices):
+        PENDING = "pending", _("审批中")
+        APPROVED = "approved", _("已批准")
+        DECLINED = "declined", _("未获批")
+
+    need = models.ForeignKey(
+        FinancingNeed, verbose_name=_("融资需求"), on_delete=models.CASCADE, related_name="referrals"
+    )
+    product = models.ForeignKey(
+        BankProduct, verbose_name=_("金融产品"), on_delete=models.PROTECT, related_name="referrals"
+    )
+    outcome = models.CharField(_("结果"), max_length=10, choices=Outcome.choices, default=Outcome.PENDING)
+    approved_amount = models.DecimalField(
+        _("批准金额（万元）"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    disbursed_on = models.DateField(_("放款日期"), null=True, blank=True)
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("推荐人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("推荐时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("融资推荐")
+        verbose_name_plural = pgettext_lazy("plural", "融资推荐")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["need", "product"], name="services_referral_once_per_product"),
+            models.CheckConstraint(
+                name="services_referral_approved_has_amount",
+                condition=~Q(outcome="approved") | Q(approved_amount__isnull=False),
+                violation_error_message=_("已批准须填写批准金额。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.need_id} → {self.product_id}"
+
+    def days_to_disbursement(self) -> int | None:
+        if self.disbursed_on is None:
+            return None
+        return (self.disbursed_on - timezone.localtime(self.created_at).date()).days

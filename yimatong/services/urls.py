@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yimatong.services import application_views, policy_views, views
+from yimatong.services import application_views, care_views, policy_views, views
 
 app_name = "services"
 urlpatterns = [
@@ -25,6 +25,14 @@ urlpatterns = [
         name="application_material",
     ),
     path("applications/<str:code>/<slug:step>/", application_views.application_step, name="application_step"),
+    path("plans/", care_views.plan_list, name="plan_list"),
+    path("plans/new/", care_views.plan_create, name="plan_create"),
+    path("plans/<int:pk>/", care_views.plan_detail, name="plan_detail"),
+    path("plans/<int:pk>/<slug:what>/", care_views.plan_change, name="plan_change"),
+    path("financing/", care_views.financing_list, name="financing_list"),
+    path("financing/new/", care_views.financing_create, name="financing_create"),
+    path("financing/<int:pk>/", care_views.financing_detail, name="financing_detail"),
+    path("financing/<int:pk>/<slug:what>/", care_views.financing_change, name="financing_change"),
     path("profile/", policy_views.profile_edit, name="profile_edit"),
     path("profile/<int:org_id>/", policy_views.profile_edit, name="profile_edit_for"),
 ]
