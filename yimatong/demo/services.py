@@ -84,6 +84,7 @@ def load_services(
     if enterprise_user is None or organization is None:
         return
     load_policies(users=users, report=report)
+    load_care(users=users, report=report)
     centre = users["service"]
     for title, category, description, goal, department in DEMANDS:
         if Demand.objects.filter(organization=organization, title=title).exists():
@@ -237,3 +238,89 @@ def _has_profile(org: Organization) -> bool:
     from yimatong.services.models import EnterpriseProfile
 
     return EnterpriseProfile.objects.filter(organization=org).exists()
+
+
+# Bank products: (bank, name, min, max 万元, months, rate %, collateral, chain codes)
+PRODUCTS = [
+    (
+        "渝南银行重庆国际生物城支行",
+        "生物医药科创信用贷",
+        100,
+        1000,
+        36,
+        "3.45",
+        "credit",
+        ["biologics", "chemical"],
+    ),
+    ("渝南银行重庆国际生物城支行", "知识产权质押贷", 200, 3000, 36, "3.30", "ip_pledge", []),
+    ("巴渝农村商业银行界石支行", "标准厂房按揭贷", 500, 20000, 120, "3.10", "mortgage", []),
+    ("重庆科创融资担保有限公司", "医疗器械担保贷", 100, 2000, 24, "3.80", "guarantee", ["devices"]),
+]
+
+
+def load_care(*, users: dict[str, User], report: Any) -> None:
+    from decimal import Decimal
+
+    from yimatong.directory.models import ChainNode
+    from yimatong.services import care_actions
+    from yimatong.services.models import BankProduct, FinancingNeed, ServicePlan
+
+    for bank, name, low, high, months, rate, collateral, chain in PRODUCTS:
+        org = Organization.objects.filter(name=bank).first()
+        if org is None or BankProduct.objects.filter(name=name).exists():
+            report.count("unchanged")
+            continue
+        product = BankProduct.objects.create(
+            bank=org,
+            name=name,
+            amount_min=Decimal(low),
+            amount_max=Decimal(high),
+            max_term_months=months,
+            rate=Decimal(rate),
+            collateral=collateral,
+        )
+        product.target_chain.set(ChainNode.objects.filter(code__in=chain))
+        report.count("created")
+    organization = Organization.objects.filter(name=ENTERPRISE).first()
+    if organization is None:
+        return
+    if not ServicePlan.objects.filter(organization=organization).exists():
+        plan = care_actions.create_plan(
+            actor=users["admin"],
+            organization=organization,
+            officer=users["service"],
+            goals="二期制剂车间年内投产；2027 年营业收入突破 10 亿元。",
+        )
+        today = timezone.localdate()
+        for kind, title, owner, days in (
+            ("problem", "制剂车间双回路供电增容", "区经济和信息化委员会", 20),
+            ("problem", "二期用地规划条件调整", "区规划和自然资源局", 35),
+            ("action", "对接人才公寓 30 套", "生物城企业服务中心", 10),
+        ):
+            care_actions.add_item(
+                actor=users["service"],
+                plan=plan,
+                data={
+                    "kind": kind,
+                    "title": title,
+                    "owner": owner,
+                    "deadline": today + dt.timedelta(days=days),
+                },
+            )
+        care_actions.record_progress(
+            actor=users["service"], plan=plan, month=today, summary="完成供电方案评审，用地调整已上会。"
+        )
+        report.count("created")
+    if not FinancingNeed.objects.filter(organization=organization).exists():
+        enterprise_user = User.objects.filter(username="enterprise").first()
+        care_actions.file_need(
+            actor=enterprise_user,
+            organization=organization,
+            data={
+                "amount": Decimal("800"),
+                "term_months": 24,
+                "purpose": "二期设备采购",
+                "collateral": "ip_pledge",
+            },
+        )
+        report.count("created")

@@ -106,6 +106,23 @@ class SuperviseForm(forms.Form):
     note = forms.CharField(label=_("督办事项"), max_length=300)
 
 
+class ConditionsField(forms.JSONField):
+    """JSON that says where it breaks (line and column), as the editor's preview does."""
+
+    def to_python(self, value: Any) -> Any:
+        import json
+
+        if isinstance(value, str) and value.strip():
+            try:
+                json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise forms.ValidationError(
+                    _("不是有效的 JSON：第 %(line)s 行第 %(col)s 列。"),
+                    params={"line": exc.lineno, "col": exc.colno},
+                ) from None
+        return super().to_python(value)
+
+
 class PolicyForm(forms.Form):
     code = forms.SlugField(
         label=_("编号"), max_length=40, help_text=_("英文字母、数字和连字符，如 rd-reward-2026。")
@@ -130,7 +147,7 @@ class PolicyForm(forms.Form):
     )
     materials = forms.CharField(label=_("申报材料"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     summary = forms.CharField(label=_("政策要点"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    conditions = forms.JSONField(
+    conditions = ConditionsField(
         label=_("适用条件"),
         widget=forms.Textarea(attrs={"rows": 12, "class": "mono"}),
         help_text=_(

@@ -118,9 +118,10 @@ def policy_edit(request: HttpRequest, code: str | None = None) -> HttpResponse:
         {
             "form": form,
             "policy": policy,
-            "facts": matching.FACTS,
-            "operators": matching.OPERATORS,
-            "certifications": matching.CERTIFICATIONS,
+            "facts": [
+                (code, label, unit, " ".join(sorted(matching.OPERATORS[kind])))
+                for code, (label, kind, unit) in matching.FACTS.items()
+            ],
         },
         status=400 if request.method == "POST" else 200,
     )
