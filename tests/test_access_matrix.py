@@ -1620,6 +1620,44 @@ CARE_CASES: list[Case] = [
     ),
 ]
 CASES += CARE_CASES
+CASES += [
+    Case(
+        "GET /api/v1/policies",
+        "GET",
+        lambda p: (policy(p), "/api/v1/policies")[1],
+        api_expect(SERVICE_USERS, forbidden=PROMOTERS),
+    ),
+    Case(
+        "GET /api/v1/policies/{code}/matches",
+        "GET",
+        lambda p: f"/api/v1/policies/{residents_match(p).policy.code}/matches",
+        api_expect(POLICY_READERS, forbidden=PROMOTERS | {"enterprise"}),
+    ),
+    Case(
+        "GET /api/v1/my/policy-matches",
+        "GET",
+        lambda p: (residents_match(p), "/api/v1/my/policy-matches")[1],
+        api_expect({"enterprise"}, forbidden=PROMOTERS | POLICY_READERS),
+    ),
+    Case(
+        "GET /api/v1/applications",
+        "GET",
+        lambda p: (application(p), "/api/v1/applications")[1],
+        api_expect(SERVICE_USERS, forbidden=PROMOTERS),
+    ),
+    Case(
+        "GET /api/v1/plans",
+        "GET",
+        lambda p: (residents_plan(p), "/api/v1/plans")[1],
+        api_expect(SERVICE_USERS, forbidden=PROMOTERS),
+    ),
+    Case(
+        "GET /api/v1/financing/needs",
+        "GET",
+        lambda p: (residents_need(p), "/api/v1/financing/needs")[1],
+        api_expect(SERVICE_USERS, forbidden=PROMOTERS),
+    ),
+]
 
 
 def state() -> dict[str, Any]:

@@ -147,3 +147,19 @@ def test_the_console_walks_an_application_and_others_see_nothing(office):
         enterprise.post(reverse("services:application_step", args=[app.code, "advance"])).status_code == 403
     )
     assert client_for(park.users["owner"]).get(app.get_absolute_url()).status_code == 403
+
+
+def test_a_chief_service_officer_follows_the_key_enterprises_applications_on_the_board(office):
+    from yimatong.services.care_actions import create_plan
+
+    park, policy = office
+    _ready(park, policy)
+    officer = client_for(park.users["service"])
+    assert (
+        park.resident.name
+        not in officer.get(reverse("services:application_list") + "?mine=1").content.decode()
+    )
+    create_plan(actor=park.users["admin"], organization=park.resident, officer=park.users["service"])
+    assert (
+        park.resident.name in officer.get(reverse("services:application_list") + "?mine=1").content.decode()
+    )

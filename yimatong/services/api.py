@@ -1,6 +1,7 @@
 """Demands in the JSON API: the same access rules and steps as the console."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -12,9 +13,16 @@ from ninja.pagination import paginate
 from yimatong.accounts import access
 from yimatong.lib.errors import ActionError
 from yimatong.lib.pagination import Mapped, Pagination
-from yimatong.services import actions, forms
+from yimatong.services import actions, care_actions, forms
 from yimatong.services.kpis import department_kpis
-from yimatong.services.models import Demand, DemandCategory, calendar_overrides
+from yimatong.services.models import (
+    Application,
+    Demand,
+    DemandCategory,
+    Policy,
+    PolicyMatch,
+    calendar_overrides,
+)
 from yimatong.services.steps import STEPS, available_steps, steps_in_any_status
 
 router = Router(tags=["services"])
@@ -189,3 +197,184 @@ def take_step(request: HttpRequest, code: str, step: str, payload: dict = Body(d
         cleaned = form.cleaned_data
     demand = action(actor=request.auth, demand=demand, **arguments(cleaned))
     return _out(demand, request.auth)
+
+
+# Policies, matches, applications, plans, financing (read) ---------------------------------------------
+
+
+class PolicyOut(Schema):
+    code: str
+    title: str
+    issuer: str
+    document_number: str
+    mode: str
+    benefit: str
+    amount: Decimal | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    version: int
+    conditions: dict
+    budget: Decimal | None
+    disbursed: Decimal
+
+
+class MatchOut(Schema):
+    policy: str
+    organization: str
+    status: str
+    pass_rate: Decimal
+    missing: list[str]
+    unknown: list[str]
+    estimated_amount: Decimal | None
+    not_interested: bool
+    payout: str
+
+
+class ApplicationOut(Schema):
+    code: str
+    policy: str
+    organization: str
+    status: str
+    amount_requested: Decimal | None
+    amount_paid: Decimal | None
+    paid_on: dt.date | None
+    updated_at: dt.datetime
+
+
+class PlanOut(Schema):
+    id: int
+    organization: str
+    officer: str
+    actions: int
+    actions_done: int
+    problems: int
+    problems_open: int
+    overdue: int
+
+
+class NeedOut(Schema):
+    id: int
+    organization: str
+    amount: Decimal
+    term_months: int
+    collateral: str
+    status: str
+    referrals: list[dict]
+
+
+def _policy_reader(user: Any) -> None:
+    if not (access.can_read_policies(user) or access.role_of(user) == "enterprise"):
+        raise PermissionDenied
+
+
+def _match_out(m: PolicyMatch) -> dict[str, Any]:
+    return {
+        "policy": m.policy.code,
+        "organization": m.organization.name,
+        "status": m.status,
+        "pass_rate": m.pass_rate,
+        "missing": m.missing,
+        "unknown": m.unknown,
+        "estimated_amount": m.estimated_amount,
+        "not_interested": m.not_interested,
+        "payout": m.payout,
+    }
+
+
+@router.get(
+    "/policies", response=list[PolicyOut], summary="The policy library (published policies for enterprises)"
+)
+@paginate(Pagination)
+def list_policies(request: HttpRequest) -> Any:
+    _policy_reader(request.auth)
+    qs = Policy.objects.all()
+    if access.role_of(request.auth) == "enterprise":
+        qs = qs.filter(is_published=True)
+    return qs
+
+
+@router.get("/policies/{code}/matches", response=list[MatchOut], summary="The enterprises a policy matches")
+@paginate(Pagination)
+def policy_matches(request: HttpRequest, code: str, status: str = "met") -> Any:
+    if not access.can_read_policies(request.auth):
+        raise PermissionDenied
+    policy = Policy.objects.filter(code=code).first()
+    if policy is None:
+        raise Http404
+    return Mapped(policy.matches.filter(status=status).select_related("policy", "organization"), _match_out)
+
+
+@router.get(
+    "/my/policy-matches", response=list[MatchOut], summary="Your enterprise's policies, with what is missing"
+)
+@paginate(Pagination)
+def my_matches(request: HttpRequest) -> Any:
+    if access.role_of(request.auth) != "enterprise":
+        raise PermissionDenied
+    qs = PolicyMatch.objects.filter(organization_id=request.auth.organization_id, policy__is_published=True)
+    return Mapped(qs.select_related("policy", "organization"), _match_out)
+
+
+@router.get("/applications", response=list[ApplicationOut], summary="Policy applications you may see")
+@paginate(Pagination)
+def list_applications(request: HttpRequest) -> Any:
+    _policy_reader(request.auth)
+    qs = Application.objects.select_related("policy", "organization")
+    if access.role_of(request.auth) == "enterprise":
+        qs = qs.filter(organization_id=request.auth.organization_id)
+    return Mapped(
+        qs,
+        lambda a: {
+            "code": a.code,
+            "policy": a.policy.code,
+            "organization": a.organization.name,
+            "status": a.status,
+            "amount_requested": a.amount_requested,
+            "amount_paid": a.amount_paid,
+            "paid_on": a.paid_on,
+            "updated_at": a.updated_at,
+        },
+    )
+
+
+@router.get("/plans", response=list[PlanOut], summary="Key enterprises' plans (一企一策) you may see")
+@paginate(Pagination)
+def list_plans(request: HttpRequest) -> Any:
+    _reader(request.auth)
+    return Mapped(
+        care_actions.plans_for(request.auth),
+        lambda p: {
+            "id": p.pk,
+            "organization": p.organization.name,
+            "officer": p.officer.username,
+            **care_actions.plan_summary(p),
+        },
+    )
+
+
+@router.get(
+    "/financing/needs", response=list[NeedOut], summary="Financing needs you may see, with their referrals"
+)
+@paginate(Pagination)
+def list_needs(request: HttpRequest) -> Any:
+    _reader(request.auth)
+    return Mapped(
+        care_actions.needs_for(request.auth).prefetch_related("referrals__product"),
+        lambda n: {
+            "id": n.pk,
+            "organization": n.organization.name,
+            "amount": n.amount,
+            "term_months": n.term_months,
+            "collateral": n.collateral,
+            "status": n.status,
+            "referrals": [
+                {
+                    "product": r.product.name,
+                    "outcome": r.outcome,
+                    "approved_amount": str(r.approved_amount) if r.approved_amount is not None else None,
+                    "days_to_disbursement": r.days_to_disbursement(),
+                }
+                for r in n.referrals.all()
+            ],
+        },
+    )

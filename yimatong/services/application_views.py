@@ -40,12 +40,17 @@ def _application(request: HttpRequest, code: str) -> Application:
 @services_view
 def application_list(request: HttpRequest) -> HttpResponse:
     """Reviewers: a board by status; an enterprise: its own applications."""
-    rows = list(_visible(request.user).order_by("-updated_at")[:500])
+    qs = _visible(request.user)
+    mine = request.GET.get("mine") == "1"
+    if mine:
+        # A chief service officer's key enterprises (一企一策) only.
+        qs = qs.filter(organization__service_plan__officer=request.user)
+    rows = list(qs.order_by("-updated_at")[:500])
     if access.role_of(request.user) == User.Role.ENTERPRISE:
         return render(request, "services/application_list.html", {"rows": rows, "board": None})
     access.deny_unless(access.can_read_policies(request.user))
     board = [(A(status), [a for a in rows if a.status == status]) for status in BOARD]
-    return render(request, "services/application_list.html", {"rows": rows, "board": board})
+    return render(request, "services/application_list.html", {"rows": rows, "board": board, "mine": mine})
 
 
 @services_view

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yimatong.accounts import audit
+from yimatong.accounts import access, audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import Organization
 from yimatong.lib.errors import ActionError, Conflict
@@ -26,6 +26,32 @@ COLLATERAL_ACCEPTED = {
     "guarantee": {"guarantee", "mortgage"},
     "mortgage": {"mortgage"},
 }
+
+
+# Who sees what ------------------------------------------------------------------------------------
+
+
+def plans_for(user: User) -> Any:
+    """The plans a user may see: all for the centre and leaders, a service officer's own, an
+    enterprise's own."""
+    qs = ServicePlan.objects.select_related("organization", "officer")
+    if access.role_of(user) == User.Role.ENTERPRISE:
+        return qs.filter(organization_id=user.organization_id)
+    if access.role_of(user) in (User.Role.ADMIN, User.Role.LEADER) or access.is_dispatcher(user):
+        return qs
+    if access.role_of(user) == User.Role.SERVICE:
+        return qs.filter(officer=user)
+    return qs.none()
+
+
+def needs_for(user: User) -> Any:
+    """Financing needs: all for the centre and leaders, an enterprise's own."""
+    qs = FinancingNeed.objects.select_related("organization")
+    if access.role_of(user) == User.Role.ENTERPRISE:
+        return qs.filter(organization_id=user.organization_id)
+    if access.role_of(user) in (User.Role.ADMIN, User.Role.LEADER) or access.is_dispatcher(user):
+        return qs
+    return qs.none()
 
 
 # 一企一策 ---------------------------------------------------------------------------------------

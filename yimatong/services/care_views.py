@@ -23,24 +23,13 @@ def _enterprise(user: User) -> bool:
     return access.role_of(user) == User.Role.ENTERPRISE
 
 
-def _plans(user: User):
-    qs = ServicePlan.objects.select_related("organization", "officer")
-    if _enterprise(user):
-        return qs.filter(organization_id=user.organization_id)
-    if access.role_of(user) in (User.Role.ADMIN, User.Role.LEADER) or access.is_dispatcher(user):
-        return qs
-    if access.role_of(user) == User.Role.SERVICE:
-        return qs.filter(officer=user)
-    return qs.none()
-
-
 def _can_work(user: User, plan: ServicePlan) -> bool:
     return access.is_dispatcher(user) or plan.officer_id == user.pk
 
 
 @services_view
 def plan_list(request: HttpRequest) -> HttpResponse:
-    plans = list(_plans(request.user))
+    plans = list(actions.plans_for(request.user))
     for plan in plans:
         plan.summary = actions.plan_summary(plan)
     return render(
@@ -69,7 +58,7 @@ def plan_create(request: HttpRequest) -> HttpResponse:
 
 
 def _plan_or_404(request: HttpRequest, pk: int) -> ServicePlan:
-    plan = _plans(request.user).filter(pk=pk).first()
+    plan = actions.plans_for(request.user).filter(pk=pk).first()
     if plan is None:
         raise Http404
     return plan
@@ -129,18 +118,9 @@ def plan_change(request: HttpRequest, pk: int, what: str) -> HttpResponse:
 # Financing -----------------------------------------------------------------------------------------
 
 
-def _needs(user: User):
-    qs = FinancingNeed.objects.select_related("organization")
-    if _enterprise(user):
-        return qs.filter(organization_id=user.organization_id)
-    if access.role_of(user) in (User.Role.ADMIN, User.Role.LEADER) or access.is_dispatcher(user):
-        return qs
-    return qs.none()
-
-
 @services_view
 def financing_list(request: HttpRequest) -> HttpResponse:
-    needs = _needs(request.user)
+    needs = actions.needs_for(request.user)
     if not _enterprise(request.user):
         access.deny_unless(
             access.role_of(request.user) in (User.Role.ADMIN, User.Role.LEADER)
@@ -190,7 +170,7 @@ def financing_create(request: HttpRequest) -> HttpResponse:
 
 
 def _need_or_404(request: HttpRequest, pk: int) -> FinancingNeed:
-    need = _needs(request.user).filter(pk=pk).first()
+    need = actions.needs_for(request.user).filter(pk=pk).first()
     if need is None:
         raise Http404
     return need
