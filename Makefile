@@ -42,7 +42,8 @@ demo: install
 		$(BIN)/yimatong fake_wechat --host $(HOST) --port $(WECHAT_PORT) >/dev/null & fake=$$!; \
 		$(BIN)/yimatong db_worker & worker=$$!; \
 		$(BIN)/yimatong investment_sweep --every 3600 >/dev/null & sweeper=$$!; \
-		trap "kill $$fake $$worker $$sweeper 2>/dev/null" EXIT INT TERM; \
+		$(BIN)/yimatong services_sweep --every 3600 >/dev/null & ladder=$$!; \
+		trap "kill $$fake $$worker $$sweeper $$ladder 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/yimatong runserver $(HOST):$(PORT)
 
 # For developers: debug pages on, no demo data loaded.
