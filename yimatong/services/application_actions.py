@@ -124,7 +124,7 @@ def submit(*, actor: User, app: Application) -> Application:
     missing = missing_materials(app)
     if missing:
         raise ActionError(
-            _("还缺少材料：%(names)s。") % {"names": "、".join(missing)},
+            _("还缺少材料：%(names)s。") % {"names": _("、").join(missing)},
             code="materials_missing",
             fields={"materials": missing},
         )

@@ -178,7 +178,7 @@ def evaluate(
         if effective == MET:
             outcome.met += 1
         elif effective == UNMET:
-            outcome.missing.append((_("（不应满足）") if negated else "") + text)
+            outcome.missing.append(_("（不应满足）%(text)s") % {"text": text} if negated else text)
         else:
             outcome.unknown.append(text)
         return result
@@ -207,14 +207,13 @@ def _leaf(node: dict[str, Any], facts: dict[str, Any], chain_paths: dict[str, se
         return UNKNOWN, _("未知：%(label)s（请补充企业信息）") % {"label": label}
     if kind == "number":
         met = _compare(Decimal(str(value)), op, Decimal(str(threshold)))
-        wanted = f"{label} {op} {_plain(threshold)}{unit}"
+        wanted = f"{label} {op} {_with_unit(threshold, unit)}"
         return (
             (MET, wanted)
             if met
             else (
                 UNMET,
-                _("差：%(wanted)s，当前 %(now)s%(unit)s")
-                % {"wanted": wanted, "now": _plain(value), "unit": unit},
+                _("差：%(wanted)s，当前 %(now)s") % {"wanted": wanted, "now": _with_unit(value, unit)},
             )
         )
     if kind == "text":
@@ -244,7 +243,7 @@ def _leaf(node: dict[str, Any], facts: dict[str, Any], chain_paths: dict[str, se
         wanted = _("具有%(cert)s认定") % {"cert": CERTIFICATIONS[threshold]}
         return (MET, wanted) if met else (UNMET, _("差：%(wanted)s") % {"wanted": wanted})
     met = bool(value) == bool(threshold)
-    wanted = f"{label}{'' if threshold else _('（否）')}"
+    wanted = label if threshold else _("%(label)s（否）") % {"label": label}
     return (MET, wanted) if met else (UNMET, _("差：%(wanted)s") % {"wanted": wanted})
 
 
@@ -255,3 +254,10 @@ def _compare(a: Decimal, op: str, b: Decimal) -> bool:
 def _plain(value: Any) -> str:
     number = Decimal(str(value))
     return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}".rstrip("0")
+
+
+def _with_unit(value: Any, unit: str) -> str:
+    """A number with its unit, as the language writes it ("100人", "100 people")."""
+    if not unit:
+        return _plain(value)
+    return _("%(number)s%(unit)s") % {"number": _plain(value), "unit": unit}
