@@ -1435,6 +1435,12 @@ def policy(park: Park) -> Any:
     )[0]
 
 
+def _apply_mode(target: Any) -> Any:
+    target.mode = "apply"
+    target.save()
+    return target
+
+
 def residents_match(park: Park) -> Any:
     from yimatong.services.models import PolicyMatch
 
@@ -1652,6 +1658,61 @@ CASES += [
         api_expect(SERVICE_USERS, forbidden=PROMOTERS),
     ),
     Case(
+        "POST /api/v1/policies",
+        "POST",
+        lambda p: (demand_category(p), "/api/v1/policies")[1],
+        api_expect(POLICY_EDITORS, 201, forbidden=PROMOTERS | {"leader", "enterprise"}),
+        json=True,
+        data=lambda p: {
+            "code": "talent-2026",
+            "title": "人才安居补贴",
+            "issuer": "管委会",
+            "benefit": "talent",
+            "mode": "apply",
+            "conditions": {"fact": "employees", "op": ">=", "value": 50},
+        },
+    ),
+    Case(
+        "PUT /api/v1/policies/{code}",
+        "PUT",
+        lambda p: (demand_category(p), f"/api/v1/policies/{policy(p).code}")[1],
+        api_expect(POLICY_EDITORS, forbidden=PROMOTERS | {"leader", "enterprise"}),
+        json=True,
+        data=lambda p: {
+            "code": "rd-reward",
+            "title": "研发投入奖励（修订）",
+            "issuer": "生物城管委会",
+            "benefit": "subsidy",
+            "mode": "auto",
+            "is_published": True,
+            "conditions": {"fact": "rd_ratio", "op": ">=", "value": 4},
+        },
+    ),
+    Case(
+        "POST /api/v1/policies/{code}/applications",
+        "POST",
+        lambda p: (lambda pol: (residents_match(p), f"/api/v1/policies/{pol.code}/applications")[1])(
+            _apply_mode(policy(p))
+        ),
+        api_expect({"enterprise"}, 201, forbidden=PROMOTERS | POLICY_READERS),
+    ),
+    Case(
+        "POST /api/v1/applications/{code}/steps/{step}",
+        "POST",
+        lambda p: f"/api/v1/applications/{application(p).code}/steps/advance",
+        api_expect(POLICY_EDITORS, forbidden=PROMOTERS | {"leader", "enterprise"}),
+        json=True,
+        data=lambda p: {"note": "受理"},
+    ),
+    Case(
+        "POST /api/v1/financing/needs",
+        "POST",
+        lambda p: "/api/v1/financing/needs",
+        api_expect({"enterprise"}, 201, forbidden=PROMOTERS | POLICY_READERS),
+        json=True,
+        data=lambda p: {"amount": "300", "term_months": 12, "purpose": "采购", "collateral": "credit"},
+    ),
+    Case(
         "GET /api/v1/financing/needs",
         "GET",
         lambda p: (residents_need(p), "/api/v1/financing/needs")[1],
@@ -1704,12 +1765,14 @@ def _investment_state() -> dict[str, Any]:
 
 
 def _demand_state() -> dict[str, Any]:
-    from yimatong.services.models import Application, Demand, DemandEvent
+    from yimatong.services.models import Application, Demand, DemandEvent, FinancingNeed, Policy
 
     return {
         "demands": list(Demand.objects.order_by("pk").values_list("pk", "status", "version")),
         "events": DemandEvent.objects.count(),
         "applications": list(Application.objects.order_by("pk").values_list("pk", "status", "version")),
+        "policies": list(Policy.objects.order_by("pk").values_list("pk", "version", "title")),
+        "needs": FinancingNeed.objects.count(),
     }
 
 

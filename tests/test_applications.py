@@ -163,3 +163,41 @@ def test_a_chief_service_officer_follows_the_key_enterprises_applications_on_the
     assert (
         park.resident.name in officer.get(reverse("services:application_list") + "?mine=1").content.decode()
     )
+
+
+def test_the_api_takes_an_application_from_start_to_payment(office):
+    import json
+
+    park, policy = office
+    enterprise = client_for(park.users["enterprise"])
+    started = enterprise.post(f"/api/v1/policies/{policy.code}/applications")
+    assert started.status_code == 201
+    code = started.json()["code"]
+    refused = enterprise.post(
+        f"/api/v1/applications/{code}/steps/submit", data="{}", content_type="application/json"
+    )
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "materials_missing"
+    app = Application.objects.get(code=code)
+    for name in app.checklist():
+        actions.upload(actor=park.users["enterprise"], app=app, name=name, upload=pdf())
+    assert (
+        enterprise.post(
+            f"/api/v1/applications/{code}/steps/submit", data="{}", content_type="application/json"
+        ).json()["status"]
+        == "submitted"
+    )
+    centre = client_for(park.users["service"])
+    for _ in range(4):
+        centre.post(f"/api/v1/applications/{code}/steps/advance", data="{}", content_type="application/json")
+    too_much = centre.post(
+        f"/api/v1/applications/{code}/steps/pay",
+        data=json.dumps({"amount": "999"}),
+        content_type="application/json",
+    )
+    assert too_much.status_code == 400 and too_much.json()["error"]["code"] == "budget_exceeded"
+    paid = centre.post(
+        f"/api/v1/applications/{code}/steps/pay",
+        data=json.dumps({"amount": "80"}),
+        content_type="application/json",
+    )
+    assert paid.json()["status"] == "paid" and paid.json()["amount_paid"] == "80.00"

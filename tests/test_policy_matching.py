@@ -336,3 +336,21 @@ def test_the_policy_page_counts_each_group_and_lists_its_enterprises(park, libra
     residents = 5  # the park's two residents and the three above, none with a profile
     assert f'待补充信息 <span class="count">{residents}</span>' in page
     assert page.count("未知：从业人数") == residents
+
+
+def test_a_new_match_also_reaches_the_enterprises_wechat_followers_once_per_version(park, library):
+    from tests.wechat_support import make_accounts
+    from yimatong.services import policy_actions
+    from yimatong.wechat.models import Follower, OutboundMessage
+
+    safe, _plain = make_accounts()
+    safe.templates = {**safe.templates, "policy_match": "TPL-POLICY"}
+    safe.save()
+    Follower.objects.create(account=safe, openid="o-ent", subscribed=True, contact=park.resident_contact)
+    policy_actions.save_profile(
+        actor=park.users["enterprise"], organization=park.resident, data={"rd_ratio": Decimal("6")}
+    )
+    policy = library(conditions={"fact": "rd_ratio", "op": ">=", "value": 5})
+    policy_actions.match_policy(policy)
+    sent = OutboundMessage.objects.filter(purpose="policy_match")
+    assert sent.count() == 1 and sent.get().client_msg_id == f"policy{policy.pk}-v1"

@@ -27,6 +27,7 @@ TEMPLATES = {
     "meeting_scheduled": "DEMO-TPL-MEETING",
     "registered": "DEMO-TPL-REGISTERED",
     "reply": "DEMO-TPL-REPLY",
+    "policy_match": "DEMO-TPL-POLICY",
 }
 
 ACCOUNTS = [

@@ -13,7 +13,7 @@ from ninja.pagination import paginate
 from yimatong.accounts import access
 from yimatong.lib.errors import ActionError
 from yimatong.lib.pagination import Mapped, Pagination
-from yimatong.services import actions, care_actions, forms
+from yimatong.services import actions, application_actions, care_actions, forms, policy_actions
 from yimatong.services.kpis import department_kpis
 from yimatong.services.models import (
     Application,
@@ -376,5 +376,149 @@ def list_needs(request: HttpRequest) -> Any:
                 }
                 for r in n.referrals.all()
             ],
+        },
+    )
+
+
+# Writes: policies, applications, financing needs ------------------------------------------------------
+
+
+def _form_errors(form: Any) -> ActionError:
+    return ActionError(
+        str(next(iter(form.errors.values()))[0]),
+        fields={k: [str(e) for e in v] for k, v in form.errors.items()},
+    )
+
+
+def _policy_out(p: Policy) -> dict[str, Any]:
+    return {
+        "code": p.code,
+        "title": p.title,
+        "issuer": p.issuer,
+        "document_number": p.document_number,
+        "mode": p.mode,
+        "benefit": p.benefit,
+        "amount": p.amount,
+        "valid_from": p.valid_from,
+        "valid_to": p.valid_to,
+        "version": p.version,
+        "conditions": p.conditions,
+        "budget": p.budget,
+        "disbursed": p.disbursed,
+    }
+
+
+@router.post(
+    "/policies",
+    response={201: PolicyOut},
+    summary="Add a policy (its conditions validated; matching follows)",
+)
+def create_policy(request: HttpRequest, payload: dict = Body(...)) -> Any:  # noqa: B008
+    if not access.can_edit_policies(request.auth):
+        raise PermissionDenied
+    form = forms.PolicyForm(payload)
+    if not form.is_valid():
+        raise _form_errors(form)
+    return Status(201, _policy_out(policy_actions.save_policy(actor=request.auth, data=form.cleaned_data)))
+
+
+@router.put(
+    "/policies/{code}", response=PolicyOut, summary="Change a policy (a new conditions version re-notifies)"
+)
+def update_policy(request: HttpRequest, code: str, payload: dict = Body(...)) -> Any:  # noqa: B008
+    if not access.can_edit_policies(request.auth):
+        raise PermissionDenied
+    policy = Policy.objects.filter(code=code).first()
+    if policy is None:
+        raise Http404
+    form = forms.PolicyForm(payload, policy=policy)
+    if not form.is_valid():
+        raise _form_errors(form)
+    return _policy_out(policy_actions.save_policy(actor=request.auth, data=form.cleaned_data, policy=policy))
+
+
+def _application_out(a: Application) -> dict[str, Any]:
+    return {
+        "code": a.code,
+        "policy": a.policy.code,
+        "organization": a.organization.name,
+        "status": a.status,
+        "amount_requested": a.amount_requested,
+        "amount_paid": a.amount_paid,
+        "paid_on": a.paid_on,
+        "updated_at": a.updated_at,
+    }
+
+
+@router.post("/policies/{code}/applications", response={201: ApplicationOut}, summary="Start an application")
+def start_application(request: HttpRequest, code: str) -> Any:
+    if access.role_of(request.auth) != "enterprise":
+        raise PermissionDenied
+    policy = Policy.objects.filter(code=code, is_published=True).first()
+    if policy is None:
+        raise Http404
+    return Status(201, _application_out(application_actions.start(actor=request.auth, policy=policy)))
+
+
+@router.post(
+    "/applications/{code}/steps/{step}",
+    response=ApplicationOut,
+    summary="submit (the enterprise); advance, send_back, reject, pay (reviewers)",
+)
+def application_step(request: HttpRequest, code: str, step: str, payload: dict = Body(default=None)) -> Any:  # noqa: B008
+    _policy_reader(request.auth)
+    payload = payload or {}
+    qs = Application.objects.select_related("policy", "organization")
+    if access.role_of(request.auth) == "enterprise":
+        qs = qs.filter(organization_id=request.auth.organization_id)
+    app = qs.filter(code=code).first()
+    if app is None:
+        raise Http404
+    enterprise_steps = {"submit"}
+    reviewer_steps = {"advance", "send_back", "reject", "pay"}
+    if step not in enterprise_steps | reviewer_steps:
+        raise Http404
+    if (step in enterprise_steps and access.role_of(request.auth) != "enterprise") or (
+        step in reviewer_steps and not access.can_edit_policies(request.auth)
+    ):
+        raise PermissionDenied
+    if step == "submit":
+        app = application_actions.submit(actor=request.auth, app=app)
+    elif step == "advance":
+        app = application_actions.advance(actor=request.auth, app=app, note=str(payload.get("note", "")))
+    elif step == "send_back":
+        app = application_actions.send_back(
+            actor=request.auth, app=app, reason=str(payload.get("reason", ""))
+        )
+    elif step == "reject":
+        app = application_actions.reject(actor=request.auth, app=app, reason=str(payload.get("reason", "")))
+    else:
+        form = forms.PayForm(payload)
+        if not form.is_valid():
+            raise _form_errors(form)
+        app = application_actions.pay(actor=request.auth, app=app, amount=form.cleaned_data["amount"])
+    return _application_out(app)
+
+
+@router.post("/financing/needs", response={201: NeedOut}, summary="File a financing need (an enterprise)")
+def create_need(request: HttpRequest, payload: dict = Body(...)) -> Any:  # noqa: B008
+    if access.role_of(request.auth) != "enterprise":
+        raise PermissionDenied
+    form = forms.FinancingNeedForm(payload)
+    if not form.is_valid():
+        raise _form_errors(form)
+    need = care_actions.file_need(
+        actor=request.auth, organization=request.auth.organization, data=form.cleaned_data
+    )
+    return Status(
+        201,
+        {
+            "id": need.pk,
+            "organization": need.organization.name,
+            "amount": need.amount,
+            "term_months": need.term_months,
+            "collateral": need.collateral,
+            "status": need.status,
+            "referrals": [],
         },
     )

@@ -198,6 +198,11 @@ def _tell_new_matches(policies: list[Policy], organizations: list[Organization])
             body=match.policy.amount_note or "",
             url=match.policy.get_absolute_url(),
         )
+        from yimatong.wechat.actions import tell_enterprise_policy
+
+        tell_enterprise_policy(
+            organization_id=match.organization_id, policy=match.policy, version=match.policy_version
+        )
         PolicyMatch.objects.filter(pk=match.pk).update(notified_version=match.policy_version)
 
 

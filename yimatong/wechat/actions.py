@@ -54,6 +54,7 @@ CLIENT_MSG_ID_LIFETIME = dt.timedelta(minutes=10)
 RETRYABLE = {-1, None}
 WINDOW_ERRORS = (45015, 45047)
 STEP_PURPOSES = ("visit_confirmed", "meeting_scheduled", "registered")
+POLICY_PURPOSE = "policy_match"
 
 
 # Links -------------------------------------------------------------------------------------------
@@ -910,3 +911,43 @@ def portal_book_visit(*, follower: Follower, data: dict[str, Any]) -> SiteVisit:
             requested_by=SiteVisit.RequestedBy.INVESTOR,
         )
     return visit
+
+
+# Telling enterprises of policies they qualify for (政策直达) ------------------------------------------
+
+
+def tell_enterprise_policy(*, organization_id: int, policy: Any, version: int) -> list[OutboundMessage]:
+    """A template message to the enterprise's WeChat followers (their contacts who follow an
+    account), once per policy version (``client_msg_id`` ``policy<pk>-v<version>``)."""
+    followers = Follower.objects.filter(
+        contact__organization_id=organization_id, subscribed=True
+    ).select_related("account")
+    sent = []
+    for follower in followers:
+        template_id = follower.account.template_id(POLICY_PURPOSE)
+        if not template_id:
+            continue
+        with translation.override(follower.account.language):
+            data = {
+                "first": {"value": _("您的企业符合一项政策")},
+                "keyword1": {"value": policy.title},
+                "keyword2": {"value": policy.amount_note or policy.get_mode_display()},
+                "remark": {"value": _("点击查看适用条件和申报方式。")},
+            }
+        try:
+            with transaction.atomic():
+                message = OutboundMessage.objects.create(
+                    follower=follower,
+                    kind=OutboundMessage.Kind.TEMPLATE,
+                    purpose=POLICY_PURPOSE,
+                    text=f"{data['first']['value']}：{policy.title}",
+                    template_id=template_id,
+                    data=data,
+                    url=public_url(policy.get_absolute_url()),
+                    client_msg_id=f"policy{policy.pk}-v{version}"[:64],
+                )
+        except IntegrityError:
+            continue
+        sent.append(message)
+        transaction.on_commit(lambda pk=message.pk: _enqueue_delivery(pk))
+    return sent

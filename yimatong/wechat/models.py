@@ -64,7 +64,9 @@ class OfficialAccount(models.Model):
         _("模板消息编号"),
         default=dict,
         blank=True,
-        help_text=_("按用途填写模板 ID：visit_confirmed、meeting_scheduled、registered、reply。"),
+        help_text=_(
+            "按用途填写模板 ID：visit_confirmed、meeting_scheduled、registered、reply、policy_match。"
+        ),
     )
     is_active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
