@@ -89,6 +89,15 @@ bench-wechat: install
 	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
 		$(BIN)/python bench/wechat_callback.py $(BENCH_ARGS)
 
+# The demand queues over HTTP (gunicorn on loopback) at 100k demands: each role's tabs, a search, the KPIs,
+# with query counts; on SQLite, then on PostgreSQL (BENCH_DATABASE_URL, default postgres@127.0.0.1:5432);
+# BENCH_ARGS="--quick" or "--save".
+.PHONY: bench-demands
+bench-demands: install
+	env -u DATABASE_URL $(BIN)/python bench/demand_queue.py $(BENCH_ARGS)
+	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+		$(BIN)/python bench/demand_queue.py $(BENCH_ARGS)
+
 ci:
 	.ci/run
 
