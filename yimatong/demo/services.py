@@ -106,8 +106,7 @@ def load_services(
         handler = (
             handler or User.objects.filter(role=User.Role.SERVICE, department=lead).first() or users["admin"]
         )
-        signed = timezone.now() - dt.timedelta(days=2)
-        demand = actions.sign(actor=handler, demand=demand, now=signed)
+        demand = actions.sign(actor=handler, demand=demand)
         if goal == "handling":
             continue
         demand = actions.complete(actor=handler, demand=demand, resolution="已对接办理，详见答复。")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from functools import lru_cache
 
 import chinese_calendar
 
@@ -23,6 +24,12 @@ def is_workday(day: dt.date, overrides: Overrides | None = None) -> tuple[bool, 
     """(is a working day, is provisional: neither the park nor the library knows this day)."""
     if overrides and day in overrides:
         return overrides[day], False
+    return _state_council(day)
+
+
+@lru_cache(maxsize=4096)
+def _state_council(day: dt.date) -> tuple[bool, bool]:
+    """The library's answer, cached: it rescans its whole table on every call."""
     try:
         return chinese_calendar.is_workday(day), False
     except NotImplementedError:

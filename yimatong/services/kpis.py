@@ -87,8 +87,11 @@ def department_kpis(demands: QuerySet[Demand], start: dt.date, end: dt.date) -> 
     overrides = calendar_overrides()
     tz = timezone.get_current_timezone()
     rows: dict[int, DepartmentKpis] = {}
+    # A range on the stored moment (indexed), not a per-row date conversion.
+    since = timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz)
+    until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min), tz)
     in_period = demands.filter(
-        dispatched_at__date__gte=start, dispatched_at__date__lte=end, lead_department__isnull=False
+        dispatched_at__gte=since, dispatched_at__lt=until, lead_department__isnull=False
     ).select_related("lead_department")
     returned_by: dict[int, set[str]] = {}
     for event in DemandEvent.objects.filter(demand__in=in_period, kind=DemandEvent.Kind.RETURNED).values(

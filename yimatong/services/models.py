@@ -166,7 +166,7 @@ class Demand(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    dispatched_at = models.DateTimeField(_("分派时间"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("分派时间"), null=True, blank=True, db_index=True)
     deadline = models.DateField(_("办理期限"), null=True, blank=True, db_index=True)
     statutory_deadline = models.DateField(_("法定期限"), null=True, blank=True)
     deadline_provisional = models.BooleanField(
@@ -209,6 +209,11 @@ class Demand(models.Model):
         ordering = ["-created_at", "-pk"]
         indexes = [
             models.Index(fields=["lead_department", "status", "deadline"], name="services_demand_queue_idx"),
+            models.Index(
+                fields=["deadline", "-created_at"],
+                condition=Q(status__in=["dispatched", "handling", "awaiting_info"]),
+                name="services_demand_open_idx",
+            ),
             models.Index(fields=["organization", "-created_at"], name="services_demand_org_idx"),
         ]
         constraints = [
@@ -300,6 +305,7 @@ class DemandEvent(models.Model):
         verbose_name = _("工单记录")
         verbose_name_plural = pgettext_lazy("plural", "工单记录")
         ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["kind", "demand"], name="services_demandevent_kind_idx")]
 
     def __str__(self) -> str:
         return f"{self.demand_id} {self.kind}"

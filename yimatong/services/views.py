@@ -9,7 +9,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yimatong.accounts import access
 from yimatong.accounts.models import User
+from yimatong.directory.models import Organization
 from yimatong.lib.errors import ActionError
 from yimatong.lib.http import query_without_page, redirect_after_post
 from yimatong.services import actions, forms
@@ -75,10 +76,14 @@ def demand_list(request: HttpRequest) -> HttpResponse:
         .select_related("organization", "category", "lead_department")
     )
     if q := request.GET.get("q", "").strip():
-        rows = rows.filter(Q(code__icontains=q) | Q(title__icontains=q) | Q(organization__name__icontains=q))
+        # The enterprise through its own small table; codes by prefix; titles as typed (Chinese has no case).
+        companies = Organization.objects.filter(name__icontains=q).values("pk")
+        rows = rows.filter(Q(code__istartswith=q) | Q(title__contains=q) | Q(organization__in=companies))
     if request.GET.get("category"):
         rows = rows.filter(category__code=request.GET["category"])
-    rows = rows.order_by("deadline", "-created_at") if chosen in ("handling", "todo", "overdue") else rows
+    if chosen in ("handling", "todo", "overdue"):
+        # Unsigned demands have no deadline yet: last, the same on every database.
+        rows = rows.order_by(F("deadline").asc(nulls_last=True), "-created_at")
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
     overrides = calendar_overrides()
     today = timezone.localdate()
@@ -187,8 +192,7 @@ def demand_step(request: HttpRequest, code: str, step: str) -> HttpResponse:
         for field, errors in exc.fields.items():
             for error in errors:
                 form.add_error(field if field in form.fields else None, error)
-        if not exc.fields or not any(f in form.fields for f in exc.fields):
-            form.add_error(None, exc.message)
+        form.add_error(None, exc.message)  # the rule itself, beside the field it names
         demand.refresh_from_db()
         return _detail(request, demand, bound=(step, form), status=exc.status)
     messages.success(request, str(done))
