@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install serve worker lint format messages bench bench-investment bench-wechat ci clean
+.PHONY: demo test install serve worker lint format messages bench bench-investment bench-wechat bench-matching ci clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -88,6 +88,15 @@ bench-wechat: install
 	env -u DATABASE_URL $(BIN)/python bench/wechat_callback.py $(BENCH_ARGS)
 	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
 		$(BIN)/python bench/wechat_callback.py $(BENCH_ARGS)
+
+# Policy matching, 20,000 enterprises x 500 policies: the full recompute (measured on 5,000 and
+# extrapolated when the evaluation alone would take over 10 minutes; BENCH_ARGS="--full" to run it all),
+# a profile change, a policy edit; on SQLite, then on PostgreSQL (BENCH_DATABASE_URL, default
+# postgres@127.0.0.1:5432); BENCH_ARGS="--quick", "--cprofile" or "--save".
+bench-matching: install
+	env -u DATABASE_URL $(BIN)/python bench/policy_matching.py $(BENCH_ARGS)
+	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+		$(BIN)/python bench/policy_matching.py $(BENCH_ARGS)
 
 # The demand queues over HTTP (gunicorn on loopback) at 100k demands: each role's tabs, a search, the KPIs,
 # with query counts; on SQLite, then on PostgreSQL (BENCH_DATABASE_URL, default postgres@127.0.0.1:5432);
