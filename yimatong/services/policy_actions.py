@@ -175,8 +175,12 @@ def rematch(
 
 
 def _tell_new_matches(policies: list[Policy], organizations: list[Organization]) -> None:
-    """政策直达: each enterprise hears of a policy it now qualifies for once per policy version."""
-    fresh = (
+    """政策直达: each enterprise hears of a policy it now qualifies for once per policy version.
+    The recipients are read once for the whole batch, and the matches marked in bulk."""
+    from yimatong.wechat.actions import tell_enterprise_policy
+    from yimatong.wechat.models import Follower
+
+    fresh = list(
         PolicyMatch.objects.filter(
             policy__in=[p.pk for p in policies],
             organization__in=[o.pk for o in organizations],
@@ -186,24 +190,36 @@ def _tell_new_matches(policies: list[Policy], organizations: list[Organization])
         .filter(not_interested=False)
         .select_related("policy")
     )
+    if not fresh:
+        return
+    org_ids = {m.organization_id for m in fresh}
+    users: dict[int, list[User]] = {}
+    for user in User.objects.filter(is_active=True, role=User.Role.ENTERPRISE, organization_id__in=org_ids):
+        users.setdefault(user.organization_id, []).append(user)
+    following = set(
+        Follower.objects.filter(subscribed=True, contact__organization_id__in=org_ids).values_list(
+            "contact__organization_id", flat=True
+        )
+    )
     for match in fresh:
-        users = User.objects.filter(
-            is_active=True, role=User.Role.ENTERPRISE, organization_id=match.organization_id
+        if match.organization_id in users:
+            notify(
+                users[match.organization_id],
+                kind=Notification.Kind.POLICY,
+                key=f"policy-{match.policy_id}-v{match.policy_version}-{match.organization_id}",
+                title=_("您符合政策：%(title)s") % {"title": match.policy.title},
+                body=match.policy.amount_note or "",
+                url=match.policy.get_absolute_url(),
+            )
+        if match.organization_id in following:
+            tell_enterprise_policy(
+                organization_id=match.organization_id, policy=match.policy, version=match.policy_version
+            )
+    ids = [m.pk for m in fresh]
+    for start in range(0, len(ids), 5000):
+        PolicyMatch.objects.filter(pk__in=ids[start : start + 5000]).update(
+            notified_version=F("policy_version")
         )
-        notify(
-            users,
-            kind=Notification.Kind.POLICY,
-            key=f"policy-{match.policy_id}-v{match.policy_version}-{match.organization_id}",
-            title=_("您符合政策：%(title)s") % {"title": match.policy.title},
-            body=match.policy.amount_note or "",
-            url=match.policy.get_absolute_url(),
-        )
-        from yimatong.wechat.actions import tell_enterprise_policy
-
-        tell_enterprise_policy(
-            organization_id=match.organization_id, policy=match.policy, version=match.policy_version
-        )
-        PolicyMatch.objects.filter(pk=match.pk).update(notified_version=match.policy_version)
 
 
 def match_policy(policy: Policy) -> int:
