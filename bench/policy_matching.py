@@ -684,13 +684,13 @@ def show_run(label: str, run: Run, pairs: int, scale: float) -> None:
 
 
 def compare(figures: dict[str, Any], base: dict[str, Any]) -> None:
-    print(f"\n{'figure':52} {'now':>12} {'baseline':>12} {'ratio':>7}")
+    print(f"\n{'figure':58} {'now':>12} {'baseline':>12} {'ratio':>7}")
     for name, value in figures.items():
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             continue
         ref = base.get(name)
         ratio = f"{value / ref:7.2f}" if isinstance(ref, (int, float)) and ref else "      —"
-        print(f"{name:52} {value:12,.2f} {ref if ref is not None else '—':>12} {ratio}")
+        print(f"{name:58} {value:12,.2f} {ref if ref is not None else '—':>12} {ratio}")
     print("(ratio above 1: larger than the baseline — slower for times, faster for pairs/s)")
     if base and base.get("measured enterprises") != figures.get("measured enterprises"):
         print(
