@@ -120,6 +120,158 @@ def test_learning_a_fact_never_turns_a_decided_answer_around(tree, profile, data
     assert evaluate(tree, as_facts(filled)).status == before
 
 
+# The whole outcome (counts and every text), against the tree walked node by node ----------------
+
+PATHS = {"antibody": {"antibody", "biologics", "bio"}, "vaccine": {"vaccine", "bio"}, "devices": {"devices"}}
+UNITS = {
+    "revenue": "万元",
+    "rd_ratio": "%",
+    "employees": "人",
+    "patents_invention": "件",
+    "years_registered": "年",
+}
+LABELS = {
+    "revenue": "上年营业收入",
+    "rd_ratio": "研发投入占比",
+    "employees": "从业人数",
+    "patents_invention": "发明专利",
+    "years_registered": "成立年限",
+    "industry_code": "国民经济行业代码",
+    "chain_node": "产业链环节",
+    "is_above_scale": "规上企业",
+    "certifications": "资质认定",
+}
+CERTS = {"high_tech": "高新技术企业", "tech_sme": "科技型中小企业"}
+
+
+def every_kind_of_leaf():
+    text = st.builds(
+        lambda op, value: {"fact": "industry_code", "op": op, "value": value},
+        st.sampled_from(["prefix", "=="]),
+        st.sampled_from(["27", "276", "2761", "35"]),
+    )
+    listed = st.builds(
+        lambda values: {"fact": "industry_code", "op": "in", "value": values},
+        st.lists(st.sampled_from(["2761", "2770", "3581"]), min_size=1, max_size=2),
+    )
+    chain = st.builds(
+        lambda code: {"fact": "chain_node", "op": "within", "value": code},
+        st.sampled_from(["bio", "biologics", "antibody", "devices", "elsewhere"]),
+    )
+    scale = st.builds(lambda v: {"fact": "is_above_scale", "op": "is", "value": v}, st.booleans())
+    return st.one_of(leaves(), text, listed, chain, scale)
+
+
+full_trees = st.recursive(
+    every_kind_of_leaf(),
+    lambda children: st.one_of(
+        st.builds(lambda xs: {"all": xs}, st.lists(children, min_size=1, max_size=3)),
+        st.builds(lambda xs: {"any": xs}, st.lists(children, min_size=1, max_size=3)),
+        st.builds(lambda x: {"not": x}, children),
+    ),
+    max_leaves=8,
+)
+full_profiles = st.fixed_dictionaries(
+    {
+        **{
+            fact: st.one_of(
+                st.none(),
+                st.integers(0, 20),
+                st.decimals("0", "20", places=1),
+                st.floats(0, 20).map(lambda x: round(x, 2)),
+            )
+            for fact in NUMERIC
+        },
+        "tech_sme": st.one_of(st.none(), st.booleans()),
+        "high_tech": st.booleans(),
+        "industry_code": st.one_of(st.none(), st.sampled_from(["2761", "2770", "3581"])),
+        "chain_node": st.one_of(
+            st.none(), st.sampled_from(["antibody", "vaccine", "devices", "unknown-node"])
+        ),
+        "is_above_scale": st.one_of(st.none(), st.booleans()),
+    }
+)
+
+
+def plain(value) -> str:
+    number = Decimal(str(value))
+    return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}".rstrip("0")
+
+
+def walk_reference(tree: dict, facts: dict) -> tuple[str, int, int, list[str], list[str]]:
+    """The tree walked node by node with the texts written out: (status, met, leaves, missing,
+    unknown), as the matcher must report them."""
+    met, leaves, missing, unknown = [0], [0], [], []
+    flip = {MET: UNMET, UNMET: MET, UNKNOWN: UNKNOWN}
+
+    def leaf(node):
+        fact, op, label = node["fact"], node["op"], LABELS[node["fact"]]
+        value, bar = facts.get(fact), node.get("value")
+        if "tiers" in node:
+            band = facts.get(node["by"])
+            if band is None:
+                return UNKNOWN, f"未知：{label}（分档依据“上年营业收入”未填写）"
+            tiers = sorted(node["tiers"])
+            reached = [t for lower, t in tiers if Decimal(str(band)) >= lower]
+            bar = reached[-1] if reached else tiers[0][1]
+        if value is None or (fact == "certifications" and bar in facts["certifications_unknown"]):
+            return UNKNOWN, f"未知：{label}（请补充企业信息）"
+        if fact in UNITS:
+            a, b = Decimal(str(value)), Decimal(str(bar))
+            ok = {">=": a >= b, ">": a > b, "<=": a <= b, "<": a < b, "==": a == b}[op]
+            wanted = f"{label} {op} {plain(bar)}{UNITS[fact]}"
+            return (MET, wanted) if ok else (UNMET, f"差：{wanted}，当前 {plain(value)}{UNITS[fact]}")
+        if fact == "industry_code":
+            ok = {"prefix": value.startswith(str(bar)), "==": value == bar, "in": value in bar}[op]
+            wanted = f"{label} {op} {bar}"
+            return (MET, wanted) if ok else (UNMET, f"差：{wanted}，当前 {value}")
+        if fact == "chain_node":
+            ok = bar in PATHS.get(value, {value})
+            wanted = f"{label}属于 {bar}"
+            return (MET, wanted) if ok else (UNMET, f"差：{wanted}，当前 {value}")
+        if fact == "certifications":
+            wanted = f"具有{CERTS[bar]}认定"
+            return (MET, wanted) if bar in value else (UNMET, f"差：{wanted}")
+        wanted = label if bar else f"{label}（否）"
+        return (MET, wanted) if bool(value) == bar else (UNMET, f"差：{wanted}")
+
+    def walk(node, negated):
+        if "all" in node or "any" in node:
+            results = [walk(child, negated) for child in node.get("all") or node.get("any")]
+            if "all" in node:
+                return UNMET if UNMET in results else (UNKNOWN if UNKNOWN in results else MET)
+            return MET if MET in results else (UNKNOWN if UNKNOWN in results else UNMET)
+        if "not" in node:
+            return flip[walk(node["not"], not negated)]
+        result, text = leaf(node)
+        effective = flip[result] if negated else result
+        leaves[0] += 1
+        if effective == MET:
+            met[0] += 1
+        elif effective == UNMET:
+            missing.append(f"（不应满足）{text}" if negated else text)
+        else:
+            unknown.append(text)
+        return result
+
+    status = walk(tree, False)
+    return status, met[0], leaves[0], missing, unknown
+
+
+@settings(max_examples=500, deadline=None)
+@given(full_trees, full_profiles)
+def test_the_compiled_matcher_reports_the_same_counts_and_texts_as_a_walk_of_the_tree(tree, profile):
+    assert validate(tree) == []
+    facts = {
+        **as_facts(profile),
+        **{k: profile[k] for k in ("industry_code", "chain_node", "is_above_scale")},
+    }
+    outcome = evaluate(tree, facts, PATHS)
+    assert (outcome.status, outcome.met, outcome.leaves, outcome.missing, outcome.unknown) == walk_reference(
+        tree, facts
+    )
+
+
 def test_a_near_miss_says_exactly_what_is_missing():
     tree = {
         "all": [
@@ -150,6 +302,9 @@ def test_unknown_facts_are_named_so_the_enterprise_can_fill_them_in():
         ({"fact": "revenue", "op": "prefix", "value": 1}, "不能用“prefix”"),
         ({"fact": "revenue", "op": ">=", "value": "__import__('os')"}, "取值无效"),
         ({"fact": "certifications", "op": "has", "value": "nobel"}, "取值无效"),
+        ({"fact": "certifications", "op": "has", "value": ["high_tech"]}, "取值无效"),
+        ({"fact": "industry_code", "op": "in", "value": ["2761", 35]}, "取值无效"),
+        ({"fact": "industry_code", "op": "prefix", "value": ["27"]}, "取值无效"),
         ({"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0]]}, "分档"),
         ({"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0, 5], [0, 4]]}, "下限不能重复"),
         ({"not": {"fact": "revenue", "op": ">=", "value": 1}, "fact": "revenue"}, "“非”"),

@@ -10,6 +10,7 @@ another fact: ``{"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0, 
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -116,14 +117,16 @@ def validate(tree: Any) -> list[str]:
                 errors.append(_("%(where)s：分档的下限不能重复。") % {"where": where})
             return
         value = node.get("value")
-        ok = {
-            "number": _is_number(value),
-            "text": (isinstance(value, str) and value != "")
-            or (op == "in" and isinstance(value, list) and value),
-            "chain": isinstance(value, str) and value != "",
-            "set": value in CERTIFICATIONS,
-            "bool": isinstance(value, bool),
-        }[kind]
+        if kind == "number":
+            ok = _is_number(value)
+        elif kind == "text" and op == "in":
+            ok = isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
+        elif kind in ("text", "chain"):
+            ok = isinstance(value, str) and value != ""
+        elif kind == "set":
+            ok = isinstance(value, str) and value in CERTIFICATIONS
+        else:
+            ok = isinstance(value, bool)
         if not ok:
             errors.append(_("%(where)s：“%(fact)s”的取值无效。") % {"where": where, "fact": FACTS[fact][0]})
 
@@ -160,104 +163,248 @@ def evaluate(
 ) -> Outcome:
     """Kleene three-valued logic: ``all`` is unmet if any child is unmet, else unknown if any is
     unknown; ``any`` is met if any child is met, else unknown if any is unknown; ``not`` swaps
-    met and unmet."""
-    outcome = Outcome(MET)
+    met and unmet. Every leaf is counted (no short cut), so the pass rate and the list of what is
+    missing cover the whole tree."""
+    return Compiled(tree, chain_paths).outcome(prepare(facts))
 
-    def walk(node: dict[str, Any], negated: bool) -> str:
-        if "all" in node or "any" in node:
-            results = [walk(child, negated) for child in node.get("all") or node.get("any")]
-            if "all" in node:
+
+NUMBER_FACTS = tuple(name for name, (_label, kind, _unit) in FACTS.items() if kind == "number")
+FLIP = {MET: UNMET, UNMET: MET, UNKNOWN: UNKNOWN}
+COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "==": operator.eq}
+
+
+def prepare(facts: dict[str, Any]) -> dict[str, Any]:
+    """The facts with every number as a Decimal, converted once per enterprise rather than once
+    per condition (a float is read through its shortest text, as the user wrote it)."""
+    prepared = dict(facts)
+    for name in NUMBER_FACTS:
+        value = prepared.get(name)
+        if value is not None and not isinstance(value, (Decimal, int)):
+            prepared[name] = Decimal(str(value))
+    return prepared
+
+
+class Compiled:
+    """A validated tree turned once into closures, for evaluating it against many enterprises.
+
+    ``status(facts)`` is the fast path (no text): the Kleene result and how many conditions are
+    met, unmet and unknown; ``outcome(facts)`` adds the texts ("差：…", "未知：…"), written from
+    phrases translated once here, in the language active when the tree is compiled. Both take
+    facts through :func:`prepare`."""
+
+    def __init__(self, tree: dict[str, Any], chain_paths: dict[str, set[str]] | None = None):
+        self.paths = chain_paths or {}
+        self.leaves: list[tuple[Any, Any, bool]] = []  # (check, describe, negated) in tree order
+        self.phrases = {
+            "short": _("差：%(wanted)s，当前 %(now)s"),
+            "short_plain": _("差：%(wanted)s"),
+            "not": _("（不应满足）%(text)s"),
+            "unit": _("%(number)s%(unit)s"),
+        }
+        self._run = self._build(tree, False)
+
+    def status(self, facts: dict[str, Any]) -> tuple[str, int, int, int]:
+        counts = {MET: 0, UNMET: 0, UNKNOWN: 0}
+        result = self._run(facts, counts)
+        return result, counts[MET], counts[UNMET], counts[UNKNOWN]
+
+    def outcome(self, facts: dict[str, Any]) -> Outcome:
+        status, met, _unmet, _unknown = self.status(facts)
+        outcome = Outcome(status, met=met, leaves=len(self.leaves))
+        if _unmet or _unknown:
+            outcome.missing, outcome.unknown = self.explain(facts)
+        return outcome
+
+    def explain(self, facts: dict[str, Any]) -> tuple[list[str], list[str]]:
+        """What is missing and what is unknown, leaf by leaf in tree order."""
+        missing: list[str] = []
+        unknown: list[str] = []
+        for check, describe, negated in self.leaves:
+            result = check(facts)
+            effective = FLIP[result] if negated else result
+            if effective == UNMET:
+                text = describe(facts, result)
+                missing.append(self.phrases["not"] % {"text": text} if negated else text)
+            elif effective == UNKNOWN:
+                unknown.append(describe(facts, result))
+        return missing, unknown
+
+    # Building ------------------------------------------------------------------------------
+
+    def _build(self, node: dict[str, Any], negated: bool) -> Any:
+        if "all" in node:
+            kids = [self._build(child, negated) for child in node["all"]]
+
+            def run_all(facts: dict[str, Any], counts: dict[str, int]) -> str:
+                results = [kid(facts, counts) for kid in kids]
                 return UNMET if UNMET in results else (UNKNOWN if UNKNOWN in results else MET)
-            return MET if MET in results else (UNKNOWN if UNKNOWN in results else UNMET)
+
+            return run_all
+        if "any" in node:
+            kids = [self._build(child, negated) for child in node["any"]]
+
+            def run_any(facts: dict[str, Any], counts: dict[str, int]) -> str:
+                results = [kid(facts, counts) for kid in kids]
+                return MET if MET in results else (UNKNOWN if UNKNOWN in results else UNMET)
+
+            return run_any
         if "not" in node:
-            inner = walk(node["not"], not negated)
-            return {MET: UNMET, UNMET: MET, UNKNOWN: UNKNOWN}[inner]
-        result, text = _leaf(node, facts, chain_paths or {})
-        effective = {MET: UNMET, UNMET: MET, UNKNOWN: UNKNOWN}[result] if negated else result
-        outcome.leaves += 1
-        if effective == MET:
-            outcome.met += 1
-        elif effective == UNMET:
-            outcome.missing.append(_("（不应满足）%(text)s") % {"text": text} if negated else text)
-        else:
-            outcome.unknown.append(text)
-        return result
+            inner = self._build(node["not"], not negated)
+            return lambda facts, counts: FLIP[inner(facts, counts)]
+        check, describe = self._leaf(node)
+        self.leaves.append((check, describe, negated))
+        if negated:
 
-    outcome.status = walk(tree, False)
-    return outcome
+            def run_negated_leaf(facts: dict[str, Any], counts: dict[str, int]) -> str:
+                result = check(facts)
+                counts[FLIP[result]] += 1
+                return result
 
+            return run_negated_leaf
 
-def _leaf(node: dict[str, Any], facts: dict[str, Any], chain_paths: dict[str, set[str]]) -> tuple[str, str]:
-    fact, op = node["fact"], node["op"]
-    label, kind, unit = FACTS[fact]
-    value = facts.get(fact)
-    threshold = node.get("value")
-    if "tiers" in node:
-        band = facts.get(node["by"])
-        if band is None:
-            return UNKNOWN, _("未知：%(label)s（分档依据“%(by)s”未填写）") % {
+        def run_leaf(facts: dict[str, Any], counts: dict[str, int]) -> str:
+            result = check(facts)
+            counts[result] += 1
+            return result
+
+        return run_leaf
+
+    def _leaf(self, node: dict[str, Any]) -> tuple[Any, Any]:
+        fact, op = node["fact"], node["op"]
+        label, kind, unit = FACTS[fact]
+        label = str(label)
+        threshold = node.get("value")
+        if kind == "number":
+            return self._number(node, fact, op, label, str(unit))
+        unknown_text = _("未知：%(label)s（请补充企业信息）") % {"label": label}
+        short = self.phrases["short"]
+        if kind in ("text", "chain"):
+            if kind == "chain":
+                code = str(threshold)
+                within = {c for c, ancestors in self.paths.items() if code in ancestors} | {code}
+                wanted = _("%(label)s属于 %(code)s") % {"label": label, "code": threshold}
+
+                def holds(value: Any) -> bool:
+                    return str(value) in within
+
+            else:
+                wanted = f"{label} {op} {threshold}"
+                if op == "prefix":
+                    prefix = str(threshold)
+
+                    def holds(value: Any) -> bool:
+                        return str(value).startswith(prefix)
+
+                elif op == "in":
+                    allowed = {str(v) for v in threshold}
+
+                    def holds(value: Any) -> bool:
+                        return str(value) in allowed
+
+                else:
+                    equal = str(threshold)
+
+                    def holds(value: Any) -> bool:
+                        return str(value) == equal
+
+            def check(facts: dict[str, Any]) -> str:
+                value = facts.get(fact)
+                if value is None:
+                    return UNKNOWN
+                return MET if holds(value) else UNMET
+
+            def describe(facts: dict[str, Any], result: str) -> str:
+                if result == UNKNOWN:
+                    return unknown_text
+                return wanted if result == MET else short % {"wanted": wanted, "now": facts.get(fact)}
+
+            return check, describe
+        if kind == "set":
+            wanted = _("具有%(cert)s认定") % {"cert": CERTIFICATIONS[threshold]}
+            missing = self.phrases["short_plain"] % {"wanted": wanted}
+            not_known = f"{fact}_unknown"
+
+            def check(facts: dict[str, Any]) -> str:
+                value = facts.get(fact)
+                if value is None or threshold in facts.get(not_known, ()):
+                    return UNKNOWN
+                return MET if threshold in value else UNMET
+
+        else:  # bool
+            wanted = label if threshold else _("%(label)s（否）") % {"label": label}
+            missing = self.phrases["short_plain"] % {"wanted": wanted}
+            expected = bool(threshold)
+
+            def check(facts: dict[str, Any]) -> str:
+                value = facts.get(fact)
+                if value is None:
+                    return UNKNOWN
+                return MET if bool(value) == expected else UNMET
+
+        texts = {MET: wanted, UNMET: missing, UNKNOWN: unknown_text}
+        return check, lambda facts, result: texts[result]
+
+    def _number(self, node: dict[str, Any], fact: str, op: str, label: str, unit: str) -> tuple[Any, Any]:
+        compare = COMPARE[op]
+        unknown_text = _("未知：%(label)s（请补充企业信息）") % {"label": label}
+        short, unit_phrase = self.phrases["short"], self.phrases["unit"]
+
+        def with_unit(value: Any) -> str:
+            return unit_phrase % {"number": _plain(value), "unit": unit} if unit else _plain(value)
+
+        if "tiers" in node:
+            by = node["by"]
+            # The highest band the enterprise reaches; below every band, the lowest band's bar.
+            bands = sorted((Decimal(str(lower)), Decimal(str(bar))) for lower, bar in node["tiers"])
+            wanted_by_bar = {bar: f"{label} {op} {with_unit(bar)}" for _lower, bar in bands}
+            band_unknown = _("未知：%(label)s（分档依据“%(by)s”未填写）") % {
                 "label": label,
-                "by": FACTS[node["by"]][0],
+                "by": FACTS[by][0],
             }
-        # The highest band the enterprise reaches; below every band, the lowest band's bar.
-        bands = sorted(node["tiers"], key=lambda pair: Decimal(str(pair[0])))
-        applicable = [t for lower, t in bands if Decimal(str(band)) >= Decimal(str(lower))]
-        threshold = applicable[-1] if applicable else bands[0][1]
-    if value is None or (kind == "set" and threshold in facts.get(f"{fact}_unknown", ())):
-        return UNKNOWN, _("未知：%(label)s（请补充企业信息）") % {"label": label}
-    if kind == "number":
-        met = _compare(Decimal(str(value)), op, Decimal(str(threshold)))
-        wanted = f"{label} {op} {_with_unit(threshold, unit)}"
-        return (
-            (MET, wanted)
-            if met
-            else (
-                UNMET,
-                _("差：%(wanted)s，当前 %(now)s") % {"wanted": wanted, "now": _with_unit(value, unit)},
-            )
-        )
-    if kind == "text":
-        text = str(value)
-        if op == "prefix":
-            met = text.startswith(str(threshold))
-        elif op == "in":
-            met = text in [str(v) for v in threshold]
-        else:
-            met = text == str(threshold)
-        wanted = f"{label} {op} {threshold}"
-        return (
-            (MET, wanted)
-            if met
-            else (UNMET, _("差：%(wanted)s，当前 %(now)s") % {"wanted": wanted, "now": text})
-        )
-    if kind == "chain":
-        met = str(threshold) in chain_paths.get(str(value), {str(value)})
-        wanted = _("%(label)s属于 %(code)s") % {"label": label, "code": threshold}
-        return (
-            (MET, wanted)
-            if met
-            else (UNMET, _("差：%(wanted)s，当前 %(now)s") % {"wanted": wanted, "now": value})
-        )
-    if kind == "set":
-        met = threshold in value
-        wanted = _("具有%(cert)s认定") % {"cert": CERTIFICATIONS[threshold]}
-        return (MET, wanted) if met else (UNMET, _("差：%(wanted)s") % {"wanted": wanted})
-    met = bool(value) == bool(threshold)
-    wanted = label if threshold else _("%(label)s（否）") % {"label": label}
-    return (MET, wanted) if met else (UNMET, _("差：%(wanted)s") % {"wanted": wanted})
 
+            def bar_for(facts: dict[str, Any]) -> Decimal:
+                band = facts[by]
+                reached = [bar for lower, bar in bands if band >= lower]
+                return reached[-1] if reached else bands[0][1]
 
-def _compare(a: Decimal, op: str, b: Decimal) -> bool:
-    return {">=": a >= b, ">": a > b, "<=": a <= b, "<": a < b, "==": a == b}[op]
+            def check(facts: dict[str, Any]) -> str:
+                if facts.get(by) is None:
+                    return UNKNOWN
+                value = facts.get(fact)
+                if value is None:
+                    return UNKNOWN
+                return MET if compare(value, bar_for(facts)) else UNMET
+
+            def describe(facts: dict[str, Any], result: str) -> str:
+                if facts.get(by) is None:
+                    return band_unknown
+                if result == UNKNOWN:
+                    return unknown_text
+                wanted = wanted_by_bar[bar_for(facts)]
+                if result == MET:
+                    return wanted
+                return short % {"wanted": wanted, "now": with_unit(facts[fact])}
+
+            return check, describe
+        bar = Decimal(str(node["value"]))
+        wanted = f"{label} {op} {with_unit(node['value'])}"
+
+        def check(facts: dict[str, Any]) -> str:
+            value = facts.get(fact)
+            if value is None:
+                return UNKNOWN
+            return MET if compare(value, bar) else UNMET
+
+        def describe(facts: dict[str, Any], result: str) -> str:
+            if result == UNKNOWN:
+                return unknown_text
+            if result == MET:
+                return wanted
+            return short % {"wanted": wanted, "now": with_unit(facts[fact])}
+
+        return check, describe
 
 
 def _plain(value: Any) -> str:
     number = Decimal(str(value))
     return f"{number.normalize():f}" if number == number.to_integral() else f"{number:f}".rstrip("0")
-
-
-def _with_unit(value: Any, unit: str) -> str:
-    """A number with its unit, as the language writes it ("100人", "100 people")."""
-    if not unit:
-        return _plain(value)
-    return _("%(number)s%(unit)s") % {"number": _plain(value), "unit": unit}
