@@ -1286,6 +1286,101 @@ WECHAT_CASES: list[Case] = [
         lambda p: reverse("wechat:portal_sign_out", args=[wechat_account(p).slug]),
         public(302),
     ),
+    # The enterprise's H5 service: an unidentified visitor (a console session is not a
+    # WeChat identity) goes to OAuth first; the bound account's rules are tested in
+    # tests/test_enterprise_h5.py.
+    Case(
+        "wechat:ent_home",
+        "GET",
+        lambda p: reverse("wechat:ent_home", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_bind",
+        "GET",
+        lambda p: reverse("wechat:ent_bind", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_unbind",
+        "POST",
+        lambda p: reverse("wechat:ent_unbind", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_demands",
+        "GET",
+        lambda p: reverse("wechat:ent_demands", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_demand_new",
+        "GET",
+        lambda p: reverse("wechat:ent_demand_new", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_demand",
+        "GET",
+        lambda p: reverse("wechat:ent_demand", args=[wechat_account(p).slug, demand(p).code]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_demand_attachment",
+        "GET",
+        lambda p: reverse("wechat:ent_demand_attachment", args=[wechat_account(p).slug, demand(p).code, 1]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_demand_step",
+        "POST",
+        lambda p: reverse(
+            "wechat:ent_demand_step", args=[wechat_account(p).slug, demand(p).code, "withdraw"]
+        ),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_policies",
+        "GET",
+        lambda p: reverse("wechat:ent_policies", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_not_interested",
+        "POST",
+        lambda p: reverse("wechat:ent_not_interested", args=[wechat_account(p).slug, 1]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_apply",
+        "POST",
+        lambda p: reverse("wechat:ent_apply", args=[wechat_account(p).slug, "any-policy"]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_applications",
+        "GET",
+        lambda p: reverse("wechat:ent_applications", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_application",
+        "GET",
+        lambda p: reverse("wechat:ent_application", args=[wechat_account(p).slug, "SB-0"]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_application_material",
+        "GET",
+        lambda p: reverse("wechat:ent_application_material", args=[wechat_account(p).slug, "SB-0", 1]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_application_step",
+        "POST",
+        lambda p: reverse("wechat:ent_application_step", args=[wechat_account(p).slug, "SB-0", "submit"]),
+        public(302),
+    ),
     Case(
         "project_onecode_document",
         "GET",
@@ -1346,6 +1441,18 @@ def demand(park: Park) -> Any:
     )
 
 
+def demand_attachment_url(park: Park) -> str:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from yimatong.services.models import DemandAttachment
+
+    filed = demand(park)
+    attachment = DemandAttachment.objects.create(
+        demand=filed, file=SimpleUploadedFile("说明.pdf", b"%PDF-1.4\n"), original_name="说明.pdf"
+    )
+    return reverse("services:demand_attachment", args=[filed.code, attachment.pk])
+
+
 SERVICE_USERS = {"admin", "leader", "service", "enterprise"}
 PROMOTERS = {"teamlead", "owner", "colleague", "other_team"}
 
@@ -1367,6 +1474,12 @@ SERVICES_CASES: list[Case] = [
         "services:demand_detail",
         "GET",
         lambda p: demand(p).get_absolute_url(),
+        expect(SERVICE_USERS),
+    ),
+    Case(
+        "services:demand_attachment",
+        "GET",
+        lambda p: demand_attachment_url(p),
         expect(SERVICE_USERS),
     ),
     Case(

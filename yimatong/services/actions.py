@@ -25,7 +25,13 @@ from yimatong.lib.errors import ActionError, StaleObject
 from yimatong.lib.workdays import add_working_days, working_days_between
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
-from yimatong.services.models import Demand, DemandCategory, DemandEvent, calendar_overrides
+from yimatong.services.models import (
+    Demand,
+    DemandAttachment,
+    DemandCategory,
+    DemandEvent,
+    calendar_overrides,
+)
 
 S = Demand.Status
 # Overdue this many working days: the order is reported (通报).
@@ -112,14 +118,48 @@ def _tell(users: list[User], demand: Demand, key: str, title: str, body: str = "
 # Filing ------------------------------------------------------------------------------------------
 
 
+MAX_ATTACHMENTS = 5
+
+
+def check_attachments(uploads: list[Any]) -> list[Any]:
+    """Up to five files at a time, each checked (type by extension and content, size) before
+    anything is stored; the refusal names the file and the rule."""
+    from django.core.exceptions import ValidationError
+
+    from yimatong.investment.forms import check_upload
+
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise ActionError(
+            _("附件最多 %(n)s 个。") % {"n": MAX_ATTACHMENTS},
+            fields={"attachments": [_("最多 %(n)s 个文件。") % {"n": MAX_ATTACHMENTS}]},
+        )
+    for upload in uploads:
+        try:
+            check_upload(upload)
+        except ValidationError as exc:
+            text = f"{upload.name}{_('：')}{' '.join(exc.messages)}"
+            raise ActionError(text, fields={"attachments": [text]}) from exc
+    return uploads
+
+
+def _attach(demand: Demand, uploads: list[Any], actor: User) -> list[DemandAttachment]:
+    return [
+        DemandAttachment.objects.create(
+            demand=demand, file=upload, original_name=upload.name[:200], uploaded_by=actor
+        )
+        for upload in uploads
+    ]
+
+
 def file_demand(*, actor: User, data: dict[str, Any]) -> Demand:
-    """An enterprise (or the centre on its behalf) files a demand."""
+    """An enterprise (or the centre on its behalf) files a demand, with up to five files."""
     organization = data.get("organization") or actor.organization
     if organization is None:
         raise ActionError(_("请选择提出诉求的企业。"), fields={"organization": [_("必填。")]})
     if access.role_of(actor) == User.Role.ENTERPRISE and organization.pk != actor.organization_id:
         raise ActionError(_("只能为本企业提交诉求。"), code="forbidden")
     category: DemandCategory = data["category"]
+    uploads = check_attachments(list(data.get("attachments") or []))
     with transaction.atomic():
         demand = Demand.objects.create(
             code=next_code("SQ", timezone.localdate().year, width=5),
@@ -132,6 +172,7 @@ def file_demand(*, actor: User, data: dict[str, Any]) -> Demand:
         )
         _event(demand, DemandEvent.Kind.FILED, actor=actor, text=demand.title)
         audit.log_create(demand, actor=actor)
+        _attach(demand, uploads, actor)
         _tell(
             _dispatchers(),
             demand,
@@ -361,10 +402,18 @@ def request_info(*, actor: User, demand: Demand, what: str, now: dt.datetime | N
     return demand
 
 
-def supply_info(*, actor: User, demand: Demand, text: str, now: dt.datetime | None = None) -> Demand:
-    """The enterprise answers: the clock runs again and the deadline moves by the working days
-    it stood still."""
+def supply_info(
+    *,
+    actor: User,
+    demand: Demand,
+    text: str,
+    attachments: list[Any] | None = None,
+    now: dt.datetime | None = None,
+) -> Demand:
+    """The enterprise answers (with files if asked for them): the clock runs again and the
+    deadline moves by the working days it stood still."""
     text = _reason(text, "text")
+    uploads = check_attachments(list(attachments or []))
     now = now or timezone.now()
     with transaction.atomic():
         current = Demand.objects.select_for_update().get(pk=demand.pk)
@@ -390,6 +439,7 @@ def supply_info(*, actor: User, demand: Demand, text: str, now: dt.datetime | No
             paused_days=paused_days,
             deadline=deadline,
         )
+        _attach(demand, uploads, actor)
         _tell(
             _department_staff(demand.lead_department),
             demand,

@@ -13,6 +13,29 @@ from yimatong.directory.models import Organization
 from yimatong.services.models import Collateral, Demand, DemandCategory, PlanItem, Policy, Referral
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files in one input (Django's documented pattern); each is checked by the action
+    that stores it, which names the file it refuses."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
+        return [super(AttachmentsField, self).clean(f, initial) for f in files]
+
+
+def attachments_field() -> AttachmentsField:
+    return AttachmentsField(
+        label=_("附件"),
+        required=False,
+        help_text=_("可选，最多 5 个：PDF、图片、Word、Excel。"),
+    )
+
+
 class DemandForm(forms.Form):
     organization = forms.ModelChoiceField(
         label=_("企业"),
@@ -30,6 +53,7 @@ class DemandForm(forms.Form):
     urgency = forms.ChoiceField(
         label=_("紧急程度"), choices=Demand.Urgency.choices, initial=Demand.Urgency.NORMAL
     )
+    attachments = attachments_field()
 
     def __init__(self, *args: Any, on_behalf: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -64,6 +88,7 @@ class InfoForm(forms.Form):
 
 class SupplyForm(forms.Form):
     text = forms.CharField(label=_("补充说明"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    attachments = attachments_field()
 
 
 class ExtensionForm(forms.Form):

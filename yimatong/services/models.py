@@ -569,6 +569,37 @@ class Application(models.Model):
         return [line.strip() for line in self.policy.materials.splitlines() if line.strip()]
 
 
+def _attachment_path(instance: DemandAttachment, filename: str) -> str:
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return f"demands/{instance.demand.code}/{uuid.uuid4().hex}.{suffix}"
+
+
+class DemandAttachment(models.Model):
+    """A file the enterprise sent with its demand, or with the information it was asked for."""
+
+    demand = models.ForeignKey(
+        Demand, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(_("文件"), upload_to=_attachment_path)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("上传人"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("诉求附件")
+        verbose_name_plural = pgettext_lazy("plural", "诉求附件")
+        ordering = ["demand", "created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
 def _material_path(instance: ApplicationMaterial, filename: str) -> str:
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
     return f"applications/{instance.application.code}/{uuid.uuid4().hex}.{suffix}"

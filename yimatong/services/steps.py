@@ -84,7 +84,7 @@ STEPS: dict[str, tuple[Any, Callable[..., Demand], Callable[[Any], dict[str, Any
     "supply_info": (
         forms.SupplyForm,
         actions.supply_info,
-        lambda d: {"text": d["text"]},
+        lambda d: {"text": d["text"], "attachments": d.get("attachments") or []},
         _("已补充材料，计时恢复。"),
     ),
     "extend": (

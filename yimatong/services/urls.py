@@ -8,6 +8,7 @@ urlpatterns = [
     path("demands/new/", views.demand_create, name="demand_create"),
     path("demands/kpis/", views.demand_kpis, name="demand_kpis"),
     path("demands/<str:code>/", views.demand_detail, name="demand_detail"),
+    path("demands/<str:code>/attachments/<int:pk>/", views.demand_attachment, name="demand_attachment"),
     path("demands/<str:code>/<slug:step>/", views.demand_step, name="demand_step"),
     path("policies/", policy_views.policy_list, name="policy_list"),
     path("policies/new/", policy_views.policy_edit, name="policy_create"),

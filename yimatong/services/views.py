@@ -10,8 +10,8 @@ from typing import Any
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -108,18 +108,36 @@ def demand_list(request: HttpRequest) -> HttpResponse:
 def demand_create(request: HttpRequest) -> HttpResponse:
     access.deny_unless(access.can_file_demand(request.user))
     on_behalf = access.role_of(request.user) != User.Role.ENTERPRISE
-    form = forms.DemandForm(request.POST or None, on_behalf=on_behalf)
+    form = forms.DemandForm(request.POST or None, request.FILES or None, on_behalf=on_behalf)
     if request.method == "POST" and form.is_valid():
         try:
             demand = actions.file_demand(actor=request.user, data=form.cleaned_data)
         except ActionError as exc:
-            form.add_error(None, exc.message)
+            add_action_errors(form, exc)
         else:
             messages.success(request, _("诉求已提交，编号 %(code)s。") % {"code": demand.code})
             return redirect(demand.get_absolute_url())
     return render(
         request, "services/demand_form.html", {"form": form}, status=400 if request.method == "POST" else 200
     )
+
+
+def add_action_errors(form: Any, exc: ActionError) -> None:
+    """An action's refusal on the form: beside each field it names, and the rule on top."""
+    placed = set()
+    for field, errors in exc.fields.items():
+        for error in errors:
+            form.add_error(field if field in form.fields else None, error)
+            placed.add(str(error))
+    if str(exc.message) not in placed:
+        form.add_error(None, exc.message)
+
+
+@services_view
+def demand_attachment(request: HttpRequest, code: str, pk: int) -> HttpResponse:
+    demand = _demand_or_404(request, code)
+    attachment = get_object_or_404(demand.attachments, pk=pk)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.original_name)
 
 
 def _demand_or_404(request: HttpRequest, code: str) -> Demand:
@@ -156,6 +174,7 @@ def _detail(
             "state": demand.clock(overrides=calendar_overrides()),
             "events": demand.events.select_related("actor"),
             "co_departments": demand.co_departments.all(),
+            "attachments": demand.attachments.all(),
             "steps": steps,
         },
         status=status,
@@ -180,7 +199,7 @@ def demand_step(request: HttpRequest, code: str, step: str) -> HttpResponse:
             return redirect_after_post(request, demand.get_absolute_url())
         access.deny_unless(False)
     form_class, action, arguments, done = STEPS[step]
-    form = form_class(request.POST) if form_class else None
+    form = form_class(request.POST, request.FILES) if form_class else None
     if form is not None and not form.is_valid():
         return _detail(request, demand, bound=(step, form), status=400)
     try:
@@ -189,10 +208,7 @@ def demand_step(request: HttpRequest, code: str, step: str) -> HttpResponse:
         if form is None:
             messages.error(request, exc.message)
             return redirect_after_post(request, demand.get_absolute_url())
-        for field, errors in exc.fields.items():
-            for error in errors:
-                form.add_error(field if field in form.fields else None, error)
-        form.add_error(None, exc.message)  # the rule itself, beside the field it names
+        add_action_errors(form, exc)
         demand.refresh_from_db()
         return _detail(request, demand, bound=(step, form), status=exc.status)
     messages.success(request, str(done))

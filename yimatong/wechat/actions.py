@@ -951,3 +951,29 @@ def tell_enterprise_policy(*, organization_id: int, policy: Any, version: int) -
         sent.append(message)
         transaction.on_commit(lambda pk=message.pk: _enqueue_delivery(pk))
     return sent
+
+
+# Enterprise accounts bound to followers (the H5 enterprise service) ---------------------------------
+
+
+def bind_user(*, follower: Follower, user: User) -> Follower:
+    """The follower acts as this enterprise account in the H5 portal from now on (the account's
+    password was checked by the caller, through the console's sign-in and its lockout)."""
+    with transaction.atomic():
+        before = audit.snapshot(follower)
+        follower.user = user
+        follower.bound_at = timezone.now()
+        follower.save(update_fields=["user", "bound_at", "updated_at"])
+        audit.log_change(follower, before, actor=user)
+    return follower
+
+
+def unbind_user(*, follower: Follower) -> Follower:
+    with transaction.atomic():
+        before = audit.snapshot(follower)
+        actor = follower.user
+        follower.user = None
+        follower.bound_at = None
+        follower.save(update_fields=["user", "bound_at", "updated_at"])
+        audit.log_change(follower, before, actor=actor)
+    return follower

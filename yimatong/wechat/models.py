@@ -166,6 +166,16 @@ class Follower(models.Model):
         on_delete=models.SET_NULL,
         related_name="wechat_followers",
     )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("绑定的企业账号"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="wechat_followers",
+        help_text=_("企业用户在公众号里绑定账号后，可在手机上提交诉求、查看政策和申报。"),
+    )
+    bound_at = models.DateTimeField(_("绑定时间"), null=True, blank=True)
     assigned_to = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("负责人"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yimatong.wechat.views import callback, codes, inbox, portal
+from yimatong.wechat.views import callback, codes, enterprise, inbox, portal
 
 app_name = "wechat"
 urlpatterns = [
@@ -32,4 +32,40 @@ urlpatterns = [
     path("h5/<slug:slug>/messages/", portal.portal_messages, name="portal_messages"),
     path("h5/<slug:slug>/oauth/", portal.portal_oauth, name="portal_oauth"),
     path("h5/<slug:slug>/sign-out/", portal.portal_sign_out, name="portal_sign_out"),
+    # The resident enterprise's H5 service (a bound enterprise account).
+    path("h5/<slug:slug>/ent/", enterprise.ent_home, name="ent_home"),
+    path("h5/<slug:slug>/ent/bind/", enterprise.ent_bind, name="ent_bind"),
+    path("h5/<slug:slug>/ent/unbind/", enterprise.ent_unbind, name="ent_unbind"),
+    path("h5/<slug:slug>/ent/demands/", enterprise.ent_demands, name="ent_demands"),
+    path("h5/<slug:slug>/ent/demands/new/", enterprise.ent_demand_new, name="ent_demand_new"),
+    path("h5/<slug:slug>/ent/demands/<str:code>/", enterprise.ent_demand, name="ent_demand"),
+    path(
+        "h5/<slug:slug>/ent/demands/<str:code>/attachments/<int:pk>/",
+        enterprise.ent_demand_attachment,
+        name="ent_demand_attachment",
+    ),
+    path(
+        "h5/<slug:slug>/ent/demands/<str:code>/<slug:step>/",
+        enterprise.ent_demand_step,
+        name="ent_demand_step",
+    ),
+    path("h5/<slug:slug>/ent/policies/", enterprise.ent_policies, name="ent_policies"),
+    path(
+        "h5/<slug:slug>/ent/matches/<int:pk>/not-interested/",
+        enterprise.ent_not_interested,
+        name="ent_not_interested",
+    ),
+    path("h5/<slug:slug>/ent/policies/<slug:code>/apply/", enterprise.ent_apply, name="ent_apply"),
+    path("h5/<slug:slug>/ent/applications/", enterprise.ent_applications, name="ent_applications"),
+    path("h5/<slug:slug>/ent/applications/<str:code>/", enterprise.ent_application, name="ent_application"),
+    path(
+        "h5/<slug:slug>/ent/applications/<str:code>/materials/<int:pk>/",
+        enterprise.ent_application_material,
+        name="ent_application_material",
+    ),
+    path(
+        "h5/<slug:slug>/ent/applications/<str:code>/<slug:step>/",
+        enterprise.ent_application_step,
+        name="ent_application_step",
+    ),
 ]
