@@ -10,11 +10,13 @@ another fact: ``{"fact": "rd_ratio", "op": ">=", "by": "revenue", "tiers": [[0, 
 
 from __future__ import annotations
 
+import json
 import operator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -182,6 +184,33 @@ def prepare(facts: dict[str, Any]) -> dict[str, Any]:
         if value is not None and not isinstance(value, (Decimal, int)):
             prepared[name] = Decimal(str(value))
     return prepared
+
+
+_COMPILED: dict[tuple[str, str, str], Compiled] = {}
+_COMPILED_MAX = 5000
+
+
+def paths_key(chain_paths: dict[str, set[str]]) -> str:
+    return json.dumps(sorted((code, sorted(codes)) for code, codes in chain_paths.items()))
+
+
+def compiled(
+    tree: dict[str, Any], chain_paths: dict[str, set[str]], *, chain_key: str | None = None
+) -> Compiled:
+    """A tree compiled once per process (per language and chain): matching one enterprise
+    against every policy, after a profile change, then costs the evaluation alone.
+    ``chain_key`` is ``paths_key(chain_paths)``, computed once by a caller compiling many."""
+    key = (
+        translation.get_language() or "",
+        chain_key if chain_key is not None else paths_key(chain_paths),
+        json.dumps(tree, sort_keys=True, default=str),
+    )
+    found = _COMPILED.get(key)
+    if found is None:
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        found = _COMPILED[key] = Compiled(tree, chain_paths)
+    return found
 
 
 class Compiled:

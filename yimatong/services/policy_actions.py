@@ -131,8 +131,9 @@ def rematch(
     if not policies:
         return 0
     paths = chain_paths()
+    chain_key = matching.paths_key(paths)
     compiled = [
-        (policy, matching.Compiled(policy.conditions, paths))
+        (policy, matching.compiled(policy.conditions, paths, chain_key=chain_key))
         for policy in policies
         if policy.is_published and policy.conditions
     ]
