@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "yimatong.investment",
     "yimatong.wechat",
     "yimatong.services",
+    "yimatong.stats",
     "yimatong.demo",
 ]
 

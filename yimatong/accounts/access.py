@@ -428,6 +428,36 @@ def can_supervise_demand(user: Any) -> bool:
     return role_of(user) in (Role.ADMIN, Role.LEADER)
 
 
+# Statistics (企业直报 and the cockpit) ---------------------------------------------------------
+# | role        | reports                          | may                                              |
+# |-------------|----------------------------------|--------------------------------------------------|
+# | admin       | all                              | everything                                       |
+# | leader      | all, read-only                   | the cockpit, exports                             |
+# | service in the statistics office | all        | import, remind, publish periods, set the rules   |
+# | enterprise  | its own enterprise's             | file and correct its reports                     |
+# | others      | none                             |                                                  |
+
+
+def is_statistics_officer(user: Any) -> bool:
+    role = role_of(user)
+    if role == Role.ADMIN:
+        return True
+    return role == Role.SERVICE and bool(user.department_id) and user.department.is_statistics_office
+
+
+def can_read_statistics(user: Any) -> bool:
+    """Every enterprise's reports and the park's figures."""
+    return role_of(user) == Role.LEADER or is_statistics_officer(user)
+
+
+def can_use_cockpit(user: Any) -> bool:
+    return role_of(user) in (Role.ADMIN, Role.LEADER) or is_statistics_officer(user)
+
+
+def can_file_report(user: Any) -> bool:
+    return (role_of(user) == Role.ENTERPRISE and bool(user.organization_id)) or is_statistics_officer(user)
+
+
 # Helpers for views ---------------------------------------------------------------------------
 
 M = TypeVar("M", bound=Model)

@@ -49,6 +49,11 @@ class Department(models.Model):
         default=False,
         help_text=_("受理、分派、审核诉求工单的部门（如企业服务中心）。"),
     )
+    is_statistics_office = models.BooleanField(
+        _("统计部门"),
+        default=False,
+        help_text=_("审核、导入、发布企业月度直报的部门（如经济运行局统计科）。"),
+    )
     head = models.ForeignKey(
         "accounts.User",
         verbose_name=_("部门负责人"),

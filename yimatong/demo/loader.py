@@ -52,6 +52,9 @@ def load_demo() -> LoadReport:
         from yimatong.demo.services import load_services
 
         load_services(users=users, orgs=orgs, departments=departments, report=report)
+        from yimatong.demo.statistics import load_statistics
+
+        load_statistics(users=users, nodes=nodes, report=report)
     return report
 
 
@@ -106,7 +109,12 @@ def _departments(report: LoadReport) -> dict[str, Department]:
         code: _upsert(
             Department,
             {"code": code},
-            {"name": name, "phone": phone, "is_dispatch_center": code == "service-center"},
+            {
+                "name": name,
+                "phone": phone,
+                "is_dispatch_center": code == "service-center",
+                "is_statistics_office": code == "statistics",
+            },
             report,
         )
         for code, name, phone in park.DEPARTMENTS

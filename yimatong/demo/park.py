@@ -58,6 +58,7 @@ DEPARTMENTS = [
     ("market", "区市场监督管理局", "023-66220003"),
     ("hr", "区人力资源和社会保障局", "023-66220004"),
     ("land", "区规划和自然资源局", "023-66220005"),
+    ("statistics", "区统计局", "023-66220006"),
 ]
 
 
@@ -89,6 +90,14 @@ USERS = [
     ),
     DemoUser(
         "landdept", "孙涛", "service", "13983000008", department="land", note="区规划和自然资源局（承办部门）"
+    ),
+    DemoUser(
+        "stats",
+        "吴倩",
+        "service",
+        "13983000009",
+        department="statistics",
+        note="区统计局（企业直报审核、发布）",
     ),
     DemoUser(
         "enterprise",

@@ -28,6 +28,7 @@ TEMPLATES = {
     "registered": "DEMO-TPL-REGISTERED",
     "reply": "DEMO-TPL-REPLY",
     "policy_match": "DEMO-TPL-POLICY",
+    "report_due": "DEMO-TPL-REPORT",
 }
 
 ACCOUNTS = [

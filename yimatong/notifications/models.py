@@ -34,6 +34,7 @@ class Notification(models.Model):
         WECHAT_MESSAGE = "wechat_message", _("微信咨询")
         DEMAND = "demand", _("诉求工单")
         POLICY = "policy", _("政策直达")
+        STATISTICS = "statistics", _("统计报表")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -55,6 +55,7 @@ RETRYABLE = {-1, None}
 WINDOW_ERRORS = (45015, 45047)
 STEP_PURPOSES = ("visit_confirmed", "meeting_scheduled", "registered")
 POLICY_PURPOSE = "policy_match"
+REPORT_DUE_PURPOSE = "report_due"
 
 
 # Links -------------------------------------------------------------------------------------------
@@ -919,32 +920,74 @@ def portal_book_visit(*, follower: Follower, data: dict[str, Any]) -> SiteVisit:
 def tell_enterprise_policy(*, organization_id: int, policy: Any, version: int) -> list[OutboundMessage]:
     """A template message to the enterprise's WeChat followers (their contacts who follow an
     account), once per policy version (``client_msg_id`` ``policy<pk>-v<version>``)."""
+
+    def data() -> dict[str, Any]:
+        return {
+            "first": {"value": _("您的企业符合一项政策")},
+            "keyword1": {"value": policy.title},
+            "keyword2": {"value": policy.amount_note or policy.get_mode_display()},
+            "remark": {"value": _("点击查看适用条件和申报方式。")},
+        }
+
+    return _tell_enterprise(
+        organization_id,
+        purpose=POLICY_PURPOSE,
+        data=data,
+        subject=policy.title,
+        url=policy.get_absolute_url(),
+        client_msg_id=f"policy{policy.pk}-v{version}",
+    )
+
+
+def tell_enterprise_report_due(
+    *, organization_id: int, label: str, due: dt.date, rung: str
+) -> list[OutboundMessage]:
+    """统计报表 reminder by template, once per period and rung (three days before, on the day)."""
+
+    def data() -> dict[str, Any]:
+        return {
+            "first": {"value": _("请按时报送统计报表")},
+            "keyword1": {"value": label},
+            "keyword2": {"value": _("%(date)s 前") % {"date": due.isoformat()}},
+            "remark": {"value": _("点击进入企业服务填报。")},
+        }
+
+    return _tell_enterprise(
+        organization_id,
+        purpose=REPORT_DUE_PURPOSE,
+        data=data,
+        subject=label,
+        url=reverse("stats:report_new"),
+        client_msg_id=f"report-{label}-{rung}",
+    )
+
+
+def _tell_enterprise(
+    organization_id: int, *, purpose: str, data: Any, subject: str, url: str, client_msg_id: str
+) -> list[OutboundMessage]:
+    """A template message for ``purpose`` to each follower of the enterprise's contacts, in the
+    account's language, once per ``client_msg_id`` (the unique constraint decides)."""
     followers = Follower.objects.filter(
         contact__organization_id=organization_id, subscribed=True
     ).select_related("account")
     sent = []
     for follower in followers:
-        template_id = follower.account.template_id(POLICY_PURPOSE)
+        template_id = follower.account.template_id(purpose)
         if not template_id:
             continue
         with translation.override(follower.account.language):
-            data = {
-                "first": {"value": _("您的企业符合一项政策")},
-                "keyword1": {"value": policy.title},
-                "keyword2": {"value": policy.amount_note or policy.get_mode_display()},
-                "remark": {"value": _("点击查看适用条件和申报方式。")},
-            }
+            values = data()
         try:
             with transaction.atomic():
                 message = OutboundMessage.objects.create(
                     follower=follower,
                     kind=OutboundMessage.Kind.TEMPLATE,
-                    purpose=POLICY_PURPOSE,
-                    text=f"{data['first']['value']}：{policy.title}",
+                    purpose=purpose,
+                    text=f"{values['first']['value']}：{subject}",
                     template_id=template_id,
-                    data=data,
-                    url=public_url(policy.get_absolute_url()),
-                    client_msg_id=f"policy{policy.pk}-v{version}"[:64],
+                    data=values,
+                    url=public_url(url),
+                    client_msg_id=client_msg_id[:64],
                 )
         except IntegrityError:
             continue

@@ -65,7 +65,7 @@ class OfficialAccount(models.Model):
         default=dict,
         blank=True,
         help_text=_(
-            "按用途填写模板 ID：visit_confirmed、meeting_scheduled、registered、reply、policy_match。"
+            "按用途填写模板 ID：visit_confirmed、meeting_scheduled、registered、reply、policy_match、report_due。"
         ),
     )
     is_active = models.BooleanField(_("启用"), default=True)

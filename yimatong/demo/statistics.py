@@ -1,0 +1,212 @@
+"""The demo park's monthly direct reports for 2020–2022, stored as enterprises would have filed
+them (本月 and 累计, investment by project, two reports revised after their first filing), the
+periods published by the statistics office, and each year's 规上工业 set fixed from the previous
+year's revenue. The figures come from ``yimatong.stats.demo_panel``; the cockpit computes the
+park's growth from them with the statistics bureau's formulas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from yimatong.accounts.models import User
+from yimatong.directory.models import ChainNode, IndustryCode, Organization
+from yimatong.stats import actions, checks
+from yimatong.stats.demo_panel import DEMO_ENTERPRISES, YEARS, demo_panel
+from yimatong.stats.indicators import latest
+from yimatong.stats.models import (
+    FLOWS,
+    InvestmentLine,
+    MonthlyReport,
+    Period,
+    ReportingRules,
+    ReportRevision,
+)
+
+# Industry class for the demo enterprises the park's directory does not have yet.
+INDUSTRY_BY_CHAIN = {
+    "tcm-patent": "2740",
+    "chemical-formulation": "2720",
+    "packaging": "2780",
+    "rehab": "3586",
+}
+CODES = {code: prefix for prefix, code, _label, _unit in FLOWS}
+
+
+def load_statistics(*, users: dict[str, User], nodes: dict[str, ChainNode], report: Any) -> None:
+    if MonthlyReport.objects.filter(year__in=YEARS).exists():
+        report.count("unchanged")
+        return
+    officer = users["stats"]
+    orgs = _enterprises(nodes, report)
+    reports = demo_panel()
+    final = {r.key: r for r in latest(reports)}
+    first_versions = {r.key: r for r in reports if r.revision == 0 and final[r.key].revision > 0}
+    rows: dict[tuple[str, int, int], MonthlyReport] = {}
+    for key in sorted(final, key=lambda k: (k[1], k[2], k[0])):
+        rows[key] = _report(final[key], orgs[key[0]], final, officer)
+    MonthlyReport.objects.bulk_create(rows.values())
+    lines, revisions = [], []
+    for key, row in rows.items():
+        lines += _lines(final[key], row, final)
+    InvestmentLine.objects.bulk_create(lines)
+    line_map = defaultdict(list)
+    for line in lines:
+        line_map[line.report_id].append(line)
+    for key, row in rows.items():
+        values = _snapshot(row, line_map[row.pk])
+        if key in first_versions:
+            preliminary = dict(values)
+            for code, prefix in CODES.items():
+                if code in first_versions[key].values:
+                    preliminary[f"{prefix}_cum"] = str(first_versions[key].values[code])
+            revisions.append(
+                ReportRevision(
+                    report=row,
+                    number=1,
+                    values=preliminary,
+                    submitted_by=row.submitted_by,
+                    submitted_at=row.submitted_at,
+                )
+            )
+            revisions.append(
+                ReportRevision(
+                    report=row,
+                    number=2,
+                    values=values,
+                    explanations={"revision": "财务结账后更正"},
+                    submitted_by=row.submitted_by,
+                    submitted_at=row.submitted_at + dt.timedelta(days=3),
+                )
+            )
+        else:
+            revisions.append(
+                ReportRevision(
+                    report=row,
+                    number=1,
+                    values=values,
+                    submitted_by=row.submitted_by,
+                    submitted_at=row.submitted_at,
+                )
+            )
+        row.published_values = values
+    MonthlyReport.objects.bulk_update(rows.values(), ["published_values"])
+    ReportRevision.objects.bulk_create(revisions)
+    for year in YEARS:
+        rules, _created = ReportingRules.objects.get_or_create(year=year)
+        actions.fix_above_scale(year=year, actor=officer, force=True)
+        for month in range(2, 13):
+            published_at = timezone.make_aware(
+                dt.datetime.combine(checks.deadline(year, month, rules), dt.time(17))
+            )
+            Period.objects.update_or_create(
+                year=year, month=month, defaults={"published_at": published_at, "published_by": officer}
+            )
+    _targets()
+    report.count("created")
+
+
+def _enterprises(nodes: dict[str, ChainNode], report: Any) -> dict[str, Organization]:
+    industries = {i.code: i for i in IndustryCode.objects.all()}
+    orgs = {}
+    for enterprise in DEMO_ENTERPRISES:
+        org = Organization.objects.filter(uscc=enterprise.uscc).first()
+        if org is None:
+            org = Organization.objects.filter(name=enterprise.name).first()
+        if org is None:
+            org = Organization.objects.create(
+                name=enterprise.name,
+                uscc=enterprise.uscc,
+                org_type=Organization.Type.RESIDENT,
+                chain_node=nodes[enterprise.chain],
+                industry=industries.get(INDUSTRY_BY_CHAIN.get(enterprise.chain, ""))
+                if enterprise.industrial
+                else None,
+                district=None,
+            )
+            report.count("created")
+        orgs[enterprise.uscc] = org
+    return orgs
+
+
+def _report(r: Any, org: Organization, final: dict, officer: User) -> MonthlyReport:
+    before = final.get((r.enterprise, r.year, r.month - 1)) if r.month > 2 else None
+    fields: dict[str, Any] = {}
+    for code, prefix in CODES.items():
+        if code in r.values:
+            cumulative = r.values[code]
+            previous = before.values.get(code) if before is not None else None
+            fields[f"{prefix}_cum"] = cumulative
+            fields[f"{prefix}_month"] = cumulative - previous if previous is not None else cumulative
+    revenue = r.values.get("revenue") or Decimal(0)
+    fields["employees"] = max(
+        12, int((revenue / r.month * 12 / Decimal(90)).to_integral_value(ROUND_HALF_UP))
+    )
+    rules_deadline = checks.deadline(r.year, r.month, ReportingRules(year=r.year))
+    filed = timezone.make_aware(dt.datetime.combine(rules_deadline - dt.timedelta(days=2), dt.time(10)))
+    return MonthlyReport(
+        organization=org,
+        year=r.year,
+        month=r.month,
+        segment=r.segment,
+        status=MonthlyReport.Status.PUBLISHED,
+        revision=r.revision + 1,
+        submitted_at=filed,
+        published_at=filed + dt.timedelta(days=2, hours=7),
+        published_by=officer,
+        **fields,
+    )
+
+
+def _lines(r: Any, row: MonthlyReport, final: dict) -> list[InvestmentLine]:
+    if "fixed_asset_investment" not in r.values:
+        return []
+    spec = next(e for e in DEMO_ENTERPRISES if e.uscc == r.enterprise)
+    before = final.get((r.enterprise, r.year, r.month - 1)) if r.month > 2 else None
+    total, industrial = r.values["fixed_asset_investment"], r.values["industrial_investment"]
+    had = before is not None and "fixed_asset_investment" in before.values
+    return [
+        InvestmentLine(
+            report=row,
+            name=spec.project.name,
+            planned_total=Decimal(spec.project.planned),
+            cumulative=total,
+            month_amount=total - before.values["fixed_asset_investment"] if had else total,
+            industrial_cumulative=industrial,
+            industrial_month=industrial - before.values["industrial_investment"] if had else industrial,
+        )
+    ]
+
+
+def _snapshot(row: MonthlyReport, lines: list[InvestmentLine]) -> dict[str, Any]:
+    values = {
+        name: None if getattr(row, name) is None else str(getattr(row, name)) for name in actions.VALUE_FIELDS
+    }
+    values["lines"] = [
+        {
+            "name": line.name,
+            "project": None,
+            **{k: str(getattr(line, k)) for k in actions.LINE_FIELDS},
+        }
+        for line in lines
+    ]
+    values["segment"] = row.segment
+    return values
+
+
+def _targets() -> None:
+    """2022's annual targets: a fifth above what the same enterprises did in 2021."""
+    from yimatong.stats.compute import compute
+
+    last = compute(2021, 12)
+    rules = ReportingRules.objects.get(year=2022)
+    rules.targets = {
+        code: str((last.results[code].value * Decimal("1.2")).quantize(Decimal("1"), ROUND_HALF_UP))
+        for code in ("industrial_output", "fixed_asset_investment", "industrial_investment", "tax")
+        if last.results[code].value
+    }
+    rules.save(update_fields=["targets", "updated_at"])

@@ -1,0 +1,175 @@
+"""From the stored reports to the indicators: the panel the formulas of
+``yimatong.stats.indicators`` run on, read from the database.
+
+Which figures count. A period that has been published counts its published figures (frozen at
+publication; a correction made since waits for the next publication); a period not yet
+published counts the latest revision, and the result says it is preliminary.
+
+Scopes. Industrial output, revenue and electricity are counted over the year's 规上工业 set,
+fixed at the start of the year (``AboveScaleMember``); fixed-asset and industrial investment
+over the investment lines whose planned total is at least the year's threshold (500万元), so
+an enterprise's investment figure is the sum of its projects in scope; tax over every reporter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from yimatong.stats import indicators as formulas
+from yimatong.stats.models import AboveScaleMember, MonthlyReport, Period, ReportingRules
+
+CUMULATIVE = {
+    "industrial_output": "output_cum",
+    "revenue": "revenue_cum",
+    "tax": "tax_cum",
+    "electricity": "electricity_cum",
+}
+
+
+@dataclass
+class Computed:
+    year: int
+    month: int
+    preliminary: bool  # the period is not published: the latest revisions count
+    published_at: Any
+    results: dict[str, formulas.Result]
+    names: dict[str, str]  # enterprise key -> name
+
+
+def _values(figures: dict[str, Any], threshold: Decimal) -> dict[str, Decimal]:
+    values: dict[str, Decimal] = {}
+    for code, field in CUMULATIVE.items():
+        if figures.get(field) is not None:
+            values[code] = Decimal(str(figures[field]))
+    in_scope = [
+        line for line in figures.get("lines") or [] if Decimal(str(line["planned_total"])) >= threshold
+    ]
+    if in_scope:
+        values["fixed_asset_investment"] = sum(
+            (Decimal(str(line["cumulative"])) for line in in_scope), Decimal(0)
+        )
+        values["industrial_investment"] = sum(
+            (Decimal(str(line["industrial_cumulative"])) for line in in_scope), Decimal(0)
+        )
+    return values
+
+
+def panel(years: list[int], months: list[int], *, published: dict[tuple[int, int], bool]) -> formulas.Panel:
+    """The reports of ``years`` × ``months`` as the formulas read them, one version each."""
+    thresholds = {year: ReportingRules.for_year(year).investment_project_min for year in years}
+    reports = (
+        MonthlyReport.objects.filter(year__in=years, month__in=months)
+        .prefetch_related("lines")
+        .only("pk", "organization_id", "year", "month", "segment", "published_values", *CUMULATIVE.values())
+    )
+    rows = []
+    for report in reports:
+        if published.get((report.year, report.month)) and report.published_values is not None:
+            figures = report.published_values
+        else:
+            figures = {field: getattr(report, field) for field in CUMULATIVE.values()}
+            figures["lines"] = [
+                {
+                    "planned_total": line.planned_total,
+                    "cumulative": line.cumulative,
+                    "industrial_cumulative": line.industrial_cumulative,
+                }
+                for line in report.lines.all()
+            ]
+        rows.append(
+            formulas.Report(
+                enterprise=str(report.organization_id),
+                segment=(
+                    figures.get("segment")
+                    if isinstance(figures, dict) and figures.get("segment")
+                    else report.segment
+                )
+                or "other",
+                year=report.year,
+                month=report.month,
+                values=_values(figures, thresholds[report.year]),
+            )
+        )
+    return formulas.Panel(rows)
+
+
+def _published(years: list[int], months: list[int]) -> dict[tuple[int, int], Period]:
+    return {
+        (p.year, p.month): p
+        for p in Period.objects.filter(year__in=years, month__in=months, published_at__isnull=False)
+    }
+
+
+def compute(
+    year: int, month: int, *, codes: list[str] | None = None, data: formulas.Panel | None = None
+) -> Computed:
+    """The park's indicators for January–``month`` of ``year``: value, comparable base, growth,
+    monthly growth, two-year average, target progress, per segment and per enterprise.
+    ``data`` is a panel already read that holds the periods needed (see ``trend``)."""
+    formulas._check_month(month)
+    years = [year, year - 1, year - 2]
+    months = [month, month - 1] if month > formulas.FIRST_MONTH else [month]
+    periods = _published(years, months)
+    if data is None:
+        data = panel(years, months, published={key: True for key in periods})
+    above = frozenset(
+        str(pk) for pk in AboveScaleMember.objects.filter(year=year).values_list("organization_id", flat=True)
+    )
+    everyone = frozenset(r.enterprise for r in data)
+    scopes = formulas.Scopes(above_scale=above, investment=everyone)
+    rules = ReportingRules.for_year(year)
+    targets = {
+        code: Decimal(str(v))
+        for code, v in (rules.targets or {}).items()
+        if code in formulas.INDICATORS and v
+    }
+    results = formulas.indicators(data, year, month, scopes, targets=targets, codes=codes)
+    from yimatong.directory.models import Organization
+
+    keys = {int(k) for result in results.values() for k in result.enterprises}
+    names = {str(pk): name for pk, name in Organization.objects.filter(pk__in=keys).values_list("pk", "name")}
+    current = periods.get((year, month))
+    return Computed(
+        year=year,
+        month=month,
+        preliminary=current is None,
+        published_at=current.published_at if current else None,
+        results=results,
+        names=names,
+    )
+
+
+def latest_period() -> tuple[int, int] | None:
+    """The most recent period with reports (published first)."""
+    found = Period.objects.filter(published_at__isnull=False).order_by("-year", "-month").first()
+    if found is not None:
+        return found.year, found.month
+    report = MonthlyReport.objects.order_by("-year", "-month").values("year", "month").first()
+    return (report["year"], report["month"]) if report else None
+
+
+def trend(year: int, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """Cumulative and monthly growth of indicators for each period of ``year`` so far, from one
+    reading of the three years' reports (the trend charts)."""
+    months = sorted(set(MonthlyReport.objects.filter(year=year).values_list("month", flat=True)))
+    if not months:
+        return {code: [] for code in codes}
+    years = [year, year - 1, year - 2]
+    every = list(range(formulas.FIRST_MONTH, max(months) + 1))
+    data = panel(years, every, published={key: True for key in _published(years, every)})
+    rows: dict[str, list[dict[str, Any]]] = {code: [] for code in codes}
+    for month in months:
+        computed = compute(year, month, codes=codes, data=data)
+        for code in codes:
+            result = computed.results[code]
+            rows[code].append(
+                {
+                    "month": month,
+                    "value": result.value,
+                    "growth": result.growth,
+                    "monthly_growth": result.monthly.growth,
+                }
+            )
+    return rows

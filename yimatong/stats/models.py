@@ -1,0 +1,347 @@
+"""Monthly direct reports (企业直报) and the rules they are checked and counted by.
+
+A report is one enterprise's figures for one period of a year: ``month`` 2 is January–February
+(January is exempt), 3 is March, … 12 is December. Every flow is reported as 本月 and 1–n月累计
+in 万元 (electricity in 万千瓦时); fixed-asset investment by project, with its industrial part.
+Each submission is kept as a revision; publishing a period freezes each report's figures with
+who published them, and later edits wait for the next publication.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+FIRST_MONTH = 2
+# (field prefix, indicator code, label, unit): the flows every report carries as 本月 and 累计.
+FLOWS: list[tuple[str, str, Any, Any]] = [
+    ("output", "industrial_output", _("工业总产值（现价）"), _("万元")),
+    ("revenue", "revenue", _("营业收入"), _("万元")),
+    ("tax", "tax", _("税收"), _("万元")),
+    ("electricity", "electricity", _("用电量"), _("万千瓦时")),
+]
+
+
+def _money(label: Any, **kwargs: Any) -> models.DecimalField:
+    return models.DecimalField(label, max_digits=14, decimal_places=2, null=True, blank=True, **kwargs)
+
+
+class ReportingRules(models.Model):
+    """The rules of one year, as data: scopes (规上工业, investment projects), the soft checks'
+    bounds, the deadline and the annual targets."""
+
+    year = models.PositiveSmallIntegerField(_("年度"), unique=True)
+    above_scale_revenue = models.DecimalField(
+        _("规上工业标准：上年主营业务收入（万元）"), max_digits=10, decimal_places=2, default=Decimal("2000")
+    )
+    investment_project_min = models.DecimalField(
+        _("固定资产投资项目标准：计划总投资（万元）"), max_digits=10, decimal_places=2, default=Decimal("500")
+    )
+    yoy_bound = models.DecimalField(
+        _("同比变动提示阈值（±%）"), max_digits=6, decimal_places=2, default=Decimal("30")
+    )
+    ratio_min = models.DecimalField(
+        _("产值/营收比下限"), max_digits=6, decimal_places=2, default=Decimal("0.5")
+    )
+    ratio_max = models.DecimalField(
+        _("产值/营收比上限"), max_digits=6, decimal_places=2, default=Decimal("2.0")
+    )
+    tolerance = models.DecimalField(
+        _("累计核对容差（万元）"), max_digits=6, decimal_places=2, default=Decimal("0.5")
+    )
+    deadline_day = models.PositiveSmallIntegerField(
+        _("报送截止日（次月几号）"), default=8, help_text=_("每期报表在次月的这一天之前报送。")
+    )
+    targets = models.JSONField(
+        _("年度目标（万元）"),
+        default=dict,
+        blank=True,
+        help_text=_('指标代码 → 年度目标，例如 {"industrial_output": 500000}。'),
+    )
+    above_scale_fixed_at = models.DateTimeField(_("规上名录确定时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("统计规则")
+        verbose_name_plural = pgettext_lazy("plural", "统计规则")
+        ordering = ["-year"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ratio_min__lt=models.F("ratio_max")), name="stats_rules_ratio_band"
+            ),
+            models.CheckConstraint(
+                condition=Q(deadline_day__gte=1) & Q(deadline_day__lte=28), name="stats_rules_deadline_day"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.year)
+
+    @classmethod
+    def for_year(cls, year: int) -> ReportingRules:
+        rules = cls.objects.filter(year=year).first()
+        if rules is None:
+            earlier = cls.objects.filter(year__lt=year).order_by("-year").first()
+            rules = cls(year=year)
+            if earlier is not None:  # a year nobody set up keeps the last year's rules
+                for name in (
+                    "above_scale_revenue",
+                    "investment_project_min",
+                    "yoy_bound",
+                    "ratio_min",
+                    "ratio_max",
+                    "tolerance",
+                    "deadline_day",
+                ):
+                    setattr(rules, name, getattr(earlier, name))
+        return rules
+
+
+class AboveScaleMember(models.Model):
+    """The 规上工业 set of a year, fixed at the start of that year (from the previous year's
+    main business revenue), so that a year's growth is counted over one set."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    organization = models.ForeignKey(
+        "directory.Organization", verbose_name=_("企业"), on_delete=models.CASCADE, related_name="+"
+    )
+    revenue_last_year = _money(_("上年主营业务收入（万元）"))
+
+    class Meta:
+        verbose_name = _("规上工业名录")
+        verbose_name_plural = pgettext_lazy("plural", "规上工业名录")
+        ordering = ["year", "organization"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "organization"], name="stats_above_scale_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.organization_id}"
+
+
+class Period(models.Model):
+    """One reporting period of a year and its publication."""
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    month = models.PositiveSmallIntegerField(_("月份"))
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("报告期")
+        verbose_name_plural = pgettext_lazy("plural", "报告期")
+        ordering = ["-year", "-month"]
+        constraints = [
+            models.UniqueConstraint(fields=["year", "month"], name="stats_period_once"),
+            models.CheckConstraint(
+                condition=Q(month__gte=FIRST_MONTH) & Q(month__lte=12), name="stats_period_month"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return period_label(self.year, self.month)
+
+
+def period_label(year: int, month: int) -> str:
+    if month == FIRST_MONTH:
+        return _("%(year)s年1–2月") % {"year": year}
+    return _("%(year)s年1–%(month)s月") % {"year": year, "month": month}
+
+
+class MonthlyReportQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> MonthlyReportQuerySet:
+        """An enterprise sees its own reports; statistics staff, the service centre and leaders
+        see all; nobody else any."""
+        from yimatong.accounts import access
+
+        if access.can_read_statistics(user):
+            return self
+        role = access.role_of(user)
+        from yimatong.accounts.models import User
+
+        if role == User.Role.ENTERPRISE and user.organization_id:
+            return self.filter(organization_id=user.organization_id)
+        return self.none()
+
+
+class MonthlyReport(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("已报送")
+        PUBLISHED = "published", _("已发布")
+        REVISED = "revised", _("发布后修改，待重新发布")
+
+    organization = models.ForeignKey(
+        "directory.Organization",
+        verbose_name=_("企业"),
+        on_delete=models.PROTECT,
+        related_name="monthly_reports",
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    month = models.PositiveSmallIntegerField(_("月份"), help_text=_("2 表示 1–2 月（1 月免报）。"))
+    segment = models.CharField(_("产业链板块"), max_length=40, blank=True)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.SUBMITTED)
+
+    output_month = _money(_("工业总产值 本月"))
+    output_cum = _money(_("工业总产值 1–n月累计"))
+    revenue_month = _money(_("营业收入 本月"))
+    revenue_cum = _money(_("营业收入 1–n月累计"))
+    tax_month = _money(_("税收 本月"))
+    tax_cum = _money(_("税收 1–n月累计"))
+    electricity_month = _money(_("用电量 本月"))
+    electricity_cum = _money(_("用电量 1–n月累计"))
+    employees = models.PositiveIntegerField(_("期末从业人数"), null=True, blank=True)
+
+    explanations = models.JSONField(_("情况说明"), default=dict, blank=True)
+    revision = models.PositiveIntegerField(_("修订次数"), default=1)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("报送时间"), default=timezone.now)
+    # The figures as published for the period, frozen (a later edit waits for republication).
+    published_values = models.JSONField(_("发布数"), null=True, blank=True)
+    published_at = models.DateTimeField(_("发布时间"), null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("发布人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = MonthlyReportQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("月度直报")
+        verbose_name_plural = pgettext_lazy("plural", "月度直报")
+        ordering = ["-year", "-month", "organization"]
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "year", "month"], name="stats_report_once"),
+            models.CheckConstraint(
+                condition=Q(month__gte=FIRST_MONTH) & Q(month__lte=12), name="stats_report_month"
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{prefix}_{kind}__isnull": True}) | Q(**{f"{prefix}_{kind}__gte": 0}),
+                    name=f"stats_report_{prefix}_{kind}_not_negative",
+                )
+                for prefix, *_rest in FLOWS
+                for kind in ("month", "cum")
+            ],
+        ]
+        indexes = [models.Index(fields=["year", "month"], name="stats_report_period_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {period_label(self.year, self.month)}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("stats:report_detail", args=[self.pk])
+
+    @property
+    def period_label(self) -> str:
+        return period_label(self.year, self.month)
+
+
+class InvestmentLine(models.Model):
+    """A fixed-asset investment project's figures in a report, with its industrial part."""
+
+    report = models.ForeignKey(
+        MonthlyReport, verbose_name=_("报表"), on_delete=models.CASCADE, related_name="lines"
+    )
+    project = models.ForeignKey(
+        "investment.Project",
+        verbose_name=_("招商项目"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    name = models.CharField(_("项目名称"), max_length=150)
+    planned_total = models.DecimalField(_("计划总投资（万元）"), max_digits=14, decimal_places=2)
+    month_amount = models.DecimalField(_("本月完成投资"), max_digits=14, decimal_places=2)
+    cumulative = models.DecimalField(_("1–n月累计完成投资"), max_digits=14, decimal_places=2)
+    industrial_month = models.DecimalField(_("其中工业投资 本月"), max_digits=14, decimal_places=2, default=0)
+    industrial_cumulative = models.DecimalField(
+        _("其中工业投资 累计"), max_digits=14, decimal_places=2, default=0
+    )
+
+    class Meta:
+        verbose_name = _("固定资产投资项目")
+        verbose_name_plural = pgettext_lazy("plural", "固定资产投资项目")
+        ordering = ["report", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "name"], name="stats_line_once_per_report"),
+            models.CheckConstraint(
+                condition=Q(month_amount__gte=0)
+                & Q(cumulative__gte=0)
+                & Q(industrial_month__gte=0)
+                & Q(industrial_cumulative__gte=0)
+                & Q(planned_total__gt=0),
+                name="stats_line_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(industrial_cumulative__lte=models.F("cumulative"))
+                & Q(industrial_month__lte=models.F("month_amount")),
+                name="stats_line_industrial_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReportRevision(models.Model):
+    """Every submission of a report as it was, with the checks it tripped and their explanations."""
+
+    report = models.ForeignKey(
+        MonthlyReport, verbose_name=_("报表"), on_delete=models.CASCADE, related_name="revisions"
+    )
+    number = models.PositiveIntegerField(_("版本"))
+    values = models.JSONField(_("数据"))
+    warnings = models.JSONField(_("提示"), default=list, blank=True)
+    explanations = models.JSONField(_("情况说明"), default=dict, blank=True)
+    after_deadline = models.BooleanField(_("截止后修改"), default=False)
+    source = models.CharField(_("来源"), max_length=20, default="form")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("报送人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("报送时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("报表修订记录")
+        verbose_name_plural = pgettext_lazy("plural", "报表修订记录")
+        ordering = ["report", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "number"], name="stats_revision_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report_id} v{self.number}"
