@@ -300,3 +300,24 @@ def test_not_interested_hides_a_policy_from_the_enterprise(client, bound, qualif
     page = client.get(url("ent_policies", bound)).content.decode()
     assert "已标记为不感兴趣：规上企业奖励" in page and "<h2>规上企业奖励</h2>" not in page
     assert "<h2>高新技术企业认定奖励</h2>" in page
+
+
+def test_binding_starts_no_console_session_and_returns_to_the_page_asked_for(
+    client, portal, fake_wechat, park
+):  # noqa: F811
+    sign_in(client, fake_wechat, portal, "o-ent-5")
+    asked = client.get(url("ent_demand_new", portal))
+    assert asked.status_code == 302
+    bound = client.post(asked["Location"], {"username": "enterprise", "password": "secret-pass-123"})
+    assert bound.status_code == 302 and bound["Location"] == url("ent_demand_new", portal)
+    # The phone acts as the account on the H5 pages only: the console still asks to sign in.
+    assert client.get(reverse("services:demand_list")).status_code == 302
+
+
+def test_a_next_address_outside_the_enterprise_pages_is_ignored(client, portal, fake_wechat, park):  # noqa: F811
+    sign_in(client, fake_wechat, portal, "o-ent-6")
+    response = client.post(
+        url("ent_bind", portal) + "?next=https://evil.example/steal",
+        {"username": "enterprise", "password": "secret-pass-123"},
+    )
+    assert response["Location"] == url("ent_home", portal)

@@ -158,6 +158,7 @@ def register_routers() -> None:
     from yimatong.directory.api import router as directory_router
     from yimatong.investment.api import router as investment_router
     from yimatong.services.api import router as services_router
+    from yimatong.stats.api import router as stats_router
     from yimatong.wechat.api import router as wechat_router
 
     api.add_router("", accounts_router)
@@ -165,6 +166,7 @@ def register_routers() -> None:
     api.add_router("", investment_router)
     api.add_router("", wechat_router)
     api.add_router("", services_router)
+    api.add_router("", stats_router)
 
 
 register_routers()

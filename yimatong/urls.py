@@ -31,6 +31,7 @@ urlpatterns = [
     path("notifications/", include("yimatong.notifications.urls")),
     path("investment/", include("yimatong.investment.urls")),
     path("services/", include("yimatong.services.urls")),
+    path("stats/", include("yimatong.stats.urls")),
     path("p/<uuid:token>/", project_views.project_onecode, name="project_onecode"),
     path(
         "p/<uuid:token>/documents/<uuid:doc>/",

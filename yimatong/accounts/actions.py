@@ -25,8 +25,23 @@ class LoginResult:
 
 
 def sign_in(request: HttpRequest, *, identifier: str, password: str) -> LoginResult:
-    """Check a username or phone number and password; lock the account for
-    ``LOGIN_LOCKOUT_MINUTES`` after ``LOGIN_MAX_FAILURES`` failures in a row.
+    """Check a username or phone number and password (``check_credentials``) and start a
+    console session."""
+    result = check_credentials(identifier=identifier, password=password)
+    user = result.user
+    if user is None:
+        return result
+    with transaction.atomic():
+        if not access.can_use_console(user):
+            return LoginResult(None, _("该账号不能登录管理后台。投资方请通过园区微信公众号访问。"))
+        login(request, user, backend="yimatong.accounts.backends.UsernameOrPhoneBackend")
+        audit.log_event(AuditEntry.Action.LOGIN, user, actor=user)
+    return LoginResult(user)
+
+
+def check_credentials(*, identifier: str, password: str) -> LoginResult:
+    """Check a username or phone number and password, without starting a session; lock the
+    account for ``LOGIN_LOCKOUT_MINUTES`` after ``LOGIN_MAX_FAILURES`` failures in a row.
 
     Each attempt is counted *before* the (deliberately slow) password check, with a conditional
     UPDATE that a locked or exhausted account refuses: guesses sent in parallel can never check
@@ -49,13 +64,8 @@ def sign_in(request: HttpRequest, *, identifier: str, password: str) -> LoginRes
         return LoginResult(None, _locked_message(_lock_if_exhausted(user, now), now))
     if not user.check_password(password) or not user.is_active:
         return LoginResult(None, _record_failure(user, now) or generic)
-    with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
-        user.failed_login_count, user.locked_until = 0, None
-        if not access.can_use_console(user):
-            return LoginResult(None, _("该账号不能登录管理后台。投资方请通过园区微信公众号访问。"))
-        login(request, user, backend="yimatong.accounts.backends.UsernameOrPhoneBackend")
-        audit.log_event(AuditEntry.Action.LOGIN, user, actor=user)
+    User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
+    user.failed_login_count, user.locked_until = 0, None
     return LoginResult(user)
 
 

@@ -95,15 +95,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 services.append(item(_("金融服务"), "services:financing_list", "briefcase"))
         services.append(item(plural("入驻企业"), orgs, "building", query="type=resident"))
         sections.append(NavSection(_("企业服务"), services))
-        sections.append(
-            NavSection(
-                _("统计"),
-                [
-                    item(_("招商数据"), "investment:numbers", "chart"),
-                    item(_("产业链分布"), "directory:chain", "tree"),
-                ],
-            )
-        )
+        stats_items = []
+        if access.can_use_cockpit(user):
+            stats_items.append(item(_("领导驾驶舱"), "stats:cockpit", "chart"))
+        if access.can_read_statistics(user):
+            stats_items.append(item(_("企业直报"), "stats:report_list", "list"))
+        stats_items += [
+            item(_("招商数据"), "investment:numbers", "chart"),
+            item(_("产业链分布"), "directory:chain", "tree"),
+        ]
+        sections.append(NavSection(_("统计"), stats_items))
         sections.append(
             NavSection(
                 _("企业与机构"),
@@ -145,6 +146,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                     item(_("我的申报"), "services:application_list", "columns"),
                     item(_("一企一策"), "services:plan_list", "target"),
                     item(_("金融服务"), "services:financing_list", "briefcase"),
+                    item(_("统计报表"), "stats:report_list", "calendar"),
                 ],
             )
         )

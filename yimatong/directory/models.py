@@ -107,6 +107,12 @@ class ChainNode(models.Model):
     )
     position = models.PositiveSmallIntegerField(_("排序"), default=0)
     description = models.TextField(_("说明"), blank=True)
+    target_enterprises = models.PositiveSmallIntegerField(
+        _("目标企业数"), null=True, blank=True, help_text=_("本环节计划集聚的企业数，空表示未设目标。")
+    )
+    target_output = models.DecimalField(
+        _("年度产值目标（万元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 

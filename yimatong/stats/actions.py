@@ -109,11 +109,13 @@ def submit_report(
     data: dict[str, Any],
     explanations: dict[str, str] | None = None,
     source: str = "form",
+    auto_explanation: str = "",
     today: dt.date | None = None,
 ) -> MonthlyReport:
     """File or correct a report. Hard errors refuse it (ActionError naming the fields); soft
     warnings without an explanation refuse it too (NeedsExplanation); otherwise it is stored
-    as a new revision with its warnings and explanations."""
+    as a new revision with its warnings and explanations. ``auto_explanation`` explains every
+    warning not explained otherwise (a bulk import by the statistics office)."""
     _check_period(year, month)
     if access.role_of(actor) == User.Role.ENTERPRISE and actor.organization_id != organization.pk:
         raise ActionError(_("只能报送本企业的报表。"), code="forbidden")
@@ -160,6 +162,8 @@ def submit_report(
         rules=rules,
         today=today,
     )
+    if auto_explanation:
+        explanations = {w.code: explanations.get(w.code) or auto_explanation for w in warnings}
     unexplained = [w for w in warnings if len(explanations.get(w.code, "")) < 2]
     if unexplained:
         raise NeedsExplanation(unexplained)

@@ -13,12 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -77,7 +79,8 @@ def enterprise(view: EnterpriseView) -> EnterpriseView:
     ) -> HttpResponse:
         user = bound_user(follower)
         if user is None:
-            return redirect(f"{reverse('wechat:ent_bind', args=[account.slug])}?next={request.path}")
+            bind = reverse("wechat:ent_bind", args=[account.slug])
+            return redirect(f"{bind}?{urlencode({'next': request.get_full_path()})}")
         return view(request, account, follower, user, *args, **kwargs)
 
     return wrapper
@@ -95,25 +98,29 @@ def _page(request: HttpRequest, template: str, context: dict[str, Any], *, statu
 @require_http_methods(["GET", "POST"])
 def ent_bind(request: HttpRequest, account: OfficialAccount, follower: Follower) -> HttpResponse:
     home = reverse("wechat:ent_home", args=[account.slug])
+    target = request.GET.get("next") or ""
+    if not target.startswith(f"/h5/{account.slug}/ent/") or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}
+    ):
+        target = home
     if bound_user(follower) is not None:
-        return redirect(home)
+        return redirect(target)
     form = BindForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        result = account_actions.sign_in(
-            request, identifier=form.cleaned_data["username"], password=form.cleaned_data["password"]
+        # The password is checked (with the console's lockout), but no console session starts:
+        # the phone acts as the account only through its binding, on these pages.
+        result = account_actions.check_credentials(
+            identifier=form.cleaned_data["username"], password=form.cleaned_data["password"]
         )
         if result.user is None:
             error = result.error
         elif access.role_of(result.user) != User.Role.ENTERPRISE or not result.user.organization_id:
-            account_actions.sign_out(request)
             error = _("只有入园企业的账号可以在这里绑定；园区工作人员请使用管理后台。")
         else:
-            # sign_in cycled the session; the portal's identity goes on.
-            request.session["wechat_follower_id"] = follower.pk
             actions.bind_user(follower=follower, user=result.user)
             messages.success(request, _("已绑定 %(org)s 的账号。") % {"org": result.user.organization.name})
-            return redirect(home)
+            return redirect(target)
     status = 400 if request.method == "POST" else 200
     return render(
         request,

@@ -1,0 +1,276 @@
+"""Statistics in the JSON API: the park's indicators as the bureau computes them, the monthly
+reports (an enterprise its own; the statistics office and leaders all), filing a report with
+the same checks as the form, and the weekly 招商活跃指数 feed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Schema, Status
+
+from yimatong.accounts import access
+from yimatong.accounts.models import User
+from yimatong.directory.models import Organization
+from yimatong.lib.errors import ActionError
+from yimatong.stats import actions, compute
+from yimatong.stats.cockpit import activity_rows
+from yimatong.stats.indicators import INDICATORS
+from yimatong.stats.models import MonthlyReport, period_label
+from yimatong.stats.panels import segments
+
+router = Router(tags=["statistics"])
+
+
+class PartOut(Schema):
+    key: str
+    name: str
+    value: Decimal
+    base: Decimal
+    growth: Decimal | None
+    pull: Decimal | None
+    contribution: Decimal | None
+
+
+class IndicatorOut(Schema):
+    code: str
+    name: str
+    unit: str
+    value: Decimal
+    base: Decimal
+    growth: Decimal | None
+    monthly_growth: Decimal | None
+    two_year_average: Decimal | None
+    target_progress: Decimal | None
+    time_progress: Decimal | None
+    enterprises: int
+    entrants: int
+    segments: list[PartOut]
+
+
+class IndicatorsOut(Schema):
+    year: int
+    month: int
+    period: str
+    preliminary: bool
+    published_at: dt.datetime | None
+    indicators: list[IndicatorOut]
+
+
+@router.get(
+    "/stats/indicators",
+    response=IndicatorsOut,
+    summary="The park's indicators for January–month of a year (comparable-basis growth, per segment)",
+    description=(
+        "Cumulative value (万元), comparable base (last year's same period over this year's reporting "
+        "enterprises) and growth in percent, rounded half up to 0.01, for the park and each 1+3+N "
+        "segment (with pull in percentage points and contribution in percent). `month` 2 is "
+        "January–February; January alone is refused (exempt). A period not yet published counts "
+        "the latest revisions and says `preliminary`."
+    ),
+)
+def indicators(request: HttpRequest, year: int, month: int) -> Any:
+    if not access.can_use_cockpit(request.auth):
+        raise PermissionDenied
+    if month == 1:
+        raise ActionError(_("1 月免报：第一期为 1–2 月，请用 month=2。"), fields={"month": [_("1 月免报。")]})
+    if not 2 <= month <= 12:
+        raise ActionError(_("月份应为 2–12。"), fields={"month": [_("月份应为 2–12。")]})
+    computed = compute.compute(year, month)
+
+    names = {node.code: node.name for node in segments()}
+    rows = []
+    for code, result in computed.results.items():
+        indicator = INDICATORS[code]
+        rows.append(
+            {
+                "code": code,
+                "name": indicator.name,
+                "unit": indicator.unit,
+                "value": result.value,
+                "base": result.base,
+                "growth": result.growth,
+                "monthly_growth": result.monthly.growth,
+                "two_year_average": result.two_year.average,
+                "target_progress": result.progress.progress if result.progress else None,
+                "time_progress": result.progress.time_progress if result.progress else None,
+                "enterprises": len(result.members),
+                "entrants": len(result.entrants),
+                "segments": [
+                    {
+                        "key": key,
+                        "name": names.get(key, key),
+                        "value": part.value,
+                        "base": part.base,
+                        "growth": part.growth,
+                        "pull": part.pull,
+                        "contribution": part.contribution,
+                    }
+                    for key, part in result.segments.items()
+                ],
+            }
+        )
+    return {
+        "year": year,
+        "month": month,
+        "period": period_label(year, month),
+        "preliminary": computed.preliminary,
+        "published_at": computed.published_at,
+        "indicators": rows,
+    }
+
+
+class LineIO(Schema):
+    name: str
+    planned_total: Decimal
+    month_amount: Decimal
+    cumulative: Decimal
+    industrial_month: Decimal = Decimal(0)
+    industrial_cumulative: Decimal = Decimal(0)
+
+
+class ReportOut(Schema):
+    id: int
+    organization: str
+    uscc: str | None
+    year: int
+    month: int
+    period: str
+    status: str
+    revision: int
+    output_month: Decimal | None
+    output_cum: Decimal | None
+    revenue_month: Decimal | None
+    revenue_cum: Decimal | None
+    tax_month: Decimal | None
+    tax_cum: Decimal | None
+    electricity_month: Decimal | None
+    electricity_cum: Decimal | None
+    employees: int | None
+    lines: list[LineIO]
+    explanations: dict[str, str]
+    submitted_at: dt.datetime
+    published_at: dt.datetime | None
+
+
+def _out(report: MonthlyReport) -> dict[str, Any]:
+    return {
+        "id": report.pk,
+        "organization": report.organization.name,
+        "uscc": report.organization.uscc,
+        "year": report.year,
+        "month": report.month,
+        "period": report.period_label,
+        "status": report.status,
+        "revision": report.revision,
+        **{name: getattr(report, name) for name in actions.VALUE_FIELDS},
+        "lines": [
+            {k: getattr(line, k) for k in ("name", *actions.LINE_FIELDS)} for line in report.lines.all()
+        ],
+        "explanations": report.explanations,
+        "submitted_at": report.submitted_at,
+        "published_at": report.published_at,
+    }
+
+
+@router.get("/stats/reports", response=list[ReportOut], summary="Monthly reports you may see, for a period")
+def list_reports(request: HttpRequest, year: int, month: int | None = None) -> Any:
+    qs = MonthlyReport.objects.visible_to(request.auth).filter(year=year)
+    if month is not None:
+        qs = qs.filter(month=month)
+    return [
+        _out(r)
+        for r in qs.select_related("organization")
+        .prefetch_related("lines")
+        .order_by("month", "organization")[:2000]
+    ]
+
+
+class ReportIn(Schema):
+    organization: str | None = None  # USCC; the statistics office files on an enterprise's behalf
+    year: int
+    month: int
+    output_month: Decimal | None = None
+    output_cum: Decimal | None = None
+    revenue_month: Decimal | None = None
+    revenue_cum: Decimal | None = None
+    tax_month: Decimal | None = None
+    tax_cum: Decimal | None = None
+    electricity_month: Decimal | None = None
+    electricity_cum: Decimal | None = None
+    employees: int | None = None
+    lines: list[LineIO] = []
+    explanations: dict[str, str] = {}
+
+
+@router.post(
+    "/stats/reports",
+    response={201: ReportOut},
+    summary="File or correct a monthly report",
+    description=(
+        "The form's checks: hard errors answer 400 with the fields named; figures that need an "
+        "explanation answer 400 `needs_explanation` with the messages under `fields.explanations` "
+        "and the codes to explain in `fields.codes`; send them again with `explanations` {code: text}."
+    ),
+)
+def file_report(request: HttpRequest, payload: ReportIn) -> Any:
+    user: User = request.auth
+    if not access.can_file_report(user):
+        raise PermissionDenied
+    if access.role_of(user) == User.Role.ENTERPRISE:
+        organization = user.organization
+    else:
+        organization = Organization.objects.filter(
+            uscc=(payload.organization or "").upper(), org_type=Organization.Type.RESIDENT
+        ).first()
+        if organization is None:
+            raise ActionError(
+                _("请用统一社会信用代码指明企业。"),
+                fields={"organization": [_("没有该统一社会信用代码的入驻企业。")]},
+            )
+    data = payload.dict(exclude={"organization", "year", "month", "explanations"})
+    try:
+        report = actions.submit_report(
+            actor=user,
+            organization=organization,
+            year=payload.year,
+            month=payload.month,
+            data=data,
+            explanations=payload.explanations,
+            source="api",
+        )
+    except actions.NeedsExplanation as exc:
+        exc.fields["codes"] = [w.code for w in exc.warnings]
+        raise
+    return Status(201, _out(report))
+
+
+class ActivityOut(Schema):
+    week: dt.date
+    signed: int
+    signed_amount: Decimal
+    started: int
+    started_amount: Decimal
+    visits_made: int
+    visits_received: int
+    events: int
+    publicity: int
+
+
+@router.get(
+    "/stats/activity",
+    response=list[ActivityOut],
+    summary="The weekly 招商活跃指数 feed (签约, 开工, 外出拜访, 接待来访, 招商活动, 宣传报道)",
+)
+def activity(request: HttpRequest, start: dt.date, end: dt.date) -> Any:
+    if not access.can_use_cockpit(request.auth):
+        raise PermissionDenied
+    if start > end or (end - start).days > 3700:
+        raise ActionError(
+            _("日期范围无效（最长十年）。"), fields={"start": [_("应早于 end，且不超过十年。")]}
+        )
+    return activity_rows(start, end)

@@ -1,0 +1,211 @@
+"""Monthly direct reporting in the console: an enterprise's reports and the form (hard checks
+name the field, soft checks ask for a word of explanation), a report with its revisions, the
+statistics office's completeness view, publication and the Excel import."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yimatong.accounts import access
+from yimatong.accounts.models import User
+from yimatong.directory.models import Organization
+from yimatong.lib.errors import ActionError
+from yimatong.stats import actions, checks, forms, imports
+from yimatong.stats.models import MonthlyReport, Period, ReportingRules, period_label
+
+
+def _period(request: HttpRequest) -> tuple[int, int]:
+    initial = forms.initial_period()
+    try:
+        year = int(request.GET.get("year") or initial["year"])
+        month = int(request.GET.get("month") or initial["month"])
+    except ValueError:
+        return initial["year"], initial["month"]
+    if not (2000 <= year <= 2100 and 2 <= month <= 12):
+        return initial["year"], initial["month"]
+    return year, month
+
+
+@access.console_view
+def report_list(request: HttpRequest) -> HttpResponse:
+    """The statistics office: who has reported for a period; an enterprise: its own reports."""
+    user = request.user
+    if access.role_of(user) == User.Role.ENTERPRISE:
+        reports = MonthlyReport.objects.visible_to(user).order_by("-year", "-month")[:60]
+        return render(
+            request, "stats/my_reports.html", {"reports": reports, "period": forms.initial_period()}
+        )
+    access.deny_unless(access.can_read_statistics(user))
+    year, month = _period(request)
+    rows = actions.completeness(year, month)
+    rules = ReportingRules.for_year(year)
+    period = Period.objects.filter(year=year, month=month).first()
+    return render(
+        request,
+        "stats/completeness.html",
+        {
+            "rows": rows,
+            "year": year,
+            "month": month,
+            "label": period_label(year, month),
+            "deadline": checks.deadline(year, month, rules),
+            "reported": sum(1 for r in rows if r["report"] is not None),
+            "period": period,
+            "months": forms.period_choices(),
+            "can_publish": access.is_statistics_officer(user),
+            "to_publish": sum(
+                1
+                for r in rows
+                if r["report"] is not None and r["report"].status != MonthlyReport.Status.PUBLISHED
+            ),
+        },
+    )
+
+
+def _report_form_page(
+    request: HttpRequest, form: Any, warnings: list[Any], status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "stats/report_form.html",
+        {"form": form, "warnings": [(w, request.POST.get(f"explain_{w.code}", "")) for w in warnings]},
+        status=status,
+    )
+
+
+def explanations_from(post: Any) -> dict[str, str]:
+    return {key[len("explain_") :]: value for key, value in post.items() if key.startswith("explain_")}
+
+
+def file_report(
+    request: HttpRequest, form: Any, organization: Organization
+) -> tuple[MonthlyReport | None, list]:
+    """Submit a valid form; errors go onto the form, soft warnings come back to be explained."""
+    try:
+        report = actions.submit_report(
+            actor=request.user,
+            organization=organization,
+            year=form.cleaned_data["year"],
+            month=form.cleaned_data["month"],
+            data=form.report_data(),
+            explanations=explanations_from(request.POST),
+        )
+    except actions.NeedsExplanation as exc:
+        return None, exc.warnings
+    except ActionError as exc:
+        for field_name, errors in exc.fields.items():
+            target = field_name if field_name in form.fields else None
+            for error in errors:
+                form.add_error(target, error)
+        form.add_error(None, exc.message)
+        return None, []
+    return report, []
+
+
+@access.console_view
+@require_http_methods(["GET", "POST"])
+def report_new(request: HttpRequest) -> HttpResponse:
+    access.deny_unless(access.can_file_report(request.user))
+    on_behalf = access.role_of(request.user) != User.Role.ENTERPRISE
+    initial = {
+        **forms.initial_period(),
+        **{k: request.GET[k] for k in ("year", "month") if request.GET.get(k)},
+    }
+    form = forms.ReportForm(request.POST or None, initial=initial, on_behalf=on_behalf)
+    warnings: list[Any] = []
+    if request.method == "POST" and form.is_valid():
+        organization = form.cleaned_data.get("organization") or request.user.organization
+        report, warnings = file_report(request, form, organization)
+        if report is not None:
+            messages.success(
+                request,
+                _("%(period)s报表已报送（第 %(n)s 版）。")
+                % {"period": report.period_label, "n": report.revision},
+            )
+            return redirect(report.get_absolute_url())
+    return _report_form_page(request, form, warnings, status=400 if request.method == "POST" else 200)
+
+
+@access.console_view
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    report = get_object_or_404(
+        MonthlyReport.objects.visible_to(request.user).select_related(
+            "organization", "published_by", "submitted_by"
+        ),
+        pk=pk,
+    )
+    return render(
+        request,
+        "stats/report_detail.html",
+        {
+            "report": report,
+            "lines": report.lines.all(),
+            "revisions": report.revisions.select_related("submitted_by"),
+            "labels": checks.labels(),
+            "figures": [(checks.labels()[name], getattr(report, name)) for name in actions.VALUE_FIELDS],
+            "can_edit": access.can_file_report(request.user),
+        },
+    )
+
+
+@access.console_view
+@require_POST
+def publish(request: HttpRequest) -> HttpResponse:
+    access.deny_unless(access.is_statistics_officer(request.user))
+    year, month = int(request.POST.get("year", 0)), int(request.POST.get("month", 0))
+    try:
+        count = actions.publish_period(actor=request.user, year=year, month=month)
+    except ActionError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("已发布%(period)s数据：%(n)s 份报表。") % {"period": period_label(year, month), "n": count},
+        )
+    return redirect(f"{request.path.rsplit('/publish/', 1)[0]}/?year={year}&month={month}")
+
+
+@access.console_view
+@require_http_methods(["GET", "POST"])
+def report_import(request: HttpRequest) -> HttpResponse:
+    access.deny_unless(access.is_statistics_officer(request.user))
+    form = forms.ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = imports.import_reports(actor=request.user, content=form.cleaned_data["file"].read())
+        except ActionError as exc:
+            form.add_error("file", exc.message)
+            status = 400
+        else:
+            if result.errors:
+                status = 400
+            else:
+                messages.success(
+                    request,
+                    _("已导入 %(n)s 份报表（%(w)s 项提示已记为批量导入）。")
+                    % {"n": result.stored, "w": result.warnings},
+                )
+                return redirect("stats:report_list")
+    elif request.method == "POST":
+        status = 400
+    return render(request, "stats/import.html", {"form": form, "result": result}, status=status)
+
+
+@access.console_view
+def import_template(request: HttpRequest) -> HttpResponse:
+    access.deny_unless(access.is_statistics_officer(request.user))
+    response = HttpResponse(
+        imports.template(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E4%BC%81%E4%B8%9A%E7%9B%B4%E6%8A%A5%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
+    )
+    return response
