@@ -4,23 +4,31 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Body, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yimatong.accounts import access
+from yimatong.accounts.models import User
+from yimatong.directory.models import Organization
 from yimatong.lib.errors import ActionError
 from yimatong.lib.pagination import Mapped, Pagination
 from yimatong.services import actions, application_actions, care_actions, forms, policy_actions
 from yimatong.services.kpis import department_kpis
 from yimatong.services.models import (
     Application,
+    BankProduct,
     Demand,
     DemandCategory,
+    PlanItem,
+    PlanProgress,
     Policy,
     PolicyMatch,
+    Referral,
+    ServicePlan,
     calendar_overrides,
 )
 from yimatong.services.steps import STEPS, available_steps, steps_in_any_status
@@ -337,19 +345,20 @@ def list_applications(request: HttpRequest) -> Any:
     )
 
 
+def _plan_out(p: ServicePlan) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "organization": p.organization.name,
+        "officer": p.officer.username,
+        **care_actions.plan_summary(p),
+    }
+
+
 @router.get("/plans", response=list[PlanOut], summary="Key enterprises' plans (一企一策) you may see")
 @paginate(Pagination)
 def list_plans(request: HttpRequest) -> Any:
     _reader(request.auth)
-    return Mapped(
-        care_actions.plans_for(request.auth),
-        lambda p: {
-            "id": p.pk,
-            "organization": p.organization.name,
-            "officer": p.officer.username,
-            **care_actions.plan_summary(p),
-        },
-    )
+    return Mapped(care_actions.plans_for(request.auth), _plan_out)
 
 
 @router.get(
@@ -369,6 +378,7 @@ def list_needs(request: HttpRequest) -> Any:
             "status": n.status,
             "referrals": [
                 {
+                    "id": r.pk,
                     "product": r.product.name,
                     "outcome": r.outcome,
                     "approved_amount": str(r.approved_amount) if r.approved_amount is not None else None,
@@ -521,4 +531,253 @@ def create_need(request: HttpRequest, payload: dict = Body(...)) -> Any:  # noqa
             "status": need.status,
             "referrals": [],
         },
+    )
+
+
+# Writes: plans (一企一策) and financing referrals --------------------------------------------------
+
+
+class PlanItemOut(Schema):
+    id: int
+    kind: str
+    title: str
+    owner: str
+    deadline: dt.date
+    status: str
+    resolution: str
+    closed_at: dt.datetime | None
+
+
+class ProgressOut(Schema):
+    month: dt.date
+    summary: str
+    created_by: str | None
+
+
+class ProductOut(Schema):
+    id: int
+    bank: str
+    name: str
+    amount_min: Decimal
+    amount_max: Decimal
+    max_term_months: int
+    rate: Decimal
+    collateral: str
+
+
+class ReferralOut(Schema):
+    id: int
+    need: int
+    product: str
+    outcome: str
+    approved_amount: Decimal | None
+    disbursed_on: dt.date | None
+    days_to_disbursement: int | None
+    created_at: dt.datetime
+
+
+def _find(qs: Any, lookup: str, value: Any) -> Any:
+    """The record a body names by its public identifier, or None (a malformed one names nothing)."""
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        return None
+    try:
+        return qs.filter(**{lookup: value}).first()
+    except (ValueError, TypeError, ValidationError):
+        return None
+
+
+def _plan(request: HttpRequest, plan_id: int) -> ServicePlan:
+    """A plan to work on: 404 if the user may not see it, 403 if they may only read it."""
+    _reader(request.auth)
+    plan = care_actions.plans_for(request.auth).filter(pk=plan_id).first()
+    if plan is None:
+        raise Http404
+    if not care_actions.can_work_on_plan(request.auth, plan):
+        raise PermissionDenied
+    return plan
+
+
+def _item_out(i: PlanItem) -> dict[str, Any]:
+    return {
+        "id": i.pk,
+        "kind": i.kind,
+        "title": i.title,
+        "owner": i.owner,
+        "deadline": i.deadline,
+        "status": i.status,
+        "resolution": i.resolution,
+        "closed_at": i.closed_at,
+    }
+
+
+@router.post(
+    "/plans",
+    response={201: PlanOut},
+    summary="Create a key enterprise's plan (the dispatch centre): organization code, officer username",
+)
+def create_plan(request: HttpRequest, payload: dict = Body(...)) -> Any:  # noqa: B008
+    _reader(request.auth)
+    if not access.is_dispatcher(request.auth):
+        raise PermissionDenied
+    data = dict(payload)
+    message = ""
+    unknown: dict[str, list[str]] = {}  # fields whose reference names nothing
+    for name, qs, lookup in (
+        ("organization", Organization.objects.all(), "code"),
+        ("officer", User.objects.all(), "username"),
+    ):
+        value = data.get(name)
+        if value in (None, ""):
+            continue  # the form says it is required
+        found = _find(qs, lookup, value)
+        if found is None:
+            message = message or _("找不到 %(value)s。") % {"value": value}
+            unknown[name] = [_("不存在。")]
+        data[name] = found.pk if found is not None else None
+    form = forms.PlanForm(data)
+    if not form.is_valid() or unknown:
+        fields = {k: [str(e) for e in v] for k, v in form.errors.items()} | unknown
+        raise ActionError(message or next(iter(fields.values()))[0], fields=fields)
+    plan = care_actions.create_plan(actor=request.auth, **form.cleaned_data)
+    return Status(201, _plan_out(plan))
+
+
+@router.post(
+    "/plans/{plan_id}/items",
+    response={201: PlanItemOut},
+    summary="Add an action item or a problem to a plan's ledger (the centre or the plan's officer)",
+)
+def add_plan_item(request: HttpRequest, plan_id: int, payload: dict = Body(...)) -> Any:  # noqa: B008
+    plan = _plan(request, plan_id)
+    form = forms.PlanItemForm(payload)
+    if not form.is_valid():
+        raise _form_errors(form)
+    return Status(
+        201, _item_out(care_actions.add_item(actor=request.auth, plan=plan, data=form.cleaned_data))
+    )
+
+
+@router.patch(
+    "/plans/{plan_id}/items/{item_id}",
+    response=PlanItemOut,
+    summary="Change an item's status (closing a problem needs its resolution)",
+)
+def update_plan_item(request: HttpRequest, plan_id: int, item_id: int, payload: dict = Body(...)) -> Any:  # noqa: B008
+    plan = _plan(request, plan_id)
+    item = plan.items.filter(pk=item_id).first()
+    if item is None:
+        raise Http404
+    form = forms.PlanItemStatusForm(payload)
+    if not form.is_valid():
+        raise _form_errors(form)
+    return _item_out(care_actions.update_item(actor=request.auth, item=item, **form.cleaned_data))
+
+
+@router.post(
+    "/plans/{plan_id}/progress",
+    response={201: ProgressOut},
+    summary="Record a month's progress (month as YYYY-MM; a second report replaces the month's first)",
+)
+def record_plan_progress(request: HttpRequest, plan_id: int, payload: dict = Body(...)) -> Any:  # noqa: B008
+    plan = _plan(request, plan_id)
+    form = forms.ProgressForm(payload)
+    if not form.is_valid():
+        raise _form_errors(form)
+    progress: PlanProgress = care_actions.record_progress(actor=request.auth, plan=plan, **form.cleaned_data)
+    return Status(
+        201,
+        {
+            "month": progress.month,
+            "summary": progress.summary,
+            "created_by": progress.created_by.username if progress.created_by_id else None,
+        },
+    )
+
+
+def _brokered_need(request: HttpRequest, need_id: int) -> Any:
+    """A need to broker: 404 if the user may not see it, 403 unless they are the dispatch centre."""
+    _reader(request.auth)
+    need = care_actions.needs_for(request.auth).filter(pk=need_id).first()
+    if need is None:
+        raise Http404
+    if not access.is_dispatcher(request.auth):
+        raise PermissionDenied
+    return need
+
+
+def _referral_out(r: Referral) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "need": r.need_id,
+        "product": r.product.name,
+        "outcome": r.outcome,
+        "approved_amount": r.approved_amount,
+        "disbursed_on": r.disbursed_on,
+        "days_to_disbursement": r.days_to_disbursement(),
+        "created_at": r.created_at,
+    }
+
+
+@router.get(
+    "/financing/needs/{need_id}/suggestions",
+    response=list[ProductOut],
+    summary="Bank products matching a need by amount, term, collateral and chain (the dispatch centre)",
+)
+def need_suggestions(request: HttpRequest, need_id: int) -> Any:
+    need = _brokered_need(request, need_id)
+    return [
+        {
+            "id": p.pk,
+            "bank": p.bank.name,
+            "name": p.name,
+            "amount_min": p.amount_min,
+            "amount_max": p.amount_max,
+            "max_term_months": p.max_term_months,
+            "rate": p.rate,
+            "collateral": p.collateral,
+        }
+        for p in care_actions.suggestions(need)
+    ]
+
+
+@router.post(
+    "/financing/needs/{need_id}/referrals",
+    response={201: ReferralOut},
+    summary="Refer a need to a matching bank product by its id (the dispatch centre)",
+)
+def refer_need(request: HttpRequest, need_id: int, payload: dict = Body(...)) -> Any:  # noqa: B008
+    need = _brokered_need(request, need_id)
+    value = payload.get("product")
+    if value in (None, ""):
+        raise ActionError(
+            _("输入有误：%(field)s %(message)s") % {"field": "product", "message": _("必填。")},
+            fields={"product": [_("必填。")]},
+        )
+    product = _find(BankProduct.objects.select_related("bank"), "pk", value)
+    if product is None:
+        raise ActionError(_("找不到 %(value)s。") % {"value": value}, fields={"product": [_("不存在。")]})
+    return Status(201, _referral_out(care_actions.refer(actor=request.auth, need=need, product=product)))
+
+
+@router.post(
+    "/financing/referrals/{referral_id}/outcome",
+    response=ReferralOut,
+    summary="Record a referral's outcome: approved amount, disbursement date (the dispatch centre)",
+)
+def referral_outcome(request: HttpRequest, referral_id: int, payload: dict = Body(...)) -> Any:  # noqa: B008
+    _reader(request.auth)
+    referral = (
+        Referral.objects.filter(need__in=care_actions.needs_for(request.auth), pk=referral_id)
+        .select_related("product")
+        .first()
+    )
+    if referral is None:
+        raise Http404
+    if not access.is_dispatcher(request.auth):
+        raise PermissionDenied
+    form = forms.OutcomeForm(payload)
+    if not form.is_valid():
+        raise _form_errors(form)
+    return _referral_out(
+        care_actions.record_outcome(actor=request.auth, referral=referral, **form.cleaned_data)
     )

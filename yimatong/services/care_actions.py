@@ -54,6 +54,12 @@ def needs_for(user: User) -> Any:
     return qs.none()
 
 
+def can_work_on_plan(user: User, plan: ServicePlan) -> bool:
+    """Who works a plan (adds items, closes them, reports progress): the dispatch centre and the
+    plan's own chief service officer. Others who may see it only read it."""
+    return access.is_dispatcher(user) or plan.officer_id == user.pk
+
+
 # 一企一策 ---------------------------------------------------------------------------------------
 
 
@@ -65,7 +71,9 @@ def create_plan(*, actor: User, organization: Organization, officer: User, goals
             plan = ServicePlan.objects.create(organization=organization, officer=officer, goals=goals)
             audit.log_create(plan, actor=actor)
     except IntegrityError as exc:
-        raise Conflict(_("该企业已有一企一策。")) from exc
+        raise Conflict(
+            _("该企业已有一企一策。"), fields={"organization": [_("该企业已有一企一策。")]}
+        ) from exc
     notify(
         [officer],
         kind=Notification.Kind.DEMAND,
@@ -167,7 +175,8 @@ def suggestions(need: FinancingNeed) -> list[BankProduct]:
 
 def refer(*, actor: User, need: FinancingNeed, product: BankProduct) -> Referral:
     if product not in suggestions(need):
-        raise ActionError(_("该产品与需求不匹配（额度、期限、担保方式或产业方向）。"), code="not_suitable")
+        message = _("该产品与需求不匹配（额度、期限、担保方式或产业方向）。")
+        raise ActionError(message, code="not_suitable", fields={"product": [message]})
     try:
         with transaction.atomic():
             referral = Referral.objects.create(need=need, product=product, referred_by=actor)
@@ -176,7 +185,7 @@ def refer(*, actor: User, need: FinancingNeed, product: BankProduct) -> Referral
             )
             audit.log_create(referral, actor=actor)
     except IntegrityError as exc:
-        raise Conflict(_("已推荐过该产品。")) from exc
+        raise Conflict(_("已推荐过该产品。"), fields={"product": [_("已推荐过该产品。")]}) from exc
     return referral
 
 
