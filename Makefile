@@ -43,7 +43,8 @@ demo: install
 		$(BIN)/yimatong db_worker & worker=$$!; \
 		$(BIN)/yimatong investment_sweep --every 3600 >/dev/null & sweeper=$$!; \
 		$(BIN)/yimatong services_sweep --every 3600 >/dev/null & ladder=$$!; \
-		trap "kill $$fake $$worker $$sweeper $$ladder 2>/dev/null" EXIT INT TERM; \
+		$(BIN)/yimatong stats_sweep --every 3600 >/dev/null & stats=$$!; \
+		trap "kill $$fake $$worker $$sweeper $$ladder $$stats 2>/dev/null" EXIT INT TERM; \
 		$(BIN)/yimatong runserver $(HOST):$(PORT)
 
 # For developers: debug pages on, no demo data loaded.

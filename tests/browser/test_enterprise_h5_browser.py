@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
@@ -234,7 +235,7 @@ def open_and_bind(page: Any, live_server: Any, fake: Any, openid: str) -> Follow
     the enterprise's username and password, then 企业服务's home."""
     page.goto(url(live_server, ENT))
     sign_in_with_fake_openid(page, fake, openid)
-    page.wait_for_url(url(live_server, f"{ENT}bind/?next={ENT}"))
+    page.wait_for_url(url(live_server, f"{ENT}bind/?{urlencode({'next': ENT})}"))
     expect(page.get_by_role("heading", name="绑定企业账号")).to_be_visible()
     fits(page)
     follower = Follower.objects.get(account__slug=SLUG, openid=openid)

@@ -37,7 +37,27 @@ INDUSTRY_BY_CHAIN = {
 CODES = {code: prefix for prefix, code, _label, _unit in FLOWS}
 
 
+# The bureau's targets for some chain nodes (enterprises to gather, annual output in 万元); the
+# nodes left without one show up on the chain map as "no target".
+CHAIN_TARGETS = {
+    "antibody": (6, 60000),
+    "vaccine-protein": (3, 15000),
+    "adc": (4, None),
+    "cgt": (3, None),
+    "diagnostics": (5, 20000),
+    "consumables": (6, 250000),
+    "packaging": (5, None),
+    "tcm-patent": (3, 20000),
+    "cro-cdmo": (4, None),
+}
+
+
 def load_statistics(*, users: dict[str, User], nodes: dict[str, ChainNode], report: Any) -> None:
+    for code, (enterprises, output) in CHAIN_TARGETS.items():
+        if code in nodes:
+            ChainNode.objects.filter(pk=nodes[code].pk).update(
+                target_enterprises=enterprises, target_output=Decimal(output) if output else None
+            )
     if MonthlyReport.objects.filter(year__in=YEARS).exists():
         report.count("unchanged")
         return

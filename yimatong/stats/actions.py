@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -251,8 +251,12 @@ def fix_above_scale(*, year: int, actor: User | None = None, force: bool = False
     year, the enterprises marked 规上 in the directory are taken. Fixed once; ``force`` refixes."""
     rules = ReportingRules.for_year(year)
     if rules.pk is None:
-        rules.save()
-    rules = ReportingRules.objects.select_for_update().get(pk=rules.pk)
+        try:
+            with transaction.atomic():
+                rules.save()
+        except IntegrityError:  # another worker set the year up at the same moment
+            pass
+    rules = ReportingRules.objects.select_for_update().get(year=year)
     if rules.above_scale_fixed_at is not None and not force:
         return AboveScaleMember.objects.filter(year=year).count()
     AboveScaleMember.objects.filter(year=year).delete()

@@ -83,18 +83,19 @@ def explanations_from(post: Any) -> dict[str, str]:
     return {key[len("explain_") :]: value for key, value in post.items() if key.startswith("explain_")}
 
 
-def file_report(
-    request: HttpRequest, form: Any, organization: Organization
+def submit_form(
+    user: User, form: Any, organization: Organization, explanations: dict[str, str]
 ) -> tuple[MonthlyReport | None, list]:
-    """Submit a valid form; errors go onto the form, soft warnings come back to be explained."""
+    """Submit a valid report form (console or H5): hard errors go onto the form beside the
+    fields they name; soft warnings come back to be explained."""
     try:
         report = actions.submit_report(
-            actor=request.user,
+            actor=user,
             organization=organization,
             year=form.cleaned_data["year"],
             month=form.cleaned_data["month"],
             data=form.report_data(),
-            explanations=explanations_from(request.POST),
+            explanations=explanations,
         )
     except actions.NeedsExplanation as exc:
         return None, exc.warnings
@@ -121,7 +122,7 @@ def report_new(request: HttpRequest) -> HttpResponse:
     warnings: list[Any] = []
     if request.method == "POST" and form.is_valid():
         organization = form.cleaned_data.get("organization") or request.user.organization
-        report, warnings = file_report(request, form, organization)
+        report, warnings = submit_form(request.user, form, organization, explanations_from(request.POST))
         if report is not None:
             messages.success(
                 request,

@@ -49,6 +49,8 @@ urlpatterns = [
         enterprise.ent_demand_step,
         name="ent_demand_step",
     ),
+    path("h5/<slug:slug>/ent/reports/", enterprise.ent_reports, name="ent_reports"),
+    path("h5/<slug:slug>/ent/reports/new/", enterprise.ent_report_new, name="ent_report_new"),
     path("h5/<slug:slug>/ent/policies/", enterprise.ent_policies, name="ent_policies"),
     path(
         "h5/<slug:slug>/ent/matches/<int:pk>/not-interested/",

@@ -166,8 +166,17 @@ def ent_home(request: HttpRequest, account: OfficialAccount, follower: Follower,
             "applications": Application.objects.filter(
                 organization_id=user.organization_id, status__in=OPEN_APPLICATIONS
             ).count(),
+            "report_due": _report_due(user),
         },
     )
+
+
+def _report_due(user: User) -> bool:
+    from yimatong.stats.forms import initial_period
+    from yimatong.stats.models import MonthlyReport
+
+    period = initial_period()
+    return not MonthlyReport.objects.filter(organization_id=user.organization_id, **period).exists()
 
 
 # Demands -------------------------------------------------------------------------------------------
@@ -446,3 +455,61 @@ def ent_application_material(
 ) -> HttpResponse:
     material = get_object_or_404(_application(user, code).materials, pk=pk)
     return FileResponse(material.file.open("rb"), as_attachment=True, filename=material.original_name)
+
+
+# Monthly statistics reports ------------------------------------------------------------------------
+
+
+@enterprise
+def ent_reports(
+    request: HttpRequest, account: OfficialAccount, follower: Follower, user: User
+) -> HttpResponse:
+    from yimatong.stats.forms import initial_period
+    from yimatong.stats.models import MonthlyReport
+
+    period = initial_period()
+    reports = MonthlyReport.objects.visible_to(user).order_by("-year", "-month")[:24]
+    due = not any(r.year == period["year"] and r.month == period["month"] for r in reports)
+    return _page(
+        request,
+        "wechat/portal/ent_reports.html",
+        {"account": account, "nav": "ent", "reports": reports, "period": period, "due": due},
+    )
+
+
+@enterprise
+@require_http_methods(["GET", "POST"])
+def ent_report_new(
+    request: HttpRequest, account: OfficialAccount, follower: Follower, user: User
+) -> HttpResponse:
+    """The month's report from the phone: the console's form and checks; soft checks come back
+    with a box to explain each, the figures kept."""
+    from yimatong.stats import forms as stats_forms
+    from yimatong.stats.views import explanations_from, submit_form
+
+    initial = {
+        **stats_forms.initial_period(),
+        **{k: request.GET[k] for k in ("year", "month") if request.GET.get(k, "").isdigit()},
+    }
+    form = stats_forms.ReportForm(request.POST or None, initial=initial)
+    warnings: list[Any] = []
+    if request.method == "POST" and form.is_valid():
+        report, warnings = submit_form(user, form, user.organization, explanations_from(request.POST))
+        if report is not None:
+            messages.success(
+                request,
+                _("%(period)s报表已报送（第 %(n)s 版）。")
+                % {"period": report.period_label, "n": report.revision},
+            )
+            return redirect("wechat:ent_reports", account.slug)
+    return _page(
+        request,
+        "wechat/portal/ent_report_form.html",
+        {
+            "account": account,
+            "nav": "ent",
+            "form": form,
+            "warnings": [(w, request.POST.get(f"explain_{w.code}", "")) for w in warnings],
+        },
+        status=400 if request.method == "POST" else 200,
+    )
