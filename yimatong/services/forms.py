@@ -228,10 +228,14 @@ class PayForm(forms.Form):
 
 class PlanForm(forms.Form):
     organization = forms.ModelChoiceField(
-        label=_("企业"), queryset=Organization.objects.filter(org_type=Organization.Type.RESIDENT)
+        label=_("企业"),
+        queryset=Organization.objects.filter(org_type=Organization.Type.RESIDENT),
+        error_messages={"invalid_choice": _("一企一策只能为入驻企业制定。")},
     )
     officer = forms.ModelChoiceField(
-        label=_("首席服务官"), queryset=User.objects.filter(is_active=True, role=User.Role.SERVICE)
+        label=_("首席服务官"),
+        queryset=User.objects.filter(is_active=True, role=User.Role.SERVICE),
+        error_messages={"invalid_choice": _("首席服务官须是在职的服务部门人员。")},
     )
     goals = forms.CharField(label=_("服务目标"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

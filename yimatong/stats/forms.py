@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yimatong.directory.models import Organization
-from yimatong.stats.checks import labels
+from yimatong.stats.checks import labels, required_fields
 from yimatong.stats.models import FLOWS
 
 LINES = 3  # investment projects offered on the form (more through the import)
@@ -40,7 +40,7 @@ class ReportForm(forms.Form):
         label=_("报告期"), coerce=int, choices=period_choices, help_text=_("1 月免报：第一期为 1–2 月。")
     )
 
-    def __init__(self, *args: Any, on_behalf: bool = False, **kwargs: Any):
+    def __init__(self, *args: Any, on_behalf: bool = False, industrial: bool | None = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if not on_behalf:
             del self.fields["organization"]
@@ -51,6 +51,9 @@ class ReportForm(forms.Form):
             for kind in ("month", "cum"):
                 self.fields[f"{prefix}_{kind}"] = _amount(names[f"{prefix}_{kind}"])
         self.fields["employees"] = forms.IntegerField(label=names["employees"], min_value=0, required=False)
+        if industrial is not None:  # the enterprise is known: mark what it must report
+            for name in required_fields(industrial):
+                self.fields[name].required = True
         for n in range(1, LINES + 1):
             self.fields[f"line{n}_name"] = forms.CharField(
                 label=_("投资项目 %(n)s 名称") % {"n": n}, max_length=150, required=False

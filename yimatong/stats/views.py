@@ -118,7 +118,8 @@ def report_new(request: HttpRequest) -> HttpResponse:
         **forms.initial_period(),
         **{k: request.GET[k] for k in ("year", "month") if request.GET.get(k)},
     }
-    form = forms.ReportForm(request.POST or None, initial=initial, on_behalf=on_behalf)
+    industrial = None if on_behalf else actions.is_industrial(request.user.organization)
+    form = forms.ReportForm(request.POST or None, initial=initial, on_behalf=on_behalf, industrial=industrial)
     warnings: list[Any] = []
     if request.method == "POST" and form.is_valid():
         organization = form.cleaned_data.get("organization") or request.user.organization

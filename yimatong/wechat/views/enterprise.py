@@ -491,7 +491,11 @@ def ent_report_new(
         **stats_forms.initial_period(),
         **{k: request.GET[k] for k in ("year", "month") if request.GET.get(k, "").isdigit()},
     }
-    form = stats_forms.ReportForm(request.POST or None, initial=initial)
+    from yimatong.stats.actions import is_industrial
+
+    form = stats_forms.ReportForm(
+        request.POST or None, initial=initial, industrial=is_industrial(user.organization)
+    )
     warnings: list[Any] = []
     if request.method == "POST" and form.is_valid():
         report, warnings = submit_form(user, form, user.organization, explanations_from(request.POST))
