@@ -7,6 +7,7 @@ park's growth from them with the statistics bureau's formulas."""
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -17,7 +18,7 @@ from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode, IndustryCode, Organization
 from yimatong.stats import actions, checks
 from yimatong.stats.demo_panel import DEMO_ENTERPRISES, YEARS, demo_panel
-from yimatong.stats.indicators import latest
+from yimatong.stats.indicators import CENT, Report, latest
 from yimatong.stats.models import (
     FLOWS,
     InvestmentLine,
@@ -66,9 +67,19 @@ def load_statistics(*, users: dict[str, User], nodes: dict[str, ChainNode], repo
     reports = demo_panel()
     final = {r.key: r for r in latest(reports)}
     first_versions = {r.key: r for r in reports if r.revision == 0 and final[r.key].revision > 0}
+    today = timezone.localdate()
+    collecting = _collecting(today)
+    final.update(_later_years(final, collecting))
+    # The period being collected now: most enterprises have reported, some (the demo's
+    # enterprise user among them) not yet; it is not published.
+    late = {uscc for i, uscc in enumerate(sorted(orgs)) if i % 6 == 0} | {
+        e.uscc for e in DEMO_ENTERPRISES if e.name == "重庆智翔金泰生物制药股份有限公司"
+    }
     rows: dict[tuple[str, int, int], MonthlyReport] = {}
     for key in sorted(final, key=lambda k: (k[1], k[2], k[0])):
-        rows[key] = _report(final[key], orgs[key[0]], final, officer)
+        if collecting and key[1:] == collecting and key[0] in late:
+            continue
+        rows[key] = _report(final[key], orgs[key[0]], final, officer, published=key[1:] != collecting)
     MonthlyReport.objects.bulk_create(rows.values())
     lines, revisions = [], []
     for key, row in rows.items():
@@ -113,20 +124,24 @@ def load_statistics(*, users: dict[str, User], nodes: dict[str, ChainNode], repo
                     submitted_at=row.submitted_at,
                 )
             )
-        row.published_values = values
+        if row.status == MonthlyReport.Status.PUBLISHED:
+            row.published_values = values
     MonthlyReport.objects.bulk_update(rows.values(), ["published_values"])
     ReportRevision.objects.bulk_create(revisions)
-    for year in YEARS:
+    last_year = collecting[0] if collecting else today.year - 1
+    for year in range(YEARS[0], last_year + 1):
         rules, _created = ReportingRules.objects.get_or_create(year=year)
         actions.fix_above_scale(year=year, actor=officer, force=True)
         for month in range(2, 13):
+            if collecting and (year, month) >= collecting:
+                break
             published_at = timezone.make_aware(
                 dt.datetime.combine(checks.deadline(year, month, rules), dt.time(17))
             )
             Period.objects.update_or_create(
                 year=year, month=month, defaults={"published_at": published_at, "published_by": officer}
             )
-    _targets()
+    _targets(last_year)
     report.count("created")
 
 
@@ -153,7 +168,61 @@ def _enterprises(nodes: dict[str, ChainNode], report: Any) -> dict[str, Organiza
     return orgs
 
 
-def _report(r: Any, org: Organization, final: dict, officer: User) -> MonthlyReport:
+def _collecting(today: dt.date) -> tuple[int, int] | None:
+    """The period enterprises are reporting now (last month's), or None in January and February
+    (January is exempt: the last period, December, is closed and published)."""
+    if today.month <= 2:
+        return None
+    return today.year, today.month - 1
+
+
+def _later_years(final: dict, collecting: tuple[int, int] | None) -> dict:
+    """2023 up to the period being collected: each enterprise's 2022 reports grown by a yearly
+    factor of its own (−8% to +28%), so the cockpit opens on recent figures too. An investment
+    project goes on at its 2022 pace until its planned total is spent."""
+    rng = random.Random(2023)
+    end_year, end_month = collecting or (dt.date.today().year - 1, 12)
+    by_enterprise: dict[str, dict[int, Report]] = defaultdict(dict)
+    spent: dict[str, Decimal] = defaultdict(Decimal)
+    for (uscc, year, month), report in final.items():
+        if year == YEARS[-1]:
+            by_enterprise[uscc][month] = report
+        if month == 12:
+            spent[uscc] += report.values.get("fixed_asset_investment", Decimal(0))
+    planned = {e.uscc: Decimal(e.project.planned) for e in DEMO_ENTERPRISES if e.project is not None}
+    later: dict = {}
+    for uscc in sorted(by_enterprise):
+        months = by_enterprise[uscc]
+        factor = Decimal(1)
+        for year in range(YEARS[-1] + 1, end_year + 1):
+            factor *= Decimal(str(round(rng.uniform(0.92, 1.28), 3)))
+            remaining = planned.get(uscc, Decimal(0)) - spent[uscc]
+            for month, base in sorted(months.items()):
+                if year == end_year and month > end_month:
+                    break
+                values = {
+                    code: (value * factor).quantize(CENT, ROUND_HALF_UP)
+                    for code, value in base.values.items()
+                    if code not in ("fixed_asset_investment", "industrial_investment")
+                }
+                total = base.values.get("fixed_asset_investment")
+                if total and remaining > 0:
+                    amount = min((total * factor).quantize(CENT, ROUND_HALF_UP), remaining)
+                    share = base.values["industrial_investment"] / total
+                    values["fixed_asset_investment"] = amount
+                    values["industrial_investment"] = min(
+                        amount, (amount * share).quantize(CENT, ROUND_HALF_UP)
+                    )
+                later[(uscc, year, month)] = Report(uscc, base.segment, year, month, values)
+            december = later.get((uscc, year, 12))
+            if december is not None:
+                spent[uscc] += december.values.get("fixed_asset_investment", Decimal(0))
+    return later
+
+
+def _report(
+    r: Any, org: Organization, final: dict, officer: User, *, published: bool = True
+) -> MonthlyReport:
     before = final.get((r.enterprise, r.year, r.month - 1)) if r.month > 2 else None
     fields: dict[str, Any] = {}
     for code, prefix in CODES.items():
@@ -168,16 +237,18 @@ def _report(r: Any, org: Organization, final: dict, officer: User) -> MonthlyRep
     )
     rules_deadline = checks.deadline(r.year, r.month, ReportingRules(year=r.year))
     filed = timezone.make_aware(dt.datetime.combine(rules_deadline - dt.timedelta(days=2), dt.time(10)))
+    if not published:  # the period being collected: filed in the last days
+        filed = timezone.now() - dt.timedelta(days=1 + (sum(map(ord, r.enterprise)) % 5), hours=3)
     return MonthlyReport(
         organization=org,
         year=r.year,
         month=r.month,
         segment=r.segment,
-        status=MonthlyReport.Status.PUBLISHED,
+        status=MonthlyReport.Status.PUBLISHED if published else MonthlyReport.Status.SUBMITTED,
         revision=r.revision + 1,
         submitted_at=filed,
-        published_at=filed + dt.timedelta(days=2, hours=7),
-        published_by=officer,
+        published_at=filed + dt.timedelta(days=2, hours=7) if published else None,
+        published_by=officer if published else None,
         **fields,
     )
 
@@ -218,15 +289,18 @@ def _snapshot(row: MonthlyReport, lines: list[InvestmentLine]) -> dict[str, Any]
     return values
 
 
-def _targets() -> None:
-    """2022's annual targets: a fifth above what the same enterprises did in 2021."""
+def _targets(last_year: int) -> None:
+    """Each year's annual targets: a fifth above what the same enterprises did the year before."""
     from yimatong.stats.compute import compute
 
-    last = compute(2021, 12)
-    rules = ReportingRules.objects.get(year=2022)
-    rules.targets = {
-        code: str((last.results[code].value * Decimal("1.2")).quantize(Decimal("1"), ROUND_HALF_UP))
-        for code in ("industrial_output", "fixed_asset_investment", "industrial_investment", "tax")
-        if last.results[code].value
-    }
-    rules.save(update_fields=["targets", "updated_at"])
+    for year in range(YEARS[0] + 1, last_year + 1):
+        if not MonthlyReport.objects.filter(year=year - 1, month=12).exists():
+            continue
+        last = compute(year - 1, 12)
+        rules, _created = ReportingRules.objects.get_or_create(year=year)
+        rules.targets = {
+            code: str((last.results[code].value * Decimal("1.2")).quantize(Decimal("1"), ROUND_HALF_UP))
+            for code in ("industrial_output", "fixed_asset_investment", "industrial_investment", "tax")
+            if last.results[code].value
+        }
+        rules.save(update_fields=["targets", "updated_at"])
