@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from yimatong.directory.models import ChainNode, Organization
@@ -54,6 +55,12 @@ class Filters:
         return numbers.Period(
             dt.date(self.year, 1, 1), dt.date(self.year, self.month, monthrange(self.year, self.month)[1])
         )
+
+
+def indicator_name(code: str) -> str:
+    """The indicator's name as the bureau words it, or its English name on an English page."""
+    indicator = INDICATORS[code]
+    return indicator.english if (translation.get_language() or "").startswith("en") else indicator.name
 
 
 def _num(value: Any) -> float | None:
@@ -118,8 +125,8 @@ def statistics(filters: Filters) -> list[Chart]:
         shown = part or result
         rows.append(
             [
-                indicator.name,
-                indicator.unit,
+                indicator_name(code),
+                _(indicator.unit),
                 _num(shown.value),
                 _num(shown.base),
                 _num(shown.growth),
@@ -193,7 +200,7 @@ def statistics(filters: Filters) -> list[Chart]:
         series.append(
             {
                 "type": "line",
-                "name": INDICATORS[code].name,
+                "name": indicator_name(code),
                 "data": [_num(by_month.get(m, {}).get("growth")) for m in months],
             }
         )
@@ -204,7 +211,7 @@ def statistics(filters: Filters) -> list[Chart]:
             "trend",
             "statistics",
             _("%(year)s年累计增速走势") % {"year": filters.year},
-            [_("报告期"), *[INDICATORS[c].name + _("（%）") for c in HEADLINE]],
+            [_("报告期"), *[indicator_name(c) + _("（%）") for c in HEADLINE]],
             trend_rows,
             {
                 "tooltip": {"trigger": "axis"},
