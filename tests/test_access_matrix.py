@@ -1340,6 +1340,18 @@ WECHAT_CASES: list[Case] = [
         public(302),
     ),
     Case(
+        "wechat:ent_reports",
+        "GET",
+        lambda p: reverse("wechat:ent_reports", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
+        "wechat:ent_report_new",
+        "GET",
+        lambda p: reverse("wechat:ent_report_new", args=[wechat_account(p).slug]),
+        public(302),
+    ),
+    Case(
         "wechat:ent_policies",
         "GET",
         lambda p: reverse("wechat:ent_policies", args=[wechat_account(p).slug]),
@@ -1834,6 +1846,237 @@ CASES += [
 ]
 
 
+# Plans and financing: the API's writes (the dispatch centre, or a plan's own officer) ------------
+
+
+def residents_plan_item(park: Park) -> Any:
+    import datetime as dt
+
+    from yimatong.services.care_actions import add_item
+
+    return add_item(
+        actor=park.users["service"],
+        plan=residents_plan(park),
+        data={"kind": "problem", "title": "电力增容", "owner": "区经信委", "deadline": dt.date(2026, 12, 31)},
+    )
+
+
+def credit_product(park: Park) -> Any:
+    from decimal import Decimal
+
+    from tests.factories import OrganizationFactory
+    from yimatong.services.models import BankProduct
+
+    existing = BankProduct.objects.filter(name="科创信用贷").first()
+    return existing or BankProduct.objects.create(
+        bank=OrganizationFactory(name="重庆农村商业银行巴南支行", org_type="bank"),
+        name="科创信用贷",
+        amount_min=Decimal("100"),
+        amount_max=Decimal("1000"),
+        max_term_months=36,
+        rate=Decimal("3.45"),
+        collateral="credit",
+    )
+
+
+def residents_referral(park: Park) -> Any:
+    from yimatong.services.care_actions import refer
+
+    return refer(actor=park.users["service"], need=residents_need(park), product=credit_product(park))
+
+
+def _care_state() -> dict[str, Any]:
+    from yimatong.services.models import PlanItem, PlanProgress, Referral, ServicePlan
+
+    return {
+        "plans": ServicePlan.objects.count(),
+        "items": list(PlanItem.objects.order_by("pk").values_list("pk", "status", "resolution")),
+        "progress": PlanProgress.objects.count(),
+        "referrals": list(Referral.objects.order_by("pk").values_list("pk", "outcome", "approved_amount")),
+    }
+
+
+CARE_WRITERS_REFUSED = PROMOTERS | {"leader", "enterprise"}
+CASES += [
+    Case(
+        "POST /api/v1/plans",
+        "POST",
+        lambda p: (demand_category(p), "/api/v1/plans")[1],
+        api_expect(POLICY_EDITORS, 201, forbidden=CARE_WRITERS_REFUSED),
+        json=True,
+        data=lambda p: {"organization": str(p.resident.code), "officer": "service", "goals": "二期投产"},
+    ),
+    Case(
+        "POST /api/v1/plans/{plan_id}/items",
+        "POST",
+        lambda p: f"/api/v1/plans/{residents_plan(p).pk}/items",
+        api_expect(POLICY_EDITORS, 201, forbidden=CARE_WRITERS_REFUSED),
+        json=True,
+        data=lambda p: {
+            "kind": "action",
+            "title": "对接人才公寓",
+            "owner": "服务中心",
+            "deadline": "2026-12-15",
+        },
+    ),
+    Case(
+        "PATCH /api/v1/plans/{plan_id}/items/{item_id}",
+        "PATCH",
+        lambda p: (lambda i: f"/api/v1/plans/{i.plan_id}/items/{i.pk}")(residents_plan_item(p)),
+        api_expect(POLICY_EDITORS, forbidden=CARE_WRITERS_REFUSED),
+        json=True,
+        data=lambda p: {"status": "done", "resolution": "已完成双回路接入"},
+    ),
+    Case(
+        "POST /api/v1/plans/{plan_id}/progress",
+        "POST",
+        lambda p: f"/api/v1/plans/{residents_plan(p).pk}/progress",
+        api_expect(POLICY_EDITORS, 201, forbidden=CARE_WRITERS_REFUSED),
+        json=True,
+        data=lambda p: {"month": "2026-11", "summary": "进展顺利"},
+    ),
+    Case(
+        "GET /api/v1/financing/needs/{need_id}/suggestions",
+        "GET",
+        lambda p: (credit_product(p), f"/api/v1/financing/needs/{residents_need(p).pk}/suggestions")[1],
+        api_expect(POLICY_EDITORS, forbidden=CARE_WRITERS_REFUSED),
+    ),
+    Case(
+        "POST /api/v1/financing/needs/{need_id}/referrals",
+        "POST",
+        lambda p: (credit_product(p), f"/api/v1/financing/needs/{residents_need(p).pk}/referrals")[1],
+        api_expect(POLICY_EDITORS, 201, forbidden=CARE_WRITERS_REFUSED),
+        json=True,
+        data=lambda p: {"product": credit_product(p).pk},
+    ),
+    Case(
+        "POST /api/v1/financing/referrals/{referral_id}/outcome",
+        "POST",
+        lambda p: f"/api/v1/financing/referrals/{residents_referral(p).pk}/outcome",
+        api_expect(POLICY_EDITORS, forbidden=CARE_WRITERS_REFUSED),
+        json=True,
+        data=lambda p: {"outcome": "approved", "approved_amount": "250"},
+    ),
+]
+
+# Statistics: monthly direct reports (企业直报) and the leaders' cockpit --------------------------------
+# Of the personas, "admin" counts as the statistics office (the service persona's department is
+# not it; a statistics officer's own rights are tested in tests/test_stats_reports.py).
+
+
+def residents_report(park: Park) -> Any:
+    """The enterprise persona's January–February 2024 report (a service enterprise's figures)."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from yimatong.stats.actions import submit_report
+
+    return submit_report(
+        actor=park.users["enterprise"],
+        organization=park.resident,
+        year=2024,
+        month=2,
+        data={
+            "revenue_month": Decimal("80"),
+            "revenue_cum": Decimal("80"),
+            "tax_month": Decimal("5"),
+            "tax_cum": Decimal("5"),
+            "employees": 60,
+        },
+        today=dt.date(2024, 3, 1),
+    )
+
+
+def _stats_state() -> dict[str, Any]:
+    from yimatong.stats.models import MonthlyReport, Period, ReportRevision
+
+    return {
+        "reports": list(MonthlyReport.objects.order_by("pk").values_list("pk", "revision", "status")),
+        "revisions": ReportRevision.objects.count(),
+        "periods": list(Period.objects.values_list("year", "month", "published_at")),
+    }
+
+
+STATS_READERS = {"admin", "leader", "enterprise"}  # an enterprise its own reports
+COCKPIT_USERS = {"admin", "leader"}
+CASES += [
+    Case("stats:report_list", "GET", lambda p: reverse("stats:report_list"), expect(STATS_READERS)),
+    Case("stats:report_new", "GET", lambda p: reverse("stats:report_new"), expect({"admin", "enterprise"})),
+    Case("stats:report_import", "GET", lambda p: reverse("stats:report_import"), expect({"admin"})),
+    Case("stats:import_template", "GET", lambda p: reverse("stats:import_template"), expect({"admin"})),
+    Case(
+        "stats:publish",
+        "POST",
+        lambda p: (residents_report(p), reverse("stats:publish"))[1],
+        expect({"admin"}, 302),
+        data=lambda p: {"year": 2024, "month": 2},
+    ),
+    Case(
+        "stats:report_detail",
+        "GET",
+        lambda p: residents_report(p).get_absolute_url(),
+        expect(STATS_READERS, hidden={"teamlead", "owner", "colleague", "other_team", "service"}),
+    ),
+    Case("stats:cockpit", "GET", lambda p: reverse("stats:cockpit"), expect(COCKPIT_USERS)),
+    Case("stats:bulletin", "GET", lambda p: reverse("stats:bulletin"), expect(COCKPIT_USERS)),
+    Case(
+        "stats:panel_data",
+        "GET",
+        lambda p: reverse("stats:panel_data", args=["statistics"]),
+        expect(COCKPIT_USERS),
+    ),
+    Case(
+        "stats:activity_feed",
+        "GET",
+        lambda p: reverse("stats:activity_feed", args=["csv"]),
+        expect(COCKPIT_USERS),
+    ),
+    Case(
+        "stats:project_list",
+        "GET",
+        lambda p: reverse("stats:project_list", args=["xlsx"]),
+        expect(COCKPIT_USERS),
+    ),
+    Case(
+        "GET /api/v1/stats/indicators",
+        "GET",
+        lambda p: (residents_report(p), "/api/v1/stats/indicators?year=2024&month=2")[1],
+        api_expect(COCKPIT_USERS),
+    ),
+    # Every console user may ask; each gets the reports they may see (others an empty list).
+    Case(
+        "GET /api/v1/stats/reports",
+        "GET",
+        lambda p: (residents_report(p), "/api/v1/stats/reports?year=2024")[1],
+        api_expect(CONSOLE),
+    ),
+    Case(
+        "POST /api/v1/stats/reports",
+        "POST",
+        lambda p: "/api/v1/stats/reports",
+        api_expect({"admin", "enterprise"}, 201),
+        json=True,
+        data=lambda p: {
+            "organization": p.resident.uscc,
+            "year": 2024,
+            "month": 2,
+            "revenue_month": "80",
+            "revenue_cum": "80",
+            "tax_month": "5",
+            "tax_cum": "5",
+            "employees": 60,
+            "explanations": {"late": "逾期补报"},  # whatever today is, the filing is explained
+        },
+    ),
+    Case(
+        "GET /api/v1/stats/activity",
+        "GET",
+        lambda p: "/api/v1/stats/activity?start=2024-03-01&end=2024-03-31",
+        api_expect(COCKPIT_USERS),
+    ),
+]
+
+
 def state() -> dict[str, Any]:
     """A fingerprint of everything a request could change."""
     return {
@@ -1846,6 +2089,7 @@ def state() -> dict[str, Any]:
         "locks": User.objects.aggregate(n=Sum("failed_login_count"), last=Max("locked_until")),
         "exports": Export.objects.count(),
         "investment": _investment_state(),
+        "stats": _stats_state(),
     }
 
 
@@ -1886,6 +2130,7 @@ def _demand_state() -> dict[str, Any]:
         "applications": list(Application.objects.order_by("pk").values_list("pk", "status", "version")),
         "policies": list(Policy.objects.order_by("pk").values_list("pk", "version", "title")),
         "needs": FinancingNeed.objects.count(),
+        "care": _care_state(),
     }
 
 

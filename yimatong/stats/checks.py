@@ -34,6 +34,11 @@ class Warning:
     message: str
 
 
+def _plain(value: Decimal) -> str:
+    """30.00 as 30, 0.50 as 0.5."""
+    return f"{Decimal(value).normalize():f}"
+
+
 def deadline(year: int, month: int, rules: ReportingRules) -> dt.date:
     """The reports of a period are due on ``deadline_day`` of the following month."""
     if month == 12:
@@ -184,7 +189,7 @@ def soft_warnings(
                         f"yoy:{prefix}",
                         f"{prefix}_cum",
                         _("%(label)s累计同比 %(change)s%%，超出 ±%(bound)s%% 的提示范围。")
-                        % {"label": label, "change": f"{change:+.1f}", "bound": f"{bound:g}"},
+                        % {"label": label, "change": f"{change:+.1f}", "bound": _plain(bound)},
                     )
                 )
         this_month = data.get(f"{prefix}_month")
@@ -210,8 +215,8 @@ def soft_warnings(
                     _("工业总产值与营业收入之比为 %(ratio)s，不在 %(low)s–%(high)s 之间。")
                     % {
                         "ratio": f"{ratio:.2f}",
-                        "low": f"{rules.ratio_min:g}",
-                        "high": f"{rules.ratio_max:g}",
+                        "low": _plain(rules.ratio_min),
+                        "high": _plain(rules.ratio_max),
                     },
                 )
             )

@@ -66,7 +66,9 @@ def panel(years: list[int], months: list[int], *, published: dict[tuple[int, int
     )
     rows = []
     for report in reports:
-        if published.get((report.year, report.month)) and report.published_values is not None:
+        if published.get((report.year, report.month)):
+            if report.published_values is None:
+                continue  # filed after the period was published: it waits for the next publication
             figures = report.published_values
         else:
             figures = {field: getattr(report, field) for field in CUMULATIVE.values()}
@@ -102,6 +104,22 @@ def _published(years: list[int], months: list[int]) -> dict[tuple[int, int], Per
     }
 
 
+def _year_rules(year: int, data: formulas.Panel) -> tuple[formulas.Scopes, dict[str, Decimal]]:
+    """The scopes of ``year`` (its 规上工业 set; every enterprise of the panel for investment,
+    whose scope is the lines already summed in) and its annual targets."""
+    above = frozenset(
+        str(pk) for pk in AboveScaleMember.objects.filter(year=year).values_list("organization_id", flat=True)
+    )
+    everyone = frozenset(r.enterprise for r in data)
+    rules = ReportingRules.for_year(year)
+    targets = {
+        code: Decimal(str(v))
+        for code, v in (rules.targets or {}).items()
+        if code in formulas.INDICATORS and v
+    }
+    return formulas.Scopes(above_scale=above, investment=everyone), targets
+
+
 def compute(
     year: int, month: int, *, codes: list[str] | None = None, data: formulas.Panel | None = None
 ) -> Computed:
@@ -114,17 +132,7 @@ def compute(
     periods = _published(years, months)
     if data is None:
         data = panel(years, months, published={key: True for key in periods})
-    above = frozenset(
-        str(pk) for pk in AboveScaleMember.objects.filter(year=year).values_list("organization_id", flat=True)
-    )
-    everyone = frozenset(r.enterprise for r in data)
-    scopes = formulas.Scopes(above_scale=above, investment=everyone)
-    rules = ReportingRules.for_year(year)
-    targets = {
-        code: Decimal(str(v))
-        for code, v in (rules.targets or {}).items()
-        if code in formulas.INDICATORS and v
-    }
+    scopes, targets = _year_rules(year, data)
     results = formulas.indicators(data, year, month, scopes, targets=targets, codes=codes)
     from yimatong.directory.models import Organization
 
@@ -152,24 +160,32 @@ def latest_period() -> tuple[int, int] | None:
 
 def trend(year: int, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
     """Cumulative and monthly growth of indicators for each period of ``year`` so far, from one
-    reading of the three years' reports (the trend charts)."""
-    months = sorted(set(MonthlyReport.objects.filter(year=year).values_list("month", flat=True)))
+    reading of the three years' reports (the trend charts): the figures ``compute`` gives for
+    each period (value, cumulative and monthly growth over the comparable set), the year's
+    scopes read once and nothing else computed (no breakdowns, no names)."""
+    months = sorted(
+        MonthlyReport.objects.filter(year=year).order_by().values_list("month", flat=True).distinct()
+    )
     if not months:
         return {code: [] for code in codes}
+    for code in codes:
+        if code not in formulas.INDICATORS:
+            raise ValueError(f"unknown indicator {code!r}; known: {', '.join(formulas.INDICATORS)}")
     years = [year, year - 1, year - 2]
     every = list(range(formulas.FIRST_MONTH, max(months) + 1))
     data = panel(years, every, published={key: True for key in _published(years, every)})
+    scopes, _targets = _year_rules(year, data)
     rows: dict[str, list[dict[str, Any]]] = {code: [] for code in codes}
     for month in months:
-        computed = compute(year, month, codes=codes, data=data)
         for code in codes:
-            result = computed.results[code]
+            scope = scopes.of(formulas.INDICATORS[code])
+            cumulative = formulas.cumulative_yoy(data, code, year, month, scope)
             rows[code].append(
                 {
                     "month": month,
-                    "value": result.value,
-                    "growth": result.growth,
-                    "monthly_growth": result.monthly.growth,
+                    "value": cumulative.value,
+                    "growth": cumulative.growth,
+                    "monthly_growth": formulas.monthly_yoy(data, code, year, month, scope).growth,
                 }
             )
     return rows

@@ -181,8 +181,11 @@ def import_reports(*, actor: User, content: bytes) -> ImportResult:
     for number, values in line_rows:
         key = (values.get("uscc", "").upper(), int(values.get("year") or 0), int(values.get("month") or 0))
         lines.setdefault(key, []).append({"row": number, **values})
-    if result.errors:
+    if any(e["row"] == 1 for e in result.errors):  # a column is missing: no row can be read
         return result
+    # A row with an unreadable cell is listed already and not checked further; every other row
+    # still is, so that the answer lists every error in the file.
+    unreadable = {(e["sheet"], e["row"]) for e in result.errors}
     with transaction.atomic():
         savepoint = transaction.savepoint()
         for number, values in report_rows:
@@ -202,9 +205,13 @@ def import_reports(*, actor: User, content: bytes) -> ImportResult:
             year, month = int(values.get("year") or 0), int(values.get("month") or 0)
             data = {k: values.get(k) for k, _title in REPORT_COLUMNS[4:]}
             data["employees"] = int(data["employees"]) if data.get("employees") is not None else None
+            own_lines = lines.pop((code, year, month), [])
+            if (_("企业直报"), number) in unreadable or any(
+                (_("固定资产投资"), line["row"]) in unreadable for line in own_lines
+            ):
+                continue
             data["lines"] = [
-                {"name": line["name"], **{k: line.get(k) for k in LINE_FIELDS}}
-                for line in lines.pop((code, year, month), [])
+                {"name": line["name"], **{k: line.get(k) for k in LINE_FIELDS}} for line in own_lines
             ]
             try:
                 report = actions.submit_report(
@@ -232,6 +239,8 @@ def import_reports(*, actor: User, content: bytes) -> ImportResult:
             result.warnings += len(report.explanations)
         for (code, year, month), orphans in lines.items():
             for line in orphans:
+                if (_("固定资产投资"), line["row"]) in unreadable:
+                    continue
                 result.errors.append(
                     {
                         "sheet": _("固定资产投资"),

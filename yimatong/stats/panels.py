@@ -255,9 +255,22 @@ def _projects(user: Any, segment: str) -> Any:
     return projects
 
 
+def _summary(projects: Any, period: numbers.Period) -> dict[str, Any]:
+    """The parts of ``numbers.summary`` the panel shows: not the median times in stage, a window
+    over every stage event of every project that no chart of the cockpit draws."""
+    return {
+        "funnel": numbers.funnel(projects),
+        **{
+            f"by_{group}": numbers.investment(projects, period=period, group=group)
+            for group in ("month", "chain", "source", "owner")
+        },
+        "rates": numbers.rates(projects, period=period),
+    }
+
+
 def investment(filters: Filters, user: Any) -> list[Chart]:
     projects = _projects(user, filters.segment)
-    data = numbers.summary(projects, period=filters.period)
+    data = _summary(projects, filters.period)
     funnel = data["funnel"]
     charts = [
         Chart(

@@ -160,7 +160,11 @@ def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def publish(request: HttpRequest) -> HttpResponse:
     access.deny_unless(access.is_statistics_officer(request.user))
-    year, month = int(request.POST.get("year", 0)), int(request.POST.get("month", 0))
+    try:
+        year, month = int(request.POST.get("year", "")), int(request.POST.get("month", ""))
+    except ValueError:
+        messages.error(request, _("报告期无效。"))
+        return redirect("stats:report_list")
     try:
         count = actions.publish_period(actor=request.user, year=year, month=month)
     except ActionError as exc:
