@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yimatong.directory.models import ChainNode, Organization
@@ -312,6 +312,7 @@ def investment(filters: Filters, user: Any) -> list[Chart]:
             ),
         )
     )
+    charts.append(_stages_by_month(projects, filters))
     for key, group, title in (
         ("investment_by_chain", "by_chain", _("签约额（按产业链板块，万元）")),
         ("investment_by_source", "by_source", _("签约额（按来源渠道，万元）")),
@@ -355,6 +356,76 @@ def investment(filters: Filters, user: Any) -> list[Chart]:
     charts.append(_major(projects))
     charts.append(_channels(user, filters))
     return charts
+
+
+def _stages_by_month(projects: Any, filters: Filters) -> Chart:
+    """Signed, registered, started and producing projects by month, with the investment they
+    carry (万元): the contract for signing, the planned investment for the later steps; a
+    project counts in the month it first reached the stage."""
+    from django.db.models import Min
+
+    from yimatong.investment.models import ProjectEvent, Stage
+
+    start, end = filters.period.bounds()
+    stages = [
+        (Stage.SIGNED, _("签约")),
+        (Stage.REGISTERED, _("注册落地")),
+        (Stage.CONSTRUCTION, _("开工")),
+        (Stage.PRODUCTION, _("投产")),
+    ]
+    firsts = (
+        ProjectEvent.objects.filter(project__in=projects.values("pk"), to_stage__in=[s for s, _l in stages])
+        .values("project", "to_stage")
+        .annotate(first=Min("at"))
+    )
+    first_at = {
+        (row["project"], row["to_stage"]): row["first"] for row in firsts if start <= row["first"] < end
+    }
+    amounts = dict(
+        Project.objects.filter(pk__in={p for p, _s in first_at}).values_list("pk", "contracted_investment")
+    )
+    planned = dict(
+        Project.objects.filter(pk__in={p for p, _s in first_at}).values_list("pk", "planned_investment")
+    )
+    months = sorted({timezone.localtime(at).strftime("%Y-%m") for at in first_at.values()})
+    table: dict[tuple[str, str], list[Any]] = {}
+    for (project, stage), at in first_at.items():
+        cell = table.setdefault((timezone.localtime(at).strftime("%Y-%m"), stage), [0, Decimal(0)])
+        cell[0] += 1
+        amount = amounts.get(project) if stage == Stage.SIGNED else planned.get(project)
+        cell[1] += amount or Decimal(0)
+    rows = [
+        [
+            month,
+            *[
+                v
+                for stage, _l in stages
+                for v in (
+                    table.get((month, stage), [0, 0])[0],
+                    _num(table.get((month, stage), [0, Decimal(0)])[1]),
+                )
+            ],
+        ]
+        for month in months
+    ]
+    columns = [_("月份")] + [
+        c
+        for _s, label in stages
+        for c in (_("%(stage)s项目数") % {"stage": label}, _("%(stage)s投资（万元）") % {"stage": label})
+    ]
+    return Chart(
+        "stages_by_month",
+        "investment",
+        _("签约、注册、开工、投产（按月）"),
+        columns,
+        rows,
+        _bar(
+            months,
+            [(str(label), [table.get((m, stage), [0, 0])[0] for m in months]) for stage, label in stages],
+            unit=_("个"),
+        ),
+        note=_("项目首次到达该阶段的月份；签约计合同投资，其余计计划投资。"),
+    )
 
 
 def _major(projects: Any) -> Chart:
