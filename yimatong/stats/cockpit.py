@@ -21,6 +21,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from yimatong.accounts import access
+from yimatong.directory.models import ChainNode
 from yimatong.investment.models import Activity, Project, ProjectEvent, SiteVisit, Stage
 from yimatong.stats import compute, panels
 from yimatong.stats.forms import period_choices
@@ -263,32 +264,68 @@ PROJECT_COLUMNS = [
 def project_list(request: HttpRequest, fmt: str) -> HttpResponse:
     """The project list for the city, in the documented columns (docs/exports.md)."""
     access.deny_unless(access.can_use_cockpit(request.user))
-    roots = {n.pk: n for n in panels.segments()}
+    segment = _segment_names()
     projects = (
         Project.objects.visible_to(request.user)
-        .select_related("chain_node__parent__parent", "owner")
         .order_by("code")
+        .values_list(
+            "code",
+            "name",
+            "chain_node_id",
+            "stage",
+            "is_major",
+            "planned_investment",
+            "contracted_investment",
+            "signed_on",
+            "owner__name",
+            "owner__username",
+            "last_progress_at",
+        )
     )
-    stages = dict(Stage.choices)
+    stages = {value: str(label) for value, label in Stage.choices}
     rows = []
-    for p in projects.iterator(chunk_size=2000):
-        node = p.chain_node
-        while node is not None and node.parent_id and node.pk not in roots:
-            node = node.parent
+    for (
+        code,
+        name,
+        node,
+        stage,
+        is_major,
+        planned,
+        contracted,
+        signed_on,
+        owner_name,
+        owner_username,
+        progress,
+    ) in projects.iterator(chunk_size=2000):
         rows.append(
             {
-                "code": p.code,
-                "name": p.name,
-                "segment": node.name if node else "",
-                "stage": str(stages.get(p.stage, p.stage)),
-                "is_major": "是" if p.is_major else "否",
-                "planned_investment": p.planned_investment,
-                "contracted_investment": p.contracted_investment,
-                "signed_on": p.signed_on,
-                "owner": p.owner.display_name if p.owner else "",
-                "last_progress_at": timezone.localtime(p.last_progress_at).date()
-                if p.last_progress_at
-                else None,
+                "code": code,
+                "name": name,
+                "segment": segment.get(node, ""),
+                "stage": stages.get(stage, stage),
+                "is_major": "是" if is_major else "否",
+                "planned_investment": planned,
+                "contracted_investment": contracted,
+                "signed_on": signed_on,
+                "owner": owner_name or owner_username or "",  # User.display_name
+                "last_progress_at": timezone.localtime(progress).date() if progress else None,
             }
         )
     return _table(PROJECT_COLUMNS, rows, fmt, f"项目清单-{timezone.localdate()}")
+
+
+def _segment_names() -> dict[int, str]:
+    """Each chain node's segment: the name of the first node up its parents that is a top-level
+    node (or that has no parent), read once for the whole list."""
+    nodes = {
+        pk: (parent, name) for pk, parent, name in ChainNode.objects.values_list("pk", "parent_id", "name")
+    }
+    roots = {n.pk for n in panels.segments()}
+    names = {}
+    for pk in nodes:
+        node, seen = pk, set()
+        while nodes[node][0] and node not in roots and nodes[node][0] in nodes and node not in seen:
+            seen.add(node)
+            node = nodes[node][0]
+        names[pk] = nodes[node][1]
+    return names

@@ -65,7 +65,11 @@ class ReportForm(forms.Form):
             self.fields[f"line{n}_industrial_cumulative"] = _amount(_("其中工业投资 累计"))
 
     def figure_fields(self) -> list[Any]:
-        return [self[name] for name in self.fields if "_" in name and not name.startswith("line")]
+        return [
+            self[name]
+            for name in self.fields
+            if name not in ("organization", "year", "month") and not name.startswith("line")
+        ]
 
     def line_groups(self) -> list[list[Any]]:
         return [
