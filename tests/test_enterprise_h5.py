@@ -303,8 +303,11 @@ def test_not_interested_hides_a_policy_from_the_enterprise(client, bound, qualif
 
 
 def test_binding_starts_no_console_session_and_returns_to_the_page_asked_for(
-    client, portal, fake_wechat, park
-):  # noqa: F811
+    client,
+    portal,  # noqa: F811
+    fake_wechat,
+    park,
+):
     sign_in(client, fake_wechat, portal, "o-ent-5")
     asked = client.get(url("ent_demand_new", portal))
     assert asked.status_code == 302
