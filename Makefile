@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install serve worker lint format messages bench bench-investment bench-wechat bench-matching ci clean
+.PHONY: demo test install serve worker lint format messages bench bench-investment bench-wechat bench-matching bench-cockpit ci clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -107,6 +107,16 @@ bench-demands: install
 	env -u DATABASE_URL $(BIN)/python bench/demand_queue.py $(BENCH_ARGS)
 	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
 		$(BIN)/python bench/demand_queue.py $(BENCH_ARGS)
+
+# The leaders' cockpit in-process at 100k projects (~1M events) and 5 years x 500 enterprises of monthly
+# reports: each panel's Excel, the page, the bulletin, the indicators API, the weekly feed and the project
+# list, with p50/p95 and query counts; on SQLite, then on PostgreSQL (BENCH_DATABASE_URL, default
+# postgres@127.0.0.1:5432); BENCH_ARGS="--quick" or "--save".
+.PHONY: bench-cockpit
+bench-cockpit: install
+	env -u DATABASE_URL $(BIN)/python bench/cockpit.py $(BENCH_ARGS)
+	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
+		$(BIN)/python bench/cockpit.py $(BENCH_ARGS)
 
 ci:
 	.ci/run

@@ -180,13 +180,17 @@ def activity_rows(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
         bucket = week(row["w"].date())
         bucket["started"] += row["n"]
         bucket["started_amount"] += row["amount"] or 0
-    activities = Activity.objects.filter(occurred_on__gte=start, occurred_on__lte=end)
-    for row in activities.values("occurred_on", "kind"):
+    activities = Activity.objects.filter(
+        occurred_on__gte=start,
+        occurred_on__lte=end,
+        kind__in=[Activity.Kind.VISIT, Activity.Kind.LEADER_VISIT, Activity.Kind.MEETING],
+    )
+    for row in activities.order_by().values("occurred_on", "kind").annotate(n=Count("pk")):  # per day
         bucket = week(row["occurred_on"])
         if row["kind"] in (Activity.Kind.VISIT, Activity.Kind.LEADER_VISIT):
-            bucket["visits_made"] += 1
+            bucket["visits_made"] += row["n"]
         elif row["kind"] == Activity.Kind.MEETING:
-            bucket["events"] += 1
+            bucket["events"] += row["n"]
     for row in (
         SiteVisit.objects.filter(starts_at__gte=since, starts_at__lt=until)
         .exclude(status="cancelled")

@@ -13,12 +13,15 @@ an enterprise's investment figure is the sum of its projects in scope; tax over 
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Q
+
 from yimatong.stats import indicators as formulas
-from yimatong.stats.models import AboveScaleMember, MonthlyReport, Period, ReportingRules
+from yimatong.stats.models import AboveScaleMember, InvestmentLine, MonthlyReport, Period, ReportingRules
 
 CUMULATIVE = {
     "industrial_output": "output_cum",
@@ -59,39 +62,53 @@ def _values(figures: dict[str, Any], threshold: Decimal) -> dict[str, Decimal]:
 def panel(years: list[int], months: list[int], *, published: dict[tuple[int, int], bool]) -> formulas.Panel:
     """The reports of ``years`` × ``months`` as the formulas read them, one version each."""
     thresholds = {year: ReportingRules.for_year(year).investment_project_min for year in years}
+    # Plain rows in no order (the panel is keyed; the default order joins the organizations to
+    # sort by name), and the investment lines only of the periods read live: a published period
+    # counts the lines frozen in ``published_values``.
     reports = (
         MonthlyReport.objects.filter(year__in=years, month__in=months)
-        .prefetch_related("lines")
-        .only("pk", "organization_id", "year", "month", "segment", "published_values", *CUMULATIVE.values())
+        .order_by()
+        .values("pk", "organization_id", "year", "month", "segment", "published_values", *CUMULATIVE.values())
     )
+    live = Q(pk__in=[])
+    for year in years:
+        for month in months:
+            if not published.get((year, month)):
+                live |= Q(report__year=year, report__month=month)
+    lines: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for report_id, planned_total, cumulative, industrial_cumulative in (
+        InvestmentLine.objects.filter(live)
+        .order_by()
+        .values_list("report_id", "planned_total", "cumulative", "industrial_cumulative")
+    ):
+        lines[report_id].append(
+            {
+                "planned_total": planned_total,
+                "cumulative": cumulative,
+                "industrial_cumulative": industrial_cumulative,
+            }
+        )
     rows = []
     for report in reports:
-        if published.get((report.year, report.month)):
-            if report.published_values is None:
+        if published.get((report["year"], report["month"])):
+            if report["published_values"] is None:
                 continue  # filed after the period was published: it waits for the next publication
-            figures = report.published_values
+            figures = report["published_values"]
         else:
-            figures = {field: getattr(report, field) for field in CUMULATIVE.values()}
-            figures["lines"] = [
-                {
-                    "planned_total": line.planned_total,
-                    "cumulative": line.cumulative,
-                    "industrial_cumulative": line.industrial_cumulative,
-                }
-                for line in report.lines.all()
-            ]
+            figures = {field: report[field] for field in CUMULATIVE.values()}
+            figures["lines"] = lines.get(report["pk"], [])
         rows.append(
             formulas.Report(
-                enterprise=str(report.organization_id),
+                enterprise=str(report["organization_id"]),
                 segment=(
                     figures.get("segment")
                     if isinstance(figures, dict) and figures.get("segment")
-                    else report.segment
+                    else report["segment"]
                 )
                 or "other",
-                year=report.year,
-                month=report.month,
-                values=_values(figures, thresholds[report.year]),
+                year=report["year"],
+                month=report["month"],
+                values=_values(figures, thresholds[report["year"]]),
             )
         )
     return formulas.Panel(rows)

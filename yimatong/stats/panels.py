@@ -337,10 +337,10 @@ def investment(filters: Filters, user: Any) -> list[Chart]:
     rate_rows = [
         [str(label), _num(rates.get(key))]
         for key, label in (
-            ("performance", _("履约率")),
-            ("started", _("开工率")),
-            ("producing", _("投产率")),
-            ("capital", _("资金到位率")),
+            ("performance_rate", _("履约率")),
+            ("construction_rate", _("开工率")),
+            ("production_rate", _("投产率")),
+            ("capital_rate", _("资金到位率")),
         )
     ]
     charts.append(
@@ -377,16 +377,15 @@ def _stages_by_month(projects: Any, filters: Filters) -> Chart:
         ProjectEvent.objects.filter(project__in=projects.values("pk"), to_stage__in=[s for s, _l in stages])
         .values("project", "to_stage")
         .annotate(first=Min("at"))
+        .filter(first__gte=start, first__lt=end)  # in the database: the period's few, not every project's
     )
-    first_at = {
-        (row["project"], row["to_stage"]): row["first"] for row in firsts if start <= row["first"] < end
-    }
-    amounts = dict(
-        Project.objects.filter(pk__in={p for p, _s in first_at}).values_list("pk", "contracted_investment")
-    )
-    planned = dict(
-        Project.objects.filter(pk__in={p for p, _s in first_at}).values_list("pk", "planned_investment")
-    )
+    first_at = {(row["project"], row["to_stage"]): row["first"] for row in firsts}
+    amounts: dict[int, Decimal | None] = {}
+    planned: dict[int, Decimal | None] = {}
+    for pk, contracted, planned_investment in Project.objects.filter(
+        pk__in={p for p, _s in first_at}
+    ).values_list("pk", "contracted_investment", "planned_investment"):
+        amounts[pk], planned[pk] = contracted, planned_investment
     months = sorted({timezone.localtime(at).strftime("%Y-%m") for at in first_at.values()})
     table: dict[tuple[str, str], list[Any]] = {}
     for (project, stage), at in first_at.items():
@@ -434,7 +433,8 @@ def _major(projects: Any) -> Chart:
         projects.filter(is_major=True)
         .exclude(stage__in=EXITS)
         .with_light(config)
-        .select_related("owner", "chain_node")
+        .select_related("owner")
+        .only("code", "name", "stage", "owner__name", "owner__username")  # what the table shows
         .annotate(
             late=Count(
                 "milestones",
