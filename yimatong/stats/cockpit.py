@@ -51,7 +51,7 @@ def cockpit(request: HttpRequest) -> HttpResponse:
     sections = [
         (key, title, [c for c in charts if c.panel == key]) for key, (title, _build) in panels.PANELS.items()
     ]
-    computed = compute.compute(filters.year, filters.month, codes=list(panels.HEADLINE))
+    computed = filters.computed()
     return render(
         request,
         "stats/cockpit.html",
@@ -75,7 +75,7 @@ def bulletin(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     with translation.override("zh-hans"):
         charts = {c.key: c for c in panels.all_charts(filters, request.user)}
-        computed = compute.compute(filters.year, filters.month)
+        computed = filters.computed()
         return render(
             request,
             "stats/bulletin.html",

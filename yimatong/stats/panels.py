@@ -44,6 +44,13 @@ class Filters:
     year: int
     month: int
     segment: str = ""  # a top-level chain node code, or everything
+    _computed: compute.Computed | None = field(default=None, repr=False, compare=False)
+
+    def computed(self) -> compute.Computed:
+        """The period's indicators, computed once for every panel of a page."""
+        if self._computed is None:
+            self._computed = compute.compute(self.year, self.month)
+        return self._computed
 
     @property
     def label(self) -> str:
@@ -115,7 +122,7 @@ def _bar(
 
 
 def statistics(filters: Filters) -> list[Chart]:
-    computed = compute.compute(filters.year, filters.month)
+    computed = filters.computed()
     results = computed.results
     note = _("初步数（本期尚未发布）") if computed.preliminary else _("已发布数")
     rows = []
@@ -519,7 +526,7 @@ def chain(filters: Filters) -> list[Chart]:
         .values_list("chain_node")
         .annotate(n=Count("pk"))
     )
-    computed = compute.compute(filters.year, filters.month, codes=["industrial_output"])
+    computed = filters.computed()
     output_by_org = {int(k): p.value for k, p in computed.results["industrial_output"].enterprises.items()}
     org_node = dict(Organization.objects.filter(pk__in=output_by_org).values_list("pk", "chain_node"))
     output: dict[int, Decimal] = {}
