@@ -692,6 +692,13 @@ class ProjectEvent(models.Model):
         indexes = [
             models.Index(fields=["project", "-at"], name="investment_pevent_project_idx"),
             models.Index(fields=["kind", "at"], name="investment_pevent_kind_idx"),
+            # Signed and landed amounts by period (the numbers page, the cockpit, the weekly feed):
+            # the few events that carry an amount, without reading every event of the period.
+            models.Index(
+                fields=["at"],
+                condition=Q(signed_amount__gt=0) | Q(landed_amount__gt=0),
+                name="investment_pevent_amount_idx",
+            ),
         ]
 
     def __str__(self) -> str:

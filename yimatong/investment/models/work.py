@@ -83,6 +83,8 @@ class Activity(models.Model):
                 condition=Q(follow_up_done=False),
                 name="investment_activity_due_idx",
             ),
+            # The weekly 招商活跃指数 feed counts activities by day and kind.
+            models.Index(fields=["occurred_on", "kind"], name="investment_activity_day_idx"),
         ]
         constraints = [
             models.CheckConstraint(
