@@ -89,7 +89,7 @@ def load_statistics(*, users: dict[str, User], nodes: dict[str, ChainNode], repo
     for line in lines:
         line_map[line.report_id].append(line)
     for key, row in rows.items():
-        values = _snapshot(row, line_map[row.pk])
+        values = actions.snapshot(row, line_map[row.pk])
         if key in first_versions:
             preliminary = dict(values)
             for code, prefix in CODES.items():
@@ -271,22 +271,6 @@ def _lines(r: Any, row: MonthlyReport, final: dict) -> list[InvestmentLine]:
             industrial_month=industrial - before.values["industrial_investment"] if had else industrial,
         )
     ]
-
-
-def _snapshot(row: MonthlyReport, lines: list[InvestmentLine]) -> dict[str, Any]:
-    values = {
-        name: None if getattr(row, name) is None else str(getattr(row, name)) for name in actions.VALUE_FIELDS
-    }
-    values["lines"] = [
-        {
-            "name": line.name,
-            "project": None,
-            **{k: str(getattr(line, k)) for k in actions.LINE_FIELDS},
-        }
-        for line in lines
-    ]
-    values["segment"] = row.segment
-    return values
 
 
 def _targets(last_year: int) -> None:

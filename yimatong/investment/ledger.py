@@ -239,7 +239,7 @@ def read_rows(content: bytes, filename: str) -> list[list[Any]]:
     return book.get_sheet_by_index(0).to_python(skip_empty_area=False)
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     """A cell as text. Excel keeps a phone number typed without a leading quote as the number
     13912345678.0: whole numbers come back without the ``.0``."""
     if value is None:
@@ -340,7 +340,7 @@ class LedgerChecker:
         def error(key: str, message: str) -> None:
             row.errors.append(RowError(number, labels[key], message))
 
-        text = {k: _text(v) for k, v in cells.items()}
+        text = {k: cell_text(v) for k, v in cells.items()}
         for column in COLUMNS:
             if column.required and not text[column.key]:
                 error(column.key, _("必填。"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext_lazy as _
 
 
@@ -17,6 +19,17 @@ class ActionError(Exception):
         if code:
             self.code = code
         self.fields = fields or {}
+
+    def add_to(self, form: Any) -> None:
+        """This refusal on a form: each message beside the field it names, and the rule itself
+        on top unless it is already one of them."""
+        placed = set()
+        for field, errors in self.fields.items():
+            for error in errors:
+                form.add_error(field if field in form.fields else None, error)
+                placed.add(str(error))
+        if self.message not in placed:
+            form.add_error(None, self.message)
 
 
 class StaleObject(ActionError):

@@ -14,6 +14,18 @@ from yimatong.notifications.models import Notification
 MUTABLE_KINDS = {kind for kind in Notification.Kind.values if kind != Notification.Kind.SUPERVISION}
 
 
+def _addressees(recipients: Iterable[User | None], kind: str) -> list[User]:
+    """Each active recipient once, except those who muted this kind (notification settings)."""
+    found: dict[int, User] = {}
+    for user in recipients:
+        if user is None or not user.is_active or user.pk in found:
+            continue
+        if kind in MUTABLE_KINDS and kind in (user.muted_notifications or []):
+            continue
+        found[user.pk] = user
+    return list(found.values())
+
+
 def notify(
     recipients: Iterable[User | None], *, kind: str, key: str, title: str, body: str = "", url: str = ""
 ) -> int:
@@ -23,13 +35,7 @@ def notify(
     unique constraint decides, not a prior read.
     """
     created = 0
-    seen: set[int] = set()
-    for user in recipients:
-        if user is None or not user.is_active or user.pk in seen:
-            continue
-        if kind in MUTABLE_KINDS and kind in (user.muted_notifications or []):
-            continue  # the person chose not to receive these (notification settings)
-        seen.add(user.pk)
+    for user in _addressees(recipients, kind):
         try:
             with transaction.atomic():
                 Notification.objects.create(
@@ -47,13 +53,7 @@ def notify_many(messages: Iterable[tuple[Iterable[User], dict[str, str]]], *, ki
     unique constraint decides, as in ``notify``); muted kinds are skipped the same way."""
     rows = []
     for recipients, fields in messages:
-        seen: set[int] = set()
-        for user in recipients:
-            if user is None or not user.is_active or user.pk in seen:
-                continue
-            if kind in MUTABLE_KINDS and kind in (user.muted_notifications or []):
-                continue
-            seen.add(user.pk)
+        for user in _addressees(recipients, kind):
             rows.append(
                 Notification(
                     recipient=user,

@@ -113,24 +113,13 @@ def demand_create(request: HttpRequest) -> HttpResponse:
         try:
             demand = actions.file_demand(actor=request.user, data=form.cleaned_data)
         except ActionError as exc:
-            add_action_errors(form, exc)
+            exc.add_to(form)
         else:
             messages.success(request, _("诉求已提交，编号 %(code)s。") % {"code": demand.code})
             return redirect(demand.get_absolute_url())
     return render(
         request, "services/demand_form.html", {"form": form}, status=400 if request.method == "POST" else 200
     )
-
-
-def add_action_errors(form: Any, exc: ActionError) -> None:
-    """An action's refusal on the form: beside each field it names, and the rule on top."""
-    placed = set()
-    for field, errors in exc.fields.items():
-        for error in errors:
-            form.add_error(field if field in form.fields else None, error)
-            placed.add(str(error))
-    if str(exc.message) not in placed:
-        form.add_error(None, exc.message)
 
 
 @services_view
@@ -208,7 +197,7 @@ def demand_step(request: HttpRequest, code: str, step: str) -> HttpResponse:
         if form is None:
             messages.error(request, exc.message)
             return redirect_after_post(request, demand.get_absolute_url())
-        add_action_errors(form, exc)
+        exc.add_to(form)
         demand.refresh_from_db()
         return _detail(request, demand, bound=(step, form), status=exc.status)
     messages.success(request, str(done))

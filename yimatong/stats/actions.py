@@ -86,14 +86,15 @@ def _line_values(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def snapshot(report: MonthlyReport) -> dict[str, Any]:
-    """A report's figures as JSON (the revision history and the published figures)."""
+def snapshot(report: MonthlyReport, lines: list[InvestmentLine] | None = None) -> dict[str, Any]:
+    """A report's figures as JSON (the revision history and the published figures); ``lines``
+    when the caller holds them already (a bulk load), else the report's own."""
     values = {
         name: (None if getattr(report, name) is None else str(getattr(report, name))) for name in VALUE_FIELDS
     }
     values["lines"] = [
         {"name": line.name, "project": line.project_id, **{k: str(getattr(line, k)) for k in LINE_FIELDS}}
-        for line in report.lines.all()
+        for line in (report.lines.all() if lines is None else lines)
     ]
     values["segment"] = report.segment
     return values
@@ -317,6 +318,7 @@ def remind_missing(*, today: dt.date | None = None) -> ReminderReport:
     """Three days before a period's deadline and on the day: the enterprises expected to report
     that have not are told in the console and by WeChat template — once per period and rung."""
     from yimatong.wechat.actions import tell_enterprise_report_due
+    from yimatong.wechat.models import Follower
 
     today = today or timezone.localdate()
     done = ReminderReport()
@@ -348,10 +350,17 @@ def remind_missing(*, today: dt.date | None = None) -> ReminderReport:
             kind=Notification.Kind.STATISTICS,
         )
         done.reminded += len(missing)
-        for org in missing:
-            done.wechat += len(
-                tell_enterprise_report_due(organization_id=org.pk, label=label, due=due, rung=rung)
+        # By template only where a contact of the enterprise follows an account (read once).
+        following = set(
+            Follower.objects.filter(subscribed=True, contact__organization__in=missing).values_list(
+                "contact__organization_id", flat=True
             )
+        )
+        for org in missing:
+            if org.pk in following:
+                done.wechat += len(
+                    tell_enterprise_report_due(organization_id=org.pk, label=label, due=due, rung=rung)
+                )
     return done
 
 

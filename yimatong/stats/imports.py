@@ -29,6 +29,7 @@ from openpyxl.styles import Font
 
 from yimatong.accounts.models import User
 from yimatong.directory.models import Organization
+from yimatong.investment.ledger import cell_text
 from yimatong.lib.errors import ActionError
 from yimatong.stats import actions
 from yimatong.stats.actions import LINE_FIELDS
@@ -93,16 +94,8 @@ def _sheets(content: bytes) -> list[list[list[Any]]]:
     return [book.get_sheet_by_index(i).to_python(skip_empty_area=False) for i in range(len(book.sheet_names))]
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
 def _number(value: Any) -> Decimal | None:
-    text = _text(value).replace(",", "")
+    text = cell_text(value).replace(",", "")
     if text == "":
         return None
     try:
@@ -118,7 +111,7 @@ def _rows(
 ) -> list[tuple[int, dict]]:
     if not rows:
         return []
-    header = [_text(c) for c in rows[0]]
+    header = [cell_text(c) for c in rows[0]]
     index = {}
     for key, title in columns:
         if title not in header:
@@ -136,13 +129,13 @@ def _rows(
         return []
     out = []
     for number, row in enumerate(rows[1:], 2):
-        if not any(_text(c) for c in row):
+        if not any(cell_text(c) for c in row):
             continue
         values: dict[str, Any] = {}
         for key, title in columns:
             cell = row[index[key]] if index[key] < len(row) else None
             if key in ("uscc", "name"):
-                values[key] = _text(cell)
+                values[key] = cell_text(cell)
                 continue
             try:
                 values[key] = _number(cell)

@@ -82,19 +82,6 @@ def segments() -> list[ChainNode]:
     return list(ChainNode.objects.filter(parent__isnull=True).order_by("position", "pk"))
 
 
-def _segment_codes(segment: str) -> list[int]:
-    """The chain node ids in a segment's subtree."""
-    nodes = list(ChainNode.objects.values_list("pk", "parent_id", "code"))
-    root = next((pk for pk, _parent, code in nodes if code == segment), None)
-    if root is None:
-        return []
-    found, frontier = {root}, {root}
-    while frontier:
-        frontier = {pk for pk, parent, _code in nodes if parent in frontier} - found
-        found |= frontier
-    return list(found)
-
-
 def _bar(
     categories: list[str], series: list[tuple[str, list[Any]]], *, unit: str = "", horizontal: bool = False
 ) -> dict:
@@ -258,7 +245,8 @@ def statistics(filters: Filters) -> list[Chart]:
 def _projects(user: Any, segment: str) -> Any:
     projects = Project.objects.visible_to(user)
     if segment:
-        projects = projects.filter(chain_node__in=_segment_codes(segment))
+        root = ChainNode.objects.filter(code=segment).first()
+        projects = projects.filter(chain_node__in=root.descendant_ids() if root else [])
     return projects
 
 

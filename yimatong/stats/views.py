@@ -100,11 +100,7 @@ def submit_form(
     except actions.NeedsExplanation as exc:
         return None, exc.warnings
     except ActionError as exc:
-        for field_name, errors in exc.fields.items():
-            target = field_name if field_name in form.fields else None
-            for error in errors:
-                form.add_error(target, error)
-        form.add_error(None, exc.message)
+        exc.add_to(form)
         return None, []
     return report, []
 

@@ -33,7 +33,6 @@ from yimatong.services import actions as demand_actions
 from yimatong.services import application_actions, forms, policy_actions
 from yimatong.services.models import Application, Demand, Policy, PolicyMatch, calendar_overrides
 from yimatong.services.steps import STEPS, available_steps
-from yimatong.services.views import add_action_errors
 from yimatong.wechat import actions
 from yimatong.wechat.models import Follower, OfficialAccount
 from yimatong.wechat.views.portal import identified, portal_view
@@ -205,7 +204,7 @@ def ent_demand_new(
         try:
             demand = demand_actions.file_demand(actor=user, data=form.cleaned_data)
         except ActionError as exc:
-            add_action_errors(form, exc)
+            exc.add_to(form)
         else:
             messages.success(request, _("诉求已提交，编号 %(code)s。") % {"code": demand.code})
             return redirect("wechat:ent_demand", account.slug, demand.code)
@@ -287,7 +286,7 @@ def ent_demand_step(
     try:
         action(actor=user, demand=demand, **arguments(form.cleaned_data))
     except ActionError as exc:
-        add_action_errors(form, exc)
+        exc.add_to(form)
         demand.refresh_from_db()
         return _demand_page(request, account, user, demand, bound=(step, form), status=exc.status)
     messages.success(request, str(done))
@@ -469,7 +468,7 @@ def ent_reports(
 
     period = initial_period()
     reports = MonthlyReport.objects.visible_to(user).order_by("-year", "-month")[:24]
-    due = not any(r.year == period["year"] and r.month == period["month"] for r in reports)
+    due = _report_due(user)
     return _page(
         request,
         "wechat/portal/ent_reports.html",
