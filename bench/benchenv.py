@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 BASELINE = Path(__file__).with_name("baseline.json")
-BENCH_DB = "bench_yimatong"
+BENCH_DB = os.environ.get("BENCH_DB_NAME", "bench_yimatong")  # another checkout may be benchmarking
 
 
 def _terminate(signum: int, frame: FrameType | None) -> None:

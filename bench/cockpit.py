@@ -85,7 +85,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.benchenv import BASELINE, BenchEnv, _signals_ignored  # noqa: E402
 
-BENCH_DB = "ymt_bench_cockpit"  # not benchenv's bench_yimatong: another benchmark may be using it
+BENCH_DB = os.environ.get(
+    "BENCH_DB_NAME", "ymt_bench_cockpit"
+)  # not benchenv's bench_yimatong: another benchmark may be using it
 FULL = {"projects": 100_000, "enterprises": 500, "years": 5}  # the sizes of a saved baseline
 QUICK = {"projects": 10_000, "enterprises": 100, "years": 3}
 EVENTS_PER_PROJECT = 10

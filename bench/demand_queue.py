@@ -76,7 +76,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.benchenv import BASELINE, BenchEnv, _signals_ignored  # noqa: E402
 
-BENCH_DB = "ymt_bench_demands"  # not benchenv's bench_yimatong: another benchmark may be using it
+BENCH_DB = os.environ.get(
+    "BENCH_DB_NAME", "ymt_bench_demands"
+)  # not benchenv's bench_yimatong: another benchmark may be using it
 FULL = 100_000  # demands of a saved baseline
 ENTERPRISES = 500
 HISTORY_DAYS = 3 * 365

@@ -84,7 +84,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.benchenv import BASELINE, BenchEnv, _signals_ignored  # noqa: E402
 
-BENCH_DB = "ymt_bench_matching"  # not benchenv's bench_yimatong: another benchmark may be using it
+BENCH_DB = os.environ.get(
+    "BENCH_DB_NAME", "ymt_bench_matching"
+)  # not benchenv's bench_yimatong: another benchmark may be using it
 KEY = "policy_matching"
 DEFAULT_ENTERPRISES, DEFAULT_POLICIES = 20_000, 500
 

@@ -60,7 +60,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.benchenv import BASELINE, BenchEnv, _signals_ignored  # noqa: E402
 
-BENCH_DB = "ymt_bench_wechat"  # not benchenv's bench_yimatong: another benchmark may be using it
+BENCH_DB = os.environ.get(
+    "BENCH_DB_NAME", "ymt_bench_wechat"
+)  # not benchenv's bench_yimatong: another benchmark may be using it
 COPIES = 4  # deliveries of each push
 FLOOR = "floor: bare JSON view"
 PLAIN = "plain-mode text, 4x delivery"
