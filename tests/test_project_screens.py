@@ -261,13 +261,18 @@ def test_a_promoter_never_reaches_another_teams_project_through_a_filter(portfol
     other = as_persona("other_team")
     assert listed(other, params) <= {portfolio.devices.name}
     board = other.get(BOARD, params)
-    seen = {p.name for _stage, cards, _n in board.context["columns"] for p, _inv, _edit in cards}
+    seen = {
+        p.name
+        for _stage, cards, _n, *_amounts in board.context["columns"]
+        for card in cards
+        for p in [card.project]
+    }
     assert seen <= {portfolio.devices.name}
     for project in (portfolio.antibody, portfolio.segment, portfolio.quiet):
         assert project.name not in page(board)
         assert project.code not in page(other.get(LIST, params))
     # The column counts do not give the other team's projects away either.
-    assert sum(n for _stage, _cards, n in board.context["columns"]) == len(seen)
+    assert sum(n for _stage, _cards, n, *_amounts in board.context["columns"]) == len(seen)
 
 
 def test_a_team_lead_filters_only_within_the_team(portfolio, as_persona):
@@ -355,8 +360,8 @@ def test_nobody_sees_or_deletes_someone_elses_saved_filter(portfolio, as_persona
 def board_columns(response) -> dict[str, list[tuple[str, bool]]]:
     """stage -> [(project name, draggable)] as the board's context has them."""
     return {
-        stage.value: [(p.name, editable) for p, _investor, editable in cards]
-        for stage, cards, _n in response.context["columns"]
+        stage.value: [(card.project.name, card.editable) for card in cards]
+        for stage, cards, _n, *_amounts in response.context["columns"]
     }
 
 

@@ -313,6 +313,7 @@ class Organization(models.Model):
         # Pinyin order is the order Chinese readers expect of a name list.
         ordering = ["name_pinyin", "pk"]
         indexes = [
+            models.Index(fields=["updated_at"], name="directory_org_changed_idx"),
             models.Index(fields=["org_type", "name"], name="directory_org_type_name_idx"),
             models.Index(fields=["chain_node"], name="directory_org_chain_idx"),
             models.Index(fields=["owner"], name="directory_org_owner_idx"),

@@ -1,7 +1,8 @@
 """The only writer of lead and project events (and the audit entries that go with changes).
 
 Events are the project's timeline and the source of every statistic; nothing else inserts
-into ``LeadEvent`` or ``ProjectEvent``.
+into ``LeadEvent`` or ``ProjectEvent``. A project event that can change a figure refreshes the
+project's share of the read aggregates (``investment.rollups``) in the same transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
+from yimatong.investment import rollups
 from yimatong.investment.models import Lead, LeadEvent, Project, ProjectEvent
 
 
@@ -38,7 +40,7 @@ def project(
     at: Any = None,
     **data: Any,
 ) -> ProjectEvent:
-    return ProjectEvent.objects.create(
+    event = ProjectEvent.objects.create(
         project=project,
         kind=kind,
         actor=actor if actor and actor.pk else None,
@@ -49,6 +51,10 @@ def project(
         data=_plain(data),
         at=at or timezone.now(),
     )
+    if kind in rollups.RELEVANT:
+        # In the action's transaction: the figures change with the event or not at all.
+        rollups.refresh([project.pk])
+    return event
 
 
 def project_changed(

@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q
 
 from yimatong.directory.models import ChainNode
+from yimatong.investment import rollups
 from yimatong.investment.models import Channel, InvestmentSettings, Lead, Light, Project, Stage
 from yimatong.investment.models.pipeline import ProjectQuerySet
 
@@ -97,7 +98,7 @@ def projects_for(
     if filters["source"] in Channel.values:
         qs = qs.filter(source_channel=filters["source"])
     if filters["light"] in Light.values:
-        qs = qs.filter(light=filters["light"])
+        qs = qs.with_light_of(filters["light"], config)
     if filters["major"]:
         qs = qs.filter(is_major=True)
     if filters["supervised"]:
@@ -108,6 +109,51 @@ def projects_for(
             Q(owner=user) | Q(Exists(through.objects.filter(project_id=OuterRef("pk"), user_id=user.pk)))
         )
     return qs, filters
+
+
+# The filters the read aggregates are kept by; a board filtered by these alone reads its totals
+# from them (``tally_scope``).
+TALLY_FILTERS = ("chain", "owner", "team", "source")
+
+
+def tally_scope(user: Any, filters: dict[str, Any]) -> rollups.Scope | None:
+    """The aggregates' scope of ``projects_for(user, …)`` when its filters are only chain,
+    owner, team and source (None otherwise: the figures must then be counted)."""
+    from yimatong.accounts.models import Team, User
+
+    narrowed = [key for key, value in filters.items() if value is not None and value not in ("", [], False)]
+    if (
+        any(key not in TALLY_FILTERS for key in narrowed)
+        or filters["min"] is not None
+        or filters["max"] is not None
+    ):
+        return None
+    chain_ids = None
+    if filters["chain"]:
+        node = _node(filters["chain"])
+        chain_ids = node.descendant_ids() if node else set()
+    scope = rollups.Scope.for_user(user, chain_ids)
+    narrow: dict[str, Any] = {}
+    if filters["owner"]:
+        owner = filters["owner"]
+        found = User.objects.filter(pk=int(owner)) if owner.isdigit() else User.objects.filter(username=owner)
+        narrow["owner_id"] = found.values_list("pk", flat=True).first() or 0
+    if filters["team"]:
+        team = filters["team"]
+        found = Team.objects.filter(pk=int(team)) if team.isdigit() else Team.objects.filter(code=team)
+        narrow["team_id"] = found.values_list("pk", flat=True).first() or -1
+    if filters["source"]:
+        if filters["source"] not in Channel.values:
+            return scope  # ignored by projects_for as well
+        narrow["source"] = filters["source"]
+    if narrow:
+        if scope.rows is not None:
+            scope.rows &= Q(**narrow)
+        if scope.extra is not None:
+            scope.extra = scope.extra.filter(
+                **{{"source": "source_channel"}.get(key, key): value for key, value in narrow.items()}
+            )
+    return scope
 
 
 def leads_for(user: Any, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:

@@ -27,11 +27,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Max, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from yimatong.directory.models import ChainNode
+from yimatong.investment import rollups
 from yimatong.investment.models import PIPELINE, STAGE_INDEX, CapitalArrival, Project, ProjectEvent, Stage
 
 ZERO = Decimal("0")
@@ -99,6 +100,10 @@ def funnel(projects: QuerySet) -> list[dict[str, Any]]:
     for index in furthest:
         for i in range(index + 1):
             at_least[i] += 1
+    return funnel_rows(at_least)
+
+
+def funnel_rows(at_least: list[int]) -> list[dict[str, Any]]:
     rows = []
     for i, stage in enumerate(PIPELINE):
         following = at_least[i + 1] if i + 1 < len(PIPELINE) else None
@@ -131,78 +136,81 @@ def _roots() -> dict[int, ChainNode]:
     return roots
 
 
+GROUPS = ("month", "chain", "source", "owner")
+
+
 def investment(projects: QuerySet, *, period: Period, group: str = "month") -> list[dict[str, Any]]:
     """Signed and landed investment (万元) in the period, grouped by ``month``, ``chain``,
     ``source`` or ``owner``."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}")
     events = period.events(ProjectEvent.objects.filter(project__in=projects.values("pk"))).filter(
         Q(signed_amount__gt=0) | Q(landed_amount__gt=0)
     )
     if group == "month":
-        rows = (
-            events.annotate(month=TruncMonth("at", tzinfo=timezone.get_current_timezone()))
-            .values("month")
-            .annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount"))
-            .order_by("month")
+        by = events.annotate(key=TruncMonth("at", tzinfo=timezone.get_current_timezone())).values("key")
+    else:
+        by = events.values(
+            key=F(
+                {
+                    "chain": "project__chain_node",
+                    "source": "project__source_channel",
+                    "owner": "project__owner",
+                }[group]
+            )
         )
+    raw = {
+        row["key"]: (row["signed"] or ZERO, row["landed"] or ZERO)
+        for row in by.annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount")).order_by()
+    }
+    if group == "month":
+        raw = {key.strftime("%Y-%m"): value for key, value in raw.items()}
+    return investment_rows(group, raw)
+
+
+def investment_rows(group: str, raw: dict[Any, tuple[Decimal, Decimal]]) -> list[dict[str, Any]]:
+    """Rows of ``investment`` from the sums by raw key: a month ("2026-03"), a chain node id, a
+    channel or a user id."""
+    if group == "month":
         return [
-            {
-                "key": row["month"].strftime("%Y-%m"),
-                "label": row["month"].strftime("%Y-%m"),
-                "signed": row["signed"] or ZERO,
-                "landed": row["landed"] or ZERO,
-            }
-            for row in rows
+            {"key": month, "label": month, "signed": signed, "landed": landed}
+            for month, (signed, landed) in sorted(raw.items())
         ]
     if group == "chain":
         roots = _roots()
         totals: dict[str, dict[str, Any]] = {}
-        for node_id, signed, landed in (
-            events.values("project__chain_node")
-            .annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount"))
-            .values_list("project__chain_node", "signed", "landed")
-        ):
+        for node_id, (signed, landed) in raw.items():
             root = roots.get(node_id) if node_id else None
             key = root.code if root else ""
             row = totals.setdefault(
                 key,
                 {"key": key, "label": root.display_name() if root else "—", "signed": ZERO, "landed": ZERO},
             )
-            row["signed"] += signed or ZERO
-            row["landed"] += landed or ZERO
+            row["signed"] += signed
+            row["landed"] += landed
         return sorted(totals.values(), key=lambda r: (-r["signed"], r["key"]))
     if group == "source":
         from yimatong.investment.models import Channel
 
-        rows = (
-            events.values("project__source_channel")
-            .annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount"))
-            .order_by("-signed")
-        )
-        return [
-            {
-                "key": row["project__source_channel"],
-                "label": str(Channel(row["project__source_channel"]).label),
-                "signed": row["signed"] or ZERO,
-                "landed": row["landed"] or ZERO,
-            }
-            for row in rows
+        rows = [
+            {"key": channel, "label": str(Channel(channel).label), "signed": signed, "landed": landed}
+            for channel, (signed, landed) in raw.items()
         ]
-    if group == "owner":
-        rows = (
-            events.values("project__owner", "project__owner__name", "project__owner__username")
-            .annotate(signed=Sum("signed_amount"), landed=Sum("landed_amount"))
-            .order_by("-signed")
-        )
-        return [
-            {
-                "key": row["project__owner__username"],
-                "label": row["project__owner__name"] or row["project__owner__username"],
-                "signed": row["signed"] or ZERO,
-                "landed": row["landed"] or ZERO,
-            }
-            for row in rows
-        ]
-    raise ValueError(f"unknown group {group!r}")
+        return sorted(rows, key=lambda r: (-r["signed"], r["key"]))
+    from yimatong.accounts.models import User
+
+    users = {u.pk: u for u in User.objects.filter(pk__in=list(raw)).only("pk", "name", "username")}
+    rows = [
+        {
+            "key": users[pk].username,
+            "label": users[pk].name or users[pk].username,
+            "signed": signed,
+            "landed": landed,
+        }
+        for pk, (signed, landed) in raw.items()
+        if pk in users
+    ]
+    return sorted(rows, key=lambda r: (-r["signed"], r["key"]))
 
 
 def rates(projects: QuerySet, *, period: Period) -> dict[str, Any]:
@@ -226,12 +234,6 @@ def rates(projects: QuerySet, *, period: Period) -> dict[str, Any]:
     if end:
         per_project = per_project.filter(first__lt=end)
     furthest = dict(per_project.values_list("project", "furthest"))
-    signed = len(furthest)
-
-    def share(stage: Stage) -> Decimal | None:
-        count = sum(1 for index in furthest.values() if index is not None and index >= STAGE_INDEX[stage])
-        return _percent(count, signed)
-
     contracted, arrived = ZERO, ZERO
     ids = list(furthest)
     for chunk in (ids[i : i + 2000] for i in range(0, len(ids), 2000)):
@@ -239,6 +241,19 @@ def rates(projects: QuerySet, *, period: Period) -> dict[str, Any]:
             Project.objects.filter(pk__in=chunk).aggregate(t=Sum("contracted_investment"))["t"] or ZERO
         )
         arrived += CapitalArrival.objects.filter(project__in=chunk).aggregate(t=Sum("amount"))["t"] or ZERO
+    by_furthest: dict[int, int] = defaultdict(int)
+    for index in furthest.values():
+        by_furthest[-1 if index is None else index] += 1
+    return rates_row(by_furthest, contracted, arrived)
+
+
+def rates_row(by_furthest: dict[int, int], contracted: Decimal, arrived: Decimal) -> dict[str, Any]:
+    """``rates`` from the cohort's projects counted by the furthest stage they reached."""
+    signed = sum(by_furthest.values())
+
+    def share(stage: Stage) -> Decimal | None:
+        return _percent(sum(n for index, n in by_furthest.items() if index >= STAGE_INDEX[stage]), signed)
+
     return {
         "signed_projects": signed,
         "performance_rate": share(Stage.REGISTERED),
@@ -293,6 +308,10 @@ def median_days_in_stage(projects: QuerySet) -> list[dict[str, Any]]:
             for stage, value in cursor.fetchall():
                 days[stage].append(value)
             medians = {stage: (len(values), statistics.median(values)) for stage, values in days.items()}
+    return median_rows(medians)
+
+
+def median_rows(medians: dict[str, tuple[int, Any]]) -> list[dict[str, Any]]:
     rows = []
     for stage in PIPELINE:
         count, value = medians.get(stage.value, (0, None))
@@ -328,18 +347,52 @@ def summary_for(user: Any, *, period: Period) -> dict[str, Any]:
     key = "numbers:v1:" + hashlib.sha256(raw.encode()).hexdigest()
     cached = cache.get(key)
     if cached is None:
-        cached = summary(Project.objects.visible_to(user), period=period)
+        cached = scoped_summary(rollups.Scope.for_user(user), period=period)
         cache.set(key, cached, 600)
     return cached
 
 
 def summary(projects: QuerySet, *, period: Period) -> dict[str, Any]:
+    """The figures of ``projects`` recomputed from their events (what the tallies must equal)."""
     return {
         "funnel": funnel(projects),
-        "by_month": investment(projects, period=period, group="month"),
-        "by_chain": investment(projects, period=period, group="chain"),
-        "by_source": investment(projects, period=period, group="source"),
-        "by_owner": investment(projects, period=period, group="owner"),
+        **{f"by_{group}": investment(projects, period=period, group=group) for group in GROUPS},
         "rates": rates(projects, period=period),
         "time_in_stage": median_days_in_stage(projects),
     }
+
+
+# The same figures from the read aggregates ------------------------------------------------------------
+
+
+def scoped_summary(scope: rollups.Scope, *, period: Period, stays: bool = True) -> dict[str, Any]:
+    """``summary`` of the projects in ``scope``, read from the tallies (``investment.rollups``)."""
+    data = {
+        "funnel": funnel_rows(rollups.funnel_counts(scope)),
+        **{f"by_{group}": scoped_investment(scope, period=period, group=group) for group in GROUPS},
+        "rates": scoped_rates(scope, period=period),
+    }
+    if stays:
+        data["time_in_stage"] = median_rows(rollups.stay_medians(scope))
+    return data
+
+
+def scoped_investment(scope: rollups.Scope, *, period: Period, group: str) -> list[dict[str, Any]]:
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}")
+    sums = rollups.flow(scope, period.start, period.end, "day" if group == "month" else group)
+    raw: dict[Any, tuple[Decimal, Decimal]] = {}
+    for key, (signed, landed) in sums.items():
+        if group == "month":
+            key = key.strftime("%Y-%m")
+        previous = raw.get(key, (ZERO, ZERO))
+        raw[key] = (previous[0] + rollups.amount(signed), previous[1] + rollups.amount(landed))
+    return investment_rows(group, {k: v for k, v in raw.items() if v != (ZERO, ZERO)})
+
+
+def scoped_rates(scope: rollups.Scope, *, period: Period) -> dict[str, Any]:
+    cohort = rollups.cohorts(scope, ["first_signed"], period.start, period.end, by_day=False)
+    by_furthest = {furthest: n for (_name, furthest), (n, _p, _c, _k) in cohort.items() if n}
+    contracted = sum((rollups.amount(c) for (_n, _p, c, _k) in cohort.values()), ZERO)
+    arrived = sum((rollups.amount(k) for (_n, _p, _c, k) in cohort.values()), ZERO)
+    return rates_row(by_furthest, contracted, arrived)

@@ -208,6 +208,7 @@ class Demand(models.Model):
         verbose_name_plural = pgettext_lazy("plural", "诉求工单")
         ordering = ["-created_at", "-pk"]
         indexes = [
+            models.Index(fields=["updated_at"], name="services_demand_changed_idx"),
             models.Index(fields=["lead_department", "status", "deadline"], name="services_demand_queue_idx"),
             models.Index(
                 fields=["deadline", "-created_at"],
@@ -336,6 +337,7 @@ class EnterpriseProfile(models.Model):
         verbose_name = _("企业画像")
         verbose_name_plural = pgettext_lazy("plural", "企业画像")
         ordering = ["organization"]
+        indexes = [models.Index(fields=["updated_at"], name="services_profile_changed_idx")]
         constraints = [
             models.CheckConstraint(
                 name="services_profile_rd_ratio_range",
@@ -545,6 +547,7 @@ class Application(models.Model):
         verbose_name = _("政策申报")
         verbose_name_plural = pgettext_lazy("plural", "政策申报")
         ordering = ["-updated_at", "-pk"]
+        indexes = [models.Index(fields=["updated_at"], name="services_app_changed_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["policy", "organization"],

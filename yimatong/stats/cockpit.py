@@ -47,7 +47,7 @@ def _filters(request: HttpRequest) -> panels.Filters:
 def cockpit(request: HttpRequest) -> HttpResponse:
     access.deny_unless(access.can_use_cockpit(request.user))
     filters = _filters(request)
-    charts = panels.all_charts(filters, request.user)
+    charts, computed_at = panels.fresh_charts(filters, request.user)
     sections = [
         (key, title, [c for c in charts if c.panel == key]) for key, (title, _build) in panels.PANELS.items()
     ]
@@ -64,6 +64,7 @@ def cockpit(request: HttpRequest) -> HttpResponse:
             "months": period_choices(),
             "years": range(timezone.localdate().year, 2019, -1),
             "locale": "EN" if translation.get_language() == "en" else "ZH",
+            "computed_at": computed_at,
         },
     )
 
@@ -74,7 +75,8 @@ def bulletin(request: HttpRequest) -> HttpResponse:
     access.deny_unless(access.can_use_cockpit(request.user))
     filters = _filters(request)
     with translation.override("zh-hans"):
-        charts = {c.key: c for c in panels.all_charts(filters, request.user)}
+        found, computed_at = panels.fresh_charts(filters, request.user)
+        charts = {c.key: c for c in found}
         computed = filters.computed()
         return render(
             request,
@@ -85,6 +87,7 @@ def bulletin(request: HttpRequest) -> HttpResponse:
                 "headline": [(code, computed.results[code]) for code in panels.HEADLINE],
                 "preliminary": computed.preliminary,
                 "today": timezone.localdate(),
+                "computed_at": computed_at,
             },
         )
 

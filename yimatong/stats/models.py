@@ -252,7 +252,10 @@ class MonthlyReport(models.Model):
                 for kind in ("month", "cum")
             ],
         ]
-        indexes = [models.Index(fields=["year", "month"], name="stats_report_period_idx")]
+        indexes = [
+            models.Index(fields=["updated_at"], name="stats_report_changed_idx"),
+            models.Index(fields=["year", "month"], name="stats_report_period_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization_id} {period_label(self.year, self.month)}"

@@ -18,8 +18,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yimatong.directory.models import ChainNode, Organization
-from yimatong.investment import numbers
-from yimatong.investment.models import EXITS, InvestmentSettings, Light, Project
+from yimatong.investment import numbers, rollups
+from yimatong.investment.models import EXITS, InvestmentSettings, Light, Milestone, Project, Stage
 from yimatong.stats import compute
 from yimatong.stats.indicators import INDICATORS
 from yimatong.stats.models import period_label
@@ -44,12 +44,23 @@ class Filters:
     year: int
     month: int
     segment: str = ""  # a top-level chain node code, or everything
+    marker: str = field(default="", repr=False, compare=False)
     _computed: compute.Computed | None = field(default=None, repr=False, compare=False)
 
     def computed(self) -> compute.Computed:
-        """The period's indicators, computed once for every panel of a page."""
+        """The period's indicators, computed once for every panel of a page, and kept while
+        the reports stand (``marker``: the statistics tables' marker, when known)."""
         if self._computed is None:
-            self._computed = compute.compute(self.year, self.month)
+            if self.marker:
+                from django.core.cache import cache
+
+                key = f"cockpit:computed:{self.marker}:{self.year}:{self.month}"
+                self._computed = cache.get(key)
+                if self._computed is None:
+                    self._computed = compute.compute(self.year, self.month)
+                    cache.set(key, self._computed, 600)
+            else:
+                self._computed = compute.compute(self.year, self.month)
         return self._computed
 
     @property
@@ -244,28 +255,28 @@ def statistics(filters: Filters) -> list[Chart]:
 
 def _projects(user: Any, segment: str) -> Any:
     projects = Project.objects.visible_to(user)
-    if segment:
-        root = ChainNode.objects.filter(code=segment).first()
-        projects = projects.filter(chain_node__in=root.descendant_ids() if root else [])
-    return projects
+    chain_ids = _segment_ids(segment)
+    return projects if chain_ids is None else projects.filter(chain_node__in=chain_ids)
 
 
-def _summary(projects: Any, period: numbers.Period) -> dict[str, Any]:
-    """The parts of ``numbers.summary`` the panel shows: not the median times in stage, a window
-    over every stage event of every project that no chart of the cockpit draws."""
-    return {
-        "funnel": numbers.funnel(projects),
-        **{
-            f"by_{group}": numbers.investment(projects, period=period, group=group)
-            for group in ("month", "chain", "source", "owner")
-        },
-        "rates": numbers.rates(projects, period=period),
-    }
+def _segment_ids(segment: str) -> set[int] | None:
+    """The chain nodes of a segment (itself and below), None for every segment."""
+    if not segment:
+        return None
+    root = ChainNode.objects.filter(code=segment).first()
+    return root.descendant_ids() if root else set()
+
+
+def _scope(user: Any, segment: str) -> rollups.Scope:
+    return rollups.Scope.for_user(user, _segment_ids(segment))
 
 
 def investment(filters: Filters, user: Any) -> list[Chart]:
+    scope = _scope(user, filters.segment)
     projects = _projects(user, filters.segment)
-    data = _summary(projects, filters.period)
+    # The figures the panel draws (not the median times in stage, which no chart shows), read
+    # from the aggregates the project actions keep.
+    data = numbers.scoped_summary(scope, period=filters.period, stays=False)
     funnel = data["funnel"]
     charts = [
         Chart(
@@ -307,7 +318,7 @@ def investment(filters: Filters, user: Any) -> list[Chart]:
             ),
         )
     )
-    charts.append(_stages_by_month(projects, filters))
+    charts.append(_stages_by_month(scope, filters))
     for key, group, title in (
         ("investment_by_chain", "by_chain", _("签约额（按产业链板块，万元）")),
         ("investment_by_source", "by_source", _("签约额（按来源渠道，万元）")),
@@ -353,41 +364,28 @@ def investment(filters: Filters, user: Any) -> list[Chart]:
     return charts
 
 
-def _stages_by_month(projects: Any, filters: Filters) -> Chart:
+def _stages_by_month(scope: rollups.Scope, filters: Filters) -> Chart:
     """Signed, registered, started and producing projects by month, with the investment they
     carry (万元): the contract for signing, the planned investment for the later steps; a
     project counts in the month it first reached the stage."""
-    from django.db.models import Min
 
-    from yimatong.investment.models import ProjectEvent, Stage
-
-    start, end = filters.period.bounds()
     stages = [
         (Stage.SIGNED, _("签约")),
         (Stage.REGISTERED, _("注册落地")),
         (Stage.CONSTRUCTION, _("开工")),
         (Stage.PRODUCTION, _("投产")),
     ]
-    firsts = (
-        ProjectEvent.objects.filter(project__in=projects.values("pk"), to_stage__in=[s for s, _l in stages])
-        .values("project", "to_stage")
-        .annotate(first=Min("at"))
-        .filter(first__gte=start, first__lt=end)  # in the database: the period's few, not every project's
+    sums = rollups.cohorts(
+        scope, [s.value for s, _l in stages], filters.period.start, filters.period.end, by_day=True
     )
-    first_at = {(row["project"], row["to_stage"]): row["first"] for row in firsts}
-    amounts: dict[int, Decimal | None] = {}
-    planned: dict[int, Decimal | None] = {}
-    for pk, contracted, planned_investment in Project.objects.filter(
-        pk__in={p for p, _s in first_at}
-    ).values_list("pk", "contracted_investment", "planned_investment"):
-        amounts[pk], planned[pk] = contracted, planned_investment
-    months = sorted({timezone.localtime(at).strftime("%Y-%m") for at in first_at.values()})
     table: dict[tuple[str, str], list[Any]] = {}
-    for (project, stage), at in first_at.items():
-        cell = table.setdefault((timezone.localtime(at).strftime("%Y-%m"), stage), [0, Decimal(0)])
-        cell[0] += 1
-        amount = amounts.get(project) if stage == Stage.SIGNED else planned.get(project)
-        cell[1] += amount or Decimal(0)
+    for (stage, day), (n, planned_c, contracted_c, _capital) in sums.items():
+        if not n:
+            continue
+        cell = table.setdefault((day.strftime("%Y-%m"), stage), [0, Decimal(0)])
+        cell[0] += n
+        cell[1] += rollups.amount(contracted_c if stage == Stage.SIGNED else planned_c)
+    months = sorted({month for month, _stage in table})
     rows = [
         [
             month,
@@ -422,21 +420,34 @@ def _stages_by_month(projects: Any, filters: Filters) -> Chart:
     )
 
 
+MAJOR_ROWS = 20  # the table lists the projects needing attention first; the schedule has them all
+
+
 def _major(projects: Any) -> Chart:
+    """Major projects' lights: how many are green, yellow and red, and the table of the ones
+    needing attention most (red, then yellow, longest without progress first)."""
     config = InvestmentSettings.current()
-    major = (
-        projects.filter(is_major=True)
-        .exclude(stage__in=EXITS)
-        .with_light(config)
+    now = timezone.now()
+    major = projects.filter(is_major=True).exclude(stage__in=EXITS)
+    counts = {
+        light: major.with_light_of(light, config, now).count()
+        for light in (Light.GREEN, Light.YELLOW, Light.RED)
+    }
+    listed = (
+        major.exclude(stage=Stage.FULL_CAPACITY)
+        .with_light(config, now)
         .select_related("owner")
-        .only("code", "name", "stage", "owner__name", "owner__username")  # what the table shows
-        .annotate(
-            late=Count(
-                "milestones",
-                filter=Q(milestones__actual_on__isnull=True, milestones__planned_on__lt=dt.date.today()),
-            )
+        .only("code", "name", "stage", "last_progress_at", "owner__name", "owner__username")
+        .order_by("last_progress_at", "code")[:MAJOR_ROWS]
+    )
+    listed = list(listed)
+    late = dict(
+        Milestone.objects.filter(
+            project__in=[p.pk for p in listed], actual_on__isnull=True, planned_on__lt=timezone.localdate()
         )
-        .order_by("stage", "code")
+        .order_by()
+        .values_list("project")
+        .annotate(n=Count("pk"))
     )
     names = {Light.GREEN: _("绿灯"), Light.YELLOW: _("黄灯"), Light.RED: _("红灯"), Light.NONE: _("不适用")}
     rows = [
@@ -446,13 +457,10 @@ def _major(projects: Any) -> Chart:
             p.get_stage_display(),
             str(names.get(p.light, p.light)),
             p.owner.display_name if p.owner else "",
-            p.late,
+            late.get(p.pk, 0),
         ]
-        for p in major
+        for p in listed
     ]
-    counts = {
-        light: sum(1 for p in major if p.light == light) for light in (Light.GREEN, Light.YELLOW, Light.RED)
-    }
     colours = {Light.GREEN: GREEN, Light.YELLOW: YELLOW, Light.RED: RED}
     return Chart(
         "major",
@@ -474,6 +482,7 @@ def _major(projects: Any) -> Chart:
                 }
             ],
         },
+        note=_("表中为最久没有进展的 %(n)d 个在建重大项目；全部项目见“重大项目调度”。") % {"n": MAJOR_ROWS},
     )
 
 
@@ -711,8 +720,28 @@ PANELS = {
 
 
 def all_charts(filters: Filters, user: Any, only: str | None = None) -> list[Chart]:
+    return fresh_charts(filters, user, only)[0]
+
+
+def fresh_charts(filters: Filters, user: Any, only: str | None = None) -> tuple[list[Chart], dt.datetime]:
+    """The charts of every panel (or of ``only``), each panel recomputed only when what it reads
+    changed (``stats.freshness``); with the time the oldest of them was computed."""
+    from yimatong.stats import freshness
+
+    keys = [key for key in PANELS if only is None or key == only]
+    marks = freshness.markers(sorted({*keys, "statistics"}))
+    filters.marker = marks["statistics"]
     charts: list[Chart] = []
-    for key, (_title, build) in PANELS.items():
-        if only is None or key == only:
-            charts += build(filters, user)
-    return charts
+    oldest = timezone.now()
+    for key in keys:
+        build = PANELS[key][1]
+        found, computed_at = freshness.cached(
+            key,
+            marks[key],
+            (filters.year, filters.month, filters.segment),
+            user,
+            lambda build=build: build(filters, user),
+        )
+        charts += found
+        oldest = min(oldest, computed_at)
+    return charts, oldest

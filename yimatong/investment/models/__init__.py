@@ -14,6 +14,13 @@ from yimatong.investment.models.pipeline import (
     ProjectEvent,
     Stage,
 )
+from yimatong.investment.models.rollups import (
+    ProjectCohort,
+    ProjectFlow,
+    ProjectRollup,
+    ProjectStay,
+    ProjectTally,
+)
 from yimatong.investment.models.work import (
     Activity,
     AdmissionReview,
@@ -47,7 +54,12 @@ __all__ = [
     "Milestone",
     "Problem",
     "Project",
+    "ProjectCohort",
     "ProjectEvent",
+    "ProjectFlow",
+    "ProjectRollup",
+    "ProjectStay",
+    "ProjectTally",
     "SavedFilter",
     "ScoreItem",
     "SiteVisit",

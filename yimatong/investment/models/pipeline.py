@@ -390,6 +390,25 @@ class ProjectQuerySet(models.QuerySet):
             )
         )
 
+    def with_light_of(
+        self, light: str, config: InvestmentSettings | None = None, now: dt.datetime | None = None
+    ) -> ProjectQuerySet:
+        """The projects whose light (``with_light``) is ``light``, as conditions an index on
+        the stage and the last progress can serve."""
+        config = config or InvestmentSettings.current()
+        now = now or timezone.now()
+        yellow = now - dt.timedelta(days=config.yellow_after_days)
+        red = now - dt.timedelta(days=config.red_after_days)
+        closed = [*EXITS, Stage.FULL_CAPACITY]
+        if light == Light.NONE:
+            return self.filter(stage__in=closed)
+        open_ = self.exclude(stage__in=closed)
+        if light == Light.RED:
+            return open_.filter(last_progress_at__lte=red)
+        if light == Light.YELLOW:
+            return open_.filter(last_progress_at__gt=red, last_progress_at__lte=yellow)
+        return open_.filter(last_progress_at__gt=yellow)
+
     def search(self, text: str) -> ProjectQuerySet:
         text = (text or "").strip()
         if not text:

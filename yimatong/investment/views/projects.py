@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -103,29 +104,162 @@ def project_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
+BOARD_CARDS = 12  # per column (a screen's height); "more" loads the next ones
+
+
 @access.staff_view
 def project_board(request: HttpRequest) -> HttpResponse:
-    """Kanban by stage. Cards are dragged between columns; the gate form opens when facts are missing."""
+    """Kanban by stage: each column's count and amounts for the filter, its latest cards and a
+    "more" that loads the next ones. Cards are dragged between columns; the gate form opens
+    when facts are missing."""
     config = InvestmentSettings.current()
     qs, filters = projects_for(request.user, request.GET, config)
-    qs = qs.select_related("organization", "owner").prefetch_related("insiders").order_by("-updated_at")
-    editable = set(Project.objects.editable_by(request.user).values_list("pk", flat=True))
-    columns: dict[str, list[Any]] = {stage: [] for stage in [*PIPELINE, *EXITS]}
-    limit = 60  # per column; the list view pages through the rest
-    counts = dict(qs.order_by().values_list("stage").annotate(n=Count("pk")))
-    for project in qs:
-        column = columns[project.stage]
-        if len(column) < limit:
-            column.append((project, project.investor_label(request.user), project.pk in editable))
+    column = request.GET.get("column", "")
+    if column:
+        if column not in Stage.values:
+            raise Http404
+        ids, more = _board_column(qs, column, request.GET.get("after", ""))
+        return render(
+            request,
+            "investment/project_board.html#more-cards",
+            {
+                "stage": Stage(column),
+                "cards": _board_cards(request, [ids])[0],
+                "more": more,
+                "board_query": _board_query(request),
+            },
+        )
+    totals = _board_totals(request.user, qs, filters)
+    stages = [*PIPELINE, *EXITS]
+    found = [_board_column(qs, stage, "") for stage in stages]
+    cards = _board_cards(request, [ids for ids, _more in found])
+    columns = []
+    for stage, column_cards, (_ids, more) in zip(stages, cards, found, strict=True):
+        count, planned, contracted = totals.get(stage, (0, Decimal(0), Decimal(0)))
+        columns.append((Stage(stage), column_cards, count, planned, contracted, more))
     context = {
         **_list_context(request),
         "filters": filters,
-        "columns": [(Stage(stage), cards, counts.get(stage, 0)) for stage, cards in columns.items()],
+        "columns": columns,
+        "signed_stages": SIGNED_AND_AFTER,
+        "board_query": _board_query(request),
     }
     template = "investment/project_board.html"
     if htmx_target(request) == "board":
         template += "#board"
     return render(request, template, context)
+
+
+SIGNED_AND_AFTER = [s.value for s in PIPELINE[PIPELINE.index(Stage.SIGNED) :]]
+
+
+def _board_query(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    for key in ("column", "after", "page"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _board_totals(user: Any, qs: Any, filters: dict[str, Any]) -> dict[str, tuple[int, Decimal, Decimal]]:
+    """Per stage: projects, planned and contracted investment (万元) for the filter — from the
+    read aggregates when the filter is one they are kept by, else counted."""
+    from yimatong.investment import rollups
+    from yimatong.investment.filters import tally_scope
+
+    scope = tally_scope(user, filters)
+    if scope is not None:
+        return rollups.stage_totals(scope)
+    rows = (
+        Project.objects.filter(pk__in=qs.values("pk"))
+        .order_by()
+        .values_list("stage")
+        .annotate(Count("pk"), Sum("planned_investment"), Sum("contracted_investment"))
+    )
+    return {
+        stage: (n, planned or Decimal(0), contracted or Decimal(0)) for stage, n, planned, contracted in rows
+    }
+
+
+def _board_column(qs: Any, stage: str, after: str) -> tuple[list[int], str]:
+    """A column's next cards (newest first) after the cursor "<updated_at>|<pk>", as project
+    ids, and the cursor of the last one when more follow ("" otherwise). Only the ids and the
+    order are read here: the cards of every column are read together (``_board_cards``)."""
+    from django.db.models import Q
+    from django.utils.dateparse import parse_datetime
+
+    column = qs.filter(stage=stage)
+    if after:
+        when, _sep, pk = after.partition("|")
+        moment = parse_datetime(when) if when else None
+        if moment is None or not pk.isdigit():
+            raise Http404
+        column = column.filter(Q(updated_at__lt=moment) | Q(updated_at=moment, pk__lt=int(pk)))
+    found = list(column.order_by("-updated_at", "-pk").values_list("pk", "updated_at")[: BOARD_CARDS + 1])
+    shown = found[:BOARD_CARDS]
+    more = f"{shown[-1][1].isoformat()}|{shown[-1][0]}" if len(found) > BOARD_CARDS else ""
+    return [pk for pk, _at in shown], more
+
+
+@dataclass(frozen=True)
+class Card:
+    """A board card with what it prints already worked out (a column holds a dozen of them and
+    the board eleven columns: cheaper here than in template filters)."""
+
+    project: Project
+    investor: str
+    editable: bool
+    url: str
+    move_url: str
+    amount: str
+
+
+def _board_cards(request: HttpRequest, columns: list[list[int]]) -> list[list[Card]]:
+    """The cards of every column, read in one query: the project, its investor as the user may
+    see it, whether the user may move it."""
+    ids = [pk for column in columns for pk in column]
+    if not ids:
+        return [[] for _column in columns]
+    projects = {
+        p.pk: p
+        for p in Project.objects.filter(pk__in=ids)
+        .with_light(InvestmentSettings.current())
+        .select_related("organization", "owner")
+        .only(*BOARD_CARD_FIELDS)
+        .prefetch_related("insiders")
+    }
+    editable = set(Project.objects.editable_by(request.user).filter(pk__in=ids).values_list("pk", flat=True))
+    user = request.user
+    detail = reverse("investment:project_detail", args=["CODE"])
+    move = reverse("investment:project_move", args=["CODE"])
+
+    def card(p: Project) -> Card:
+        return Card(
+            project=p,
+            investor=p.investor_label(user),
+            editable=p.pk in editable,
+            url=detail.replace("CODE", p.code),
+            move_url=move.replace("CODE", p.code) if p.pk in editable else "",
+            amount=f"{p.planned_investment:,.0f}" if p.planned_investment else "",
+        )
+
+    return [[card(projects[pk]) for pk in column if pk in projects] for column in columns]
+
+
+# What a card shows (and what deciding who sees the investor needs).
+BOARD_CARD_FIELDS = (
+    "code",
+    "name",
+    "stage",
+    "planned_investment",
+    "is_major",
+    "supervised_at",
+    "last_progress_at",
+    "updated_at",
+    "codename",
+    "owner__name",
+    "owner__username",
+    "organization__name",
+)
 
 
 @access.staff_view
