@@ -23,7 +23,26 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == User.Role.ENTERPRISE:
         return redirect(user.organization.get_absolute_url())
     visible = Organization.objects.visible_to(user)
-    by_type = dict(visible.order_by().values_list("org_type").annotate(n=Count("pk")))
+    # One pass over the organizations the user may see: by type and chain node, with the flags.
+    by_type: dict[str, int] = {}
+    counts: dict[int, int] = {}
+    flags = {"above_scale": 0, "high_tech": 0, "specialized": 0}
+    for org_type, node, n, above, high, specialized in (
+        visible.order_by()
+        .values_list("org_type", "chain_node")
+        .annotate(
+            n=Count("pk"),
+            above=Count("pk", filter=Q(is_above_scale=True)),
+            high=Count("pk", filter=Q(is_high_tech=True)),
+            specialized=Count("pk", filter=Q(is_specialized=True)),
+        )
+    ):
+        by_type[org_type] = by_type.get(org_type, 0) + n
+        if node:
+            counts[node] = counts.get(node, 0) + n
+        flags["above_scale"] += above
+        flags["high_tech"] += high
+        flags["specialized"] += specialized
     type_cards = [
         (value, Organization.Type.plural_label(value), by_type.get(value, 0))
         for value in Organization.Type.values
@@ -34,13 +53,7 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("chain_node", "owner")
         .order_by("-updated_at")[:8]
     )
-    flags = visible.aggregate(
-        above_scale=Count("pk", filter=Q(is_above_scale=True)),
-        high_tech=Count("pk", filter=Q(is_high_tech=True)),
-        specialized=Count("pk", filter=Q(is_specialized=True)),
-    )
     # Organizations per top-level segment of the chain (1+3+N), nodes below included.
-    counts = dict(ChainNode.objects.with_counts(user).values_list("pk", "org_count"))
     root_of: dict[int, ChainNode] = {}
     for node in chain_choices():
         root_of[node.pk] = root_of[node.parent_id] if node.parent_id else node

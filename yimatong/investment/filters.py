@@ -113,12 +113,13 @@ def projects_for(
 
 # The filters the read aggregates are kept by; a board filtered by these alone reads its totals
 # from them (``tally_scope``).
-TALLY_FILTERS = ("chain", "owner", "team", "source")
+TALLY_FILTERS = ("chain", "owner", "team", "source", "stage")
 
 
 def tally_scope(user: Any, filters: dict[str, Any]) -> rollups.Scope | None:
     """The aggregates' scope of ``projects_for(user, …)`` when its filters are only chain,
-    owner, team and source (None otherwise: the figures must then be counted)."""
+    owner, team, source and stage (None otherwise: the figures must then be counted). The
+    aggregates are kept by stage: a stage filter is applied to what they give by stage."""
     from yimatong.accounts.models import Team, User
 
     narrowed = [key for key, value in filters.items() if value is not None and value not in ("", [], False)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from yimatong.accounts.models import User
-from yimatong.investment.models import InvestmentSettings, Lead, Light, Project
+from yimatong.investment.models import EXITS, InvestmentSettings, Lead, Project, Stage
 
 
 def pool_counts_for(user: Any) -> dict[str, int]:
@@ -36,9 +38,14 @@ def projects_needing_attention(user: Any) -> dict[str, Any]:
         mine = Project.objects.visible_to(user)  # leaders watch the whole park
     else:
         mine = Project.objects.editable_by(user)  # the owner's, and the team's for a lead
-    mine = mine.with_light(config)
+    now = timezone.now()
+    stale = mine.exclude(stage__in=[*EXITS, Stage.FULL_CAPACITY]).filter(
+        last_progress_at__lte=now - dt.timedelta(days=config.yellow_after_days)
+    )  # yellow or red: the lights' rule as conditions an index serves
     return {
-        "supervised": mine.filter(supervised_at__isnull=False).select_related("supervised_by")[:10],
-        "stale": mine.filter(light__in=[Light.YELLOW, Light.RED]).order_by("last_progress_at")[:10],
+        "supervised": mine.filter(supervised_at__isnull=False)
+        .select_related("supervised_by")
+        .order_by("-supervised_at", "-pk")[:10],
+        "stale": stale.with_light(config, now).order_by("last_progress_at", "pk")[:10],
         "follow_ups": overdue_follow_ups(user)[:10],
     }

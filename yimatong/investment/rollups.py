@@ -21,12 +21,14 @@ import datetime as dt
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from yimatong.investment.models import (
@@ -352,6 +354,7 @@ class Scope:
     rows: Q | None
     extra: QuerySet | None = None
     chain_ids: set[int] | None = None
+    _extra: list[dict[str, Any]] = field(default_factory=list, repr=False, compare=False)
 
     @classmethod
     def for_user(cls, user: Any, chain_ids: set[int] | None = None) -> Scope:
@@ -379,12 +382,41 @@ class Scope:
         return qs
 
     def extra_contributions(self) -> list[dict[str, Any]]:
+        """The stored contributions of the ``extra`` projects (the same the tallies hold)."""
         if self.extra is None:
             return []
         extra = self.extra
         if self.chain_ids is not None:
             extra = extra.filter(chain_node_id__in=self.chain_ids)
-        return list(contributions(extra.values_list("pk", flat=True)).values())
+        if not self._extra:
+            self._extra = [
+                c
+                for c in ProjectRollup.objects.filter(project__in=extra.values("pk")).values_list(
+                    "contribution", flat=True
+                )
+                if c
+            ]
+        return self._extra
+
+    def extra_stage_sums(self) -> list[tuple[str, int, int, int]]:
+        """(stage, projects, planned, contracted) of the ``extra`` projects, summed by the
+        database from their stored contributions (a list page reads no more than that)."""
+        if self.extra is None:
+            return []
+        extra = self.extra
+        if self.chain_ids is not None:
+            extra = extra.filter(chain_node_id__in=self.chain_ids)
+        return list(
+            ProjectRollup.objects.filter(project__in=extra.values("pk"))
+            .annotate(
+                stage=KT("contribution__t__0"),
+                planned=Cast(KT("contribution__t__2"), BigIntegerField()),
+                contracted=Cast(KT("contribution__t__3"), BigIntegerField()),
+            )
+            .order_by()
+            .values_list("stage")
+            .annotate(Count("pk"), Sum("planned"), Sum("contracted"))
+        )
 
     def stays(self) -> QuerySet:
         """The completed stays in scope (owner and team are kept on each stay)."""
@@ -425,9 +457,8 @@ def stage_totals(scope: Scope) -> dict[str, tuple[int, Decimal, Decimal]]:
         .annotate(Sum("n"), Sum("planned_c"), Sum("contracted_c"))
     ):
         _add(totals, stage, [n or 0, planned or 0, contracted or 0])
-    for c in scope.extra_contributions():
-        stage, _f, planned_c, contracted_c = c["t"]
-        _add(totals, stage, [1, planned_c, contracted_c])
+    for stage, n, planned_c, contracted_c in scope.extra_stage_sums():
+        _add(totals, stage, [n or 0, planned_c or 0, contracted_c or 0])
     return {stage: (n, amount(p), amount(k)) for stage, (n, p, k) in totals.items() if n}
 
 

@@ -570,6 +570,13 @@ class Project(models.Model):
             models.Index(fields=["chain_node"], name="investment_project_chain_idx"),
             # The lists' default order.
             models.Index(fields=["-updated_at", "-id"], name="investment_project_recent_idx"),
+            # Lights: open projects by stage and time since progress (supervision, home, cockpit).
+            models.Index(fields=["stage", "last_progress_at"], name="investment_project_light_idx"),
+            models.Index(
+                fields=["-supervised_at"],
+                condition=Q(supervised_at__isnull=False),
+                name="investment_project_supv_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

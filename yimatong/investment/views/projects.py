@@ -85,10 +85,15 @@ def project_list(request: HttpRequest) -> HttpResponse:
     config = InvestmentSettings.current()
     qs, filters = projects_for(request.user, request.GET, config)
     qs = qs.select_related("organization", "owner", "chain_node").prefetch_related("insiders")
-    totals = qs.aggregate(
-        count=Count("pk"), planned=Sum("planned_investment"), contracted=Sum("contracted_investment")
-    )
-    page = Paginator(qs.order_by("-updated_at", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
+    by_stage = _board_totals(request.user, qs, filters).values()
+    totals = {
+        "count": sum(n for n, _planned, _contracted in by_stage),
+        "planned": sum((planned for _n, planned, _contracted in by_stage), Decimal(0)),
+        "contracted": sum((contracted for _n, _planned, contracted in by_stage), Decimal(0)),
+    }
+    paginator = Paginator(qs.order_by("-updated_at", "-pk"), PAGE_SIZE)
+    paginator.count = totals["count"]  # counted above (a cached property of the paginator)
+    page = paginator.get_page(request.GET.get("page"))
     rows = [(p, p.investor_label(request.user)) for p in page.object_list]
     context = {
         **_list_context(request),
@@ -168,7 +173,8 @@ def _board_totals(user: Any, qs: Any, filters: dict[str, Any]) -> dict[str, tupl
 
     scope = tally_scope(user, filters)
     if scope is not None:
-        return rollups.stage_totals(scope)
+        totals = rollups.stage_totals(scope)
+        return {k: v for k, v in totals.items() if k in filters["stage"]} if filters["stage"] else totals
     rows = (
         Project.objects.filter(pk__in=qs.values("pk"))
         .order_by()
