@@ -53,7 +53,7 @@ def project(
     )
     if kind in rollups.RELEVANT:
         # In the action's transaction: the figures change with the event or not at all.
-        rollups.refresh([project.pk])
+        rollups.refresh([project.pk], created=kind == ProjectEvent.Kind.CREATED)
     return event
 
 

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import BigIntegerField, Count, Q, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -124,26 +124,32 @@ def _contribution(
 
 
 def contributions(project_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
-    """The contributions of these projects, from their rows and events (three queries a chunk)."""
+    """The contributions of these projects, from their rows and events (two queries a chunk)."""
     ids = sorted(set(project_ids))
     result: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
-        rows = Project.objects.filter(pk__in=chunk).values_list(
-            "pk",
-            "owner_id",
-            "team_id",
-            "chain_node_id",
-            "source_channel",
-            "stage",
-            "planned_investment",
-            "contracted_investment",
-        )
-        capital = dict(
-            CapitalArrival.objects.filter(project_id__in=chunk)
+        capital_in_place = (
+            CapitalArrival.objects.filter(project_id=OuterRef("pk"))
             .order_by()
-            .values_list("project_id")
+            .values("project_id")
             .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        rows = (
+            Project.objects.filter(pk__in=chunk)
+            .annotate(capital=Subquery(capital_in_place))
+            .values_list(
+                "pk",
+                "owner_id",
+                "team_id",
+                "chain_node_id",
+                "source_channel",
+                "stage",
+                "planned_investment",
+                "contracted_investment",
+                "capital",
+            )
         )
         events: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
         for project_id, *event in (
@@ -153,8 +159,8 @@ def contributions(project_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
             .values_list("project_id", "kind", "to_stage", "at", "signed_amount", "landed_amount")
         ):
             events[project_id].append(event)
-        for row in rows:
-            result[row[0]] = _contribution(row, events.get(row[0], []), capital.get(row[0]))
+        for *row, capital in rows:
+            result[row[0]] = _contribution(tuple(row), events.get(row[0], []), capital)
     return result
 
 
@@ -227,43 +233,58 @@ def _apply(deltas: dict[str, dict[tuple, list[int]]]) -> None:
 # Refreshing -------------------------------------------------------------------------------------
 
 
-def refresh(project_ids: Iterable[int]) -> int:
+def refresh(project_ids: Iterable[int], *, created: bool = False) -> int:
     """Bring the tallies up to date with these projects; returns how many changed. Runs in the
-    caller's transaction (or its own), locking the projects' rollup rows."""
+    caller's transaction (or its own), locking the projects' rollup rows. ``created``: the
+    projects were created in this transaction and have no rollup row yet."""
     ids = sorted(set(project_ids))
     if not ids:
         return 0
     changed = 0
     with transaction.atomic():
         for start in range(0, len(ids), CHUNK):
-            changed += _refresh_chunk(ids[start : start + CHUNK])
+            changed += _refresh_chunk(ids[start : start + CHUNK], created=created)
     return changed
 
 
-def _refresh_chunk(ids: list[int]) -> int:
-    ProjectRollup.objects.bulk_create(
-        [ProjectRollup(project_id=pk) for pk in ids], ignore_conflicts=True, batch_size=1000
-    )
+def _states(ids: list[int]) -> dict[int, ProjectRollup]:
+    """The rollup rows of these projects, locked (made first for the projects without one)."""
     states = {
         state.project_id: state
         for state in ProjectRollup.objects.select_for_update()
         .filter(project_id__in=ids)
         .order_by("project_id")
     }
+    missing = [pk for pk in ids if pk not in states]
+    if missing:
+        ProjectRollup.objects.bulk_create(
+            [ProjectRollup(project_id=pk) for pk in missing], ignore_conflicts=True, batch_size=1000
+        )
+        states.update(
+            (state.project_id, state)
+            for state in ProjectRollup.objects.select_for_update().filter(project_id__in=missing)
+        )
+    return states
+
+
+def _refresh_chunk(ids: list[int], *, created: bool) -> int:
+    states = {pk: ProjectRollup(project_id=pk) for pk in ids} if created else _states(ids)
     new = contributions(ids)
     deltas: dict[str, dict[tuple, list[int]]] = {name: {} for name in TABLES}
     changed: list[ProjectRollup] = []
     stays_changed: list[int] = []
     for pk in ids:
         state = states.get(pk)
-        if state is None:  # the project was deleted meanwhile
+        if state is None or pk not in new:  # the project was deleted meanwhile
             continue
-        old, now = state.contribution or {}, new.get(pk, {})
+        old, now = state.contribution or {}, new[pk]
         if old == now:
             continue
         _keyed(old, -1, deltas)
         _keyed(now, 1, deltas)
-        if (old.get("s"), old.get("d", [None, None])[:2]) != (now.get("s"), now.get("d", [None, None])[:2]):
+        if (old.get("s") or [], old.get("d", [0, 0])[:2]) != (now["s"], now["d"][:2]) and (
+            old.get("s") or now["s"]
+        ):
             stays_changed.append(pk)
         state.contribution = now
         changed.append(state)
@@ -271,17 +292,29 @@ def _refresh_chunk(ids: list[int]) -> int:
         return 0
     _apply(deltas)
     if stays_changed:
-        ProjectStay.objects.filter(project_id__in=stays_changed).delete()
+        if not created:
+            ProjectStay.objects.filter(project_id__in=stays_changed).delete()
         ProjectStay.objects.bulk_create(
             [
-                ProjectStay(project_id=pk, owner_id=c["d"][0], team_id=c["d"][1], stage=stage, days=days)
+                ProjectStay(
+                    project_id=pk, owner_id=new[pk]["d"][0], team_id=new[pk]["d"][1], stage=stage, days=days
+                )
                 for pk in stays_changed
-                for c in [new.get(pk) or {}]
-                for stage, days in c.get("s", [])
+                for stage, days in new[pk]["s"]
             ],
             batch_size=1000,
         )
-    ProjectRollup.objects.bulk_update(changed, ["contribution", "updated_at"], batch_size=500)
+    if created:
+        ProjectRollup.objects.bulk_create(changed, batch_size=1000)
+    elif len(changed) == 1:
+        ProjectRollup.objects.filter(pk=changed[0].pk).update(
+            contribution=changed[0].contribution, updated_at=timezone.now()
+        )
+    else:
+        now = timezone.now()
+        for state in changed:
+            state.updated_at = now  # the cockpit's marker (bulk_update leaves auto_now alone)
+        ProjectRollup.objects.bulk_update(changed, ["contribution", "updated_at"], batch_size=500)
     return len(changed)
 
 
