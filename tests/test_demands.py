@@ -277,6 +277,70 @@ def test_department_kpis_follow_their_written_definitions(desk):
     assert row.return_rate == round(100 / 3, 1) and row.redo_rate == 0.0
 
 
+def _hours_reference(demands) -> tuple[float | None, float | None]:
+    """The average response and handling hours as the KPIs define them, demand by demand."""
+    tz = timezone.get_current_timezone()
+    overrides = calendar_overrides()
+    response = [
+        working_hours_between(d.dispatched_at.astimezone(tz), d.signed_at.astimezone(tz), overrides)
+        for d in demands
+        if d.signed_at and d.dispatched_at
+    ]
+    handling = [
+        working_hours_between(d.signed_at.astimezone(tz), d.completed_at.astimezone(tz), overrides)
+        for d in demands
+        if d.signed_at and d.completed_at and d.status in ("completed", "follow_up", "archived")
+    ]
+    return (
+        round(sum(response) / len(response), 1) if response else None,
+        round(sum(handling) / len(handling), 1) if handling else None,
+    )
+
+
+def test_average_response_and_handling_hours_are_the_office_hours_of_each_demand(desk):
+    _park, _land, officer, _category = desk
+    tz = timezone.get_current_timezone()
+    # One demand signed six days after it was dispatched, another completed after signing.
+    later = timezone.now() + dt.timedelta(days=6, hours=3)
+    first = _signed(desk, now=later)
+    Demand.objects.filter(pk=first.pk).update(dispatched_at=later - dt.timedelta(days=6, hours=3))
+    done = actions.complete(actor=officer, demand=_signed(desk, now=later), resolution="ok")
+    demands = list(Demand.objects.all())
+    (row,) = department_kpis(
+        Demand.objects.all(), timezone.localdate() - dt.timedelta(days=1), timezone.localdate()
+    )
+    expected = _hours_reference(demands)
+    assert (row.avg_response_hours, row.avg_handling_hours) == expected
+    assert expected[0] is not None and expected[0] > 8 and done.handling_hours is not None
+    # The stored hours are each demand's own (what the database sums).
+    for demand in demands:
+        if demand.signed_at and demand.dispatched_at:
+            assert demand.response_hours == working_hours_between(
+                demand.dispatched_at.astimezone(tz), demand.signed_at.astimezone(tz), calendar_overrides()
+            )
+
+
+def test_a_day_the_park_marks_as_a_holiday_is_taken_out_of_the_hours_already_counted(desk):
+    park, _land, _officer, _category = desk
+    tz = timezone.get_current_timezone()
+    # Dispatched on Monday 2 September 2024 at 9:00, signed on Wednesday the 4th at 17:00: three
+    # office days (24 h) — until the park says Tuesday the 3rd was a day off (16 h).
+    demand = _signed(desk, now=dt.datetime(2024, 9, 4, 17, 0, tzinfo=tz))
+    Demand.objects.filter(pk=demand.pk).update(dispatched_at=dt.datetime(2024, 9, 2, 9, 0, tzinfo=tz))
+    actions.calendar_changed(dt.date(2024, 9, 2))
+    assert Demand.objects.get(pk=demand.pk).response_hours == 24.0
+    admin = client_for(park.users["admin"])
+    response = admin.post(
+        reverse("admin:services_workcalendarday_add"),
+        {"date": "2024-09-03", "is_workday": "", "note": "园区停电检修"},
+    )
+    assert response.status_code == 302
+    assert Demand.objects.get(pk=demand.pk).response_hours == 16.0
+    day = WorkCalendarDay.objects.get(date=dt.date(2024, 9, 3))
+    admin.post(reverse("admin:services_workcalendarday_delete", args=[day.pk]), {"post": "yes"})
+    assert Demand.objects.get(pk=demand.pk).response_hours == 24.0
+
+
 # Who sees what -------------------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -76,7 +76,28 @@ def _move(demand: Demand, expected: set[str], changes: dict[str, Any]) -> Demand
             code="illegal_transition",
         )
     demand.refresh_from_db()
+    if changes.keys() & {"dispatched_at", "signed_at", "completed_at"}:
+        from yimatong.services.kpis import work_hours
+
+        demand.response_hours, demand.handling_hours = work_hours(
+            demand.dispatched_at, demand.signed_at, demand.completed_at, calendar_overrides()
+        )
+        Demand.objects.filter(pk=demand.pk).update(
+            response_hours=demand.response_hours, handling_hours=demand.handling_hours
+        )
     return demand
+
+
+def calendar_changed(day: dt.date) -> int:
+    """The park entered or changed a working day: the stored working hours of the demands whose
+    measured spans cover it are counted again; returns how many changed."""
+    from yimatong.services.kpis import fill_work_hours
+
+    zone = timezone.get_default_timezone()
+    since = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+    until = since + dt.timedelta(days=1)
+    spans = Q(dispatched_at__lt=until, signed_at__gte=since) | Q(signed_at__lt=until, completed_at__gte=since)
+    return fill_work_hours(Demand.objects.filter(spans))
 
 
 def _reason(text: str, field: str = "reason") -> str:

@@ -6,14 +6,16 @@ A demand belongs to a period by the day it was dispatched; it belongs to its lea
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.fields.json import KT
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from yimatong.lib.workdays import working_hours_between
+from yimatong.accounts.models import Department
+from yimatong.lib.workdays import Overrides, working_hours_between
 from yimatong.services.models import Demand, DemandEvent, calendar_overrides
 
 DONE = {Demand.Status.COMPLETED, Demand.Status.FOLLOW_UP, Demand.Status.ARCHIVED}
@@ -42,8 +44,10 @@ class DepartmentKpis:
     reviewed: int = 0
     redone: int = 0
     returned: int = 0
-    response_hours: list[float] = field(default_factory=list)
-    handling_hours: list[float] = field(default_factory=list)
+    response_total: float = 0.0
+    response_count: int = 0
+    handling_total: float = 0.0
+    handling_count: int = 0
 
     @staticmethod
     def _rate(part: int, whole: int) -> float | None:
@@ -75,55 +79,104 @@ class DepartmentKpis:
 
     @property
     def avg_response_hours(self) -> float | None:
-        return round(sum(self.response_hours) / len(self.response_hours), 1) if self.response_hours else None
+        return round(self.response_total / self.response_count, 1) if self.response_count else None
 
     @property
     def avg_handling_hours(self) -> float | None:
-        return round(sum(self.handling_hours) / len(self.handling_hours), 1) if self.handling_hours else None
+        return round(self.handling_total / self.handling_count, 1) if self.handling_count else None
+
+
+def work_hours(
+    dispatched_at: dt.datetime | None,
+    signed_at: dt.datetime | None,
+    completed_at: dt.datetime | None,
+    overrides: Overrides | None = None,
+) -> tuple[float | None, float | None]:
+    """(response, handling): office hours from dispatch to signing and from signing to
+    completion, in the park's time zone; None where a moment is missing."""
+    tz = timezone.get_default_timezone()
+
+    def hours(start: dt.datetime | None, end: dt.datetime | None) -> float | None:
+        if start is None or end is None:
+            return None
+        return working_hours_between(start.astimezone(tz), end.astimezone(tz), overrides)
+
+    return hours(dispatched_at, signed_at), hours(signed_at, completed_at)
+
+
+def fill_work_hours(demands: QuerySet[Demand], *, batch: int = 2000) -> int:
+    """Recompute the stored working hours of these demands (after a bulk load or a change of
+    the park's calendar); returns how many changed."""
+    overrides = calendar_overrides()
+    changed = 0
+    rows = demands.order_by("pk").values_list(
+        "pk", "dispatched_at", "signed_at", "completed_at", "response_hours", "handling_hours"
+    )
+    pending: list[Demand] = []
+    for pk, dispatched, signed, completed, response, handling in rows.iterator(chunk_size=batch):
+        new = work_hours(dispatched, signed, completed, overrides)
+        if new != (response, handling):
+            pending.append(Demand(pk=pk, response_hours=new[0], handling_hours=new[1]))
+        if len(pending) >= batch:
+            changed += Demand.objects.bulk_update(pending, ["response_hours", "handling_hours"])
+            pending = []
+    if pending:
+        changed += Demand.objects.bulk_update(pending, ["response_hours", "handling_hours"])
+    return changed
 
 
 def department_kpis(demands: QuerySet[Demand], start: dt.date, end: dt.date) -> list[DepartmentKpis]:
-    """KPIs per lead department for demands dispatched from ``start`` to ``end`` (inclusive)."""
-    overrides = calendar_overrides()
+    """KPIs per lead department for demands dispatched from ``start`` to ``end`` (inclusive),
+    summed by the database (two queries whatever the number of demands)."""
     tz = timezone.get_current_timezone()
-    rows: dict[int, DepartmentKpis] = {}
     # A range on the stored moment (indexed), not a per-row date conversion.
     since = timezone.make_aware(dt.datetime.combine(start, dt.time.min), tz)
     until = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min), tz)
     in_period = demands.filter(
         dispatched_at__gte=since, dispatched_at__lt=until, lead_department__isnull=False
-    ).select_related("lead_department")
-    returned_by: dict[int, set[str]] = {}
-    for event in DemandEvent.objects.filter(demand__in=in_period, kind=DemandEvent.Kind.RETURNED).values(
-        "demand_id", "data"
-    ):
-        returned_by.setdefault(event["demand_id"], set()).add(event["data"].get("department", ""))
-    for demand in in_period:
-        row = rows.setdefault(demand.lead_department_id, DepartmentKpis(demand.lead_department))
-        row.dispatched += 1
-        if demand.lead_department.name in returned_by.get(demand.pk, set()):
-            row.returned += 1
-        if demand.signed_at:
-            row.signed += 1
-            if demand.dispatched_at:
-                row.response_hours.append(
-                    working_hours_between(
-                        demand.dispatched_at.astimezone(tz), demand.signed_at.astimezone(tz), overrides
-                    )
-                )
-        if demand.status in DONE and demand.completed_at:
-            row.completed += 1
-            row.on_time += 1 if demand.completed_on_time else 0
-            row.redone += 1 if demand.redo_count else 0
-            if demand.signed_at:
-                row.handling_hours.append(
-                    working_hours_between(
-                        demand.signed_at.astimezone(tz), demand.completed_at.astimezone(tz), overrides
-                    )
-                )
-        if demand.status in (Demand.Status.FOLLOW_UP, Demand.Status.ARCHIVED) or demand.rating:
-            row.reviewed += 1
-        if demand.rating:
-            row.rated += 1
-            row.satisfied += 1 if demand.rating in (Demand.Rating.SATISFIED, Demand.Rating.BASIC) else 0
-    return sorted(rows.values(), key=lambda r: r.department.name)
+    )
+    done = Q(status__in=DONE, completed_at__isnull=False)
+    signed = Q(signed_at__isnull=False)
+    sums = (
+        in_period.order_by()
+        .values("lead_department")
+        .annotate(
+            dispatched=Count("pk"),
+            signed=Count("pk", filter=signed),
+            completed=Count("pk", filter=done),
+            on_time=Count("pk", filter=done & Q(completed_on_time=True)),
+            redone=Count("pk", filter=done & Q(redo_count__gt=0)),
+            reviewed=Count(
+                "pk", filter=Q(status__in=[Demand.Status.FOLLOW_UP, Demand.Status.ARCHIVED]) | ~Q(rating="")
+            ),
+            rated=Count("pk", filter=~Q(rating="")),
+            satisfied=Count("pk", filter=Q(rating__in=[Demand.Rating.SATISFIED, Demand.Rating.BASIC])),
+            response_total=Sum("response_hours", filter=signed & Q(dispatched_at__isnull=False)),
+            response_count=Count("response_hours", filter=signed & Q(dispatched_at__isnull=False)),
+            handling_total=Sum("handling_hours", filter=done & signed),
+            handling_count=Count("handling_hours", filter=done & signed),
+        )
+    )
+    # Returned by the department it was dispatched to (a return names the department).
+    returned = dict(
+        DemandEvent.objects.filter(demand__in=in_period, kind=DemandEvent.Kind.RETURNED)
+        .annotate(by=KT("data__department"))
+        .filter(by=F("demand__lead_department__name"))
+        .order_by()
+        .values_list("demand__lead_department")
+        .annotate(n=Count("demand", distinct=True))
+    )
+    departments = {
+        d.pk: d for d in Department.objects.filter(pk__in=[row["lead_department"] for row in sums])
+    }
+    rows = []
+    for row in sums:
+        pk = row.pop("lead_department")
+        rows.append(
+            DepartmentKpis(
+                departments[pk],
+                returned=returned.get(pk, 0),
+                **{key: value or 0 for key, value in row.items()},
+            )
+        )
+    return sorted(rows, key=lambda r: r.department.name)

@@ -180,6 +180,10 @@ class Demand(models.Model):
     extension_reason = models.CharField(_("延期理由"), max_length=200, blank=True)
     completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     completed_on_time = models.BooleanField(_("按时办结"), null=True, blank=True)
+    # Office hours on working days, kept by the actions whenever the moments they measure change
+    # (and by a change of the park's calendar), so that the KPIs are sums in the database.
+    response_hours = models.FloatField(_("响应用时（工作小时）"), null=True, blank=True, editable=False)
+    handling_hours = models.FloatField(_("办理用时（工作小时）"), null=True, blank=True, editable=False)
     resolution = models.TextField(_("办理结果"), blank=True)
     redo_count = models.PositiveSmallIntegerField(_("重办次数"), default=0)
     return_count = models.PositiveSmallIntegerField(_("退回次数"), default=0)

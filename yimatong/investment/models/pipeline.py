@@ -253,7 +253,7 @@ class LeadSource(models.Model):
     lead = models.ForeignKey(Lead, verbose_name=_("线索"), on_delete=models.CASCADE, related_name="sources")
     channel = models.CharField(_("渠道"), max_length=20, choices=Channel.choices)
     event = models.CharField(_("活动/展会"), max_length=120, blank=True)
-    qr_scene = models.CharField(_("二维码场景"), max_length=64, blank=True)
+    qr_scene = models.CharField(_("二维码场景"), max_length=64, blank=True, db_index=True)
     referred_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("推荐/带来人"),
