@@ -369,7 +369,7 @@ def calendar_entries(client, year, month) -> dict[dt.date, list[str]]:
     return {
         day: [v.title for v in visits]
         for week in response.context["weeks"]
-        for day, visits, _in_month in week
+        for day, visits, _in_month, _more in week
         if visits
     }
 

@@ -37,6 +37,13 @@ class UserChoiceField(forms.ModelChoiceField):
 
 
 class UserMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Users labelled with their team: the teams read with the users, not one query per user."""
+
+    def _set_queryset(self, queryset: Any) -> None:
+        super()._set_queryset(None if queryset is None else queryset.select_related("team"))
+
+    queryset = property(forms.ModelMultipleChoiceField._get_queryset, _set_queryset)
+
     def label_from_instance(self, obj: User) -> str:
         return _("%(name)s（%(detail)s）") % {
             "name": obj.display_name,

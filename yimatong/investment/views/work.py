@@ -5,6 +5,8 @@ import datetime as dt
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Count, F, Window
+from django.db.models.functions import RowNumber, TruncDate
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -96,6 +98,10 @@ def visit_status(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect_after_post(request, next_url)
 
 
+VISITS_PER_DAY = 4
+PENDING_SHOWN = 20
+
+
 @access.staff_view
 def visit_calendar(request: HttpRequest) -> HttpResponse:
     """The investment calendar: site visits of the projects and leads the user may see, by month."""
@@ -110,19 +116,38 @@ def visit_calendar(request: HttpRequest) -> HttpResponse:
     end = timezone.make_aware(dt.datetime.combine(last, dt.time.max))
     visible_projects = Project.objects.visible_to(request.user).values("pk")
     visible_leads = Lead.objects.visible_to(request.user).values("pk")
-    visits = (
-        SiteVisit.objects.filter(starts_at__range=(start, end))
-        .filter(_q_project_or_lead(visible_projects, visible_leads))
+    visits = SiteVisit.objects.filter(starts_at__range=(start, end))
+    if access.project_scope(request.user) or access.lead_scope(request.user):  # Q() sees everything
+        visits = visits.filter(_q_project_or_lead(visible_projects, visible_leads))
+    # Each day shows its first few visits and how many more there are (a city books hundreds
+    # a month): the counts by day, then the first ones of each day by a window.
+    day = TruncDate("starts_at", tzinfo=timezone.get_current_timezone())
+    counts = dict(visits.annotate(day=day).order_by().values_list("day").annotate(n=Count("pk")))
+    first_of_day = (
+        visits.annotate(
+            day=day,
+            rank=Window(RowNumber(), partition_by=[day], order_by=[F("starts_at").asc(), F("pk").asc()]),
+        )
+        .filter(rank__lte=VISITS_PER_DAY)
         .select_related("project", "lead")
-        .order_by("starts_at")
+        .order_by("starts_at", "pk")
     )
     by_day: dict[dt.date, list[SiteVisit]] = {}
-    for visit in visits:
-        by_day.setdefault(timezone.localtime(visit.starts_at).date(), []).append(visit)
+    for visit in first_of_day:
+        by_day.setdefault(visit.day, []).append(visit)
     weeks = [
-        [(day, by_day.get(day, []), day.month == first.month) for day in week]
+        [
+            (
+                day,
+                by_day.get(day, []),
+                day.month == first.month,
+                counts.get(day, 0) - len(by_day.get(day, [])),
+            )
+            for day in week
+        ]
         for week in calendar.Calendar(firstweekday=0).monthdatescalendar(first.year, first.month)
     ]
+    pending = visits.filter(status=SiteVisit.Status.REQUESTED).select_related("project", "lead")
     previous = (first - dt.timedelta(days=1)).replace(day=1)
     following = last + dt.timedelta(days=1)
     return render(
@@ -135,7 +160,8 @@ def visit_calendar(request: HttpRequest) -> HttpResponse:
             "following": following,
             "today": today,
             "weekday_names": [WEEKDAYS_ABBR[day] for day in range(7)],
-            "pending": visits.filter(status=SiteVisit.Status.REQUESTED),
+            "pending": pending.order_by("starts_at", "pk")[:PENDING_SHOWN],
+            "pending_count": pending.count(),
         },
     )
 
