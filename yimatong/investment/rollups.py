@@ -241,7 +241,9 @@ def refresh(project_ids: Iterable[int], *, created: bool = False) -> int:
     if not ids:
         return 0
     changed = 0
-    with transaction.atomic():
+    # No savepoint: a failure here fails the caller's transaction anyway (the figures change
+    # with the event or not at all).
+    with transaction.atomic(savepoint=False):
         for start in range(0, len(ids), CHUNK):
             changed += _refresh_chunk(ids[start : start + CHUNK], created=created)
     return changed

@@ -85,7 +85,7 @@ def create_project(
         project = Project(
             code=next_code("YMT", now.year),
             owner=owner,
-            team=data.get("team") or owner.team,
+            team_id=data["team"].pk if data.get("team") else owner.team_id,
             stage=stage,
             stage_entered_at=now,
             last_progress_at=now,
@@ -117,7 +117,7 @@ def update_project(
     """Change the descriptive fields (and, for leads and admins, owner and team)."""
     expected = project.version if version is None else version
     with transaction.atomic():
-        current = Project.objects.select_for_update().get(pk=project.pk)
+        current = _locked(project.pk)
         if current.version != expected:
             raise StaleObject(current.name)
         before = audit.snapshot(current)
@@ -137,11 +137,35 @@ def update_project(
             current.collaborators.set(data["collaborators"] or [])
         if "insiders" in data:
             current.insiders.set(data["insiders"] or [])
-        current.refresh_from_db()
+        current.refresh_from_db(fields=["version"])
         events.project_changed(current, before, actor=actor)
         if owner_changed:
             events.project(current, ProjectEvent.Kind.ASSIGNED, actor=actor, owner=current.owner.display_name)
     return current
+
+
+# What the audit snapshot displays: read with the locked row, so that the snapshots before and
+# after a change cost no query per relation.
+AUDITED_RELATIONS = (
+    "organization",
+    "contact",
+    "lead",
+    "chain_node",
+    "owner",
+    "team",
+    "registered_organization",
+    "supervised_by",
+    "created_by",
+)
+
+
+def _locked(pk: int) -> Project:
+    return (
+        Project.objects.select_for_update(of=("self",))
+        .select_related(*AUDITED_RELATIONS)
+        .prefetch_related("collaborators", "insiders")
+        .get(pk=pk)
+    )
 
 
 # Stage moves -----------------------------------------------------------------------------------
@@ -236,7 +260,7 @@ def move_stage(
     if to not in Stage.values:
         raise ActionError(_("没有“%(stage)s”这个阶段。") % {"stage": to}, fields={"stage": [_("阶段无效。")]})
     with transaction.atomic():
-        current = Project.objects.select_for_update().get(pk=project.pk)
+        current = _locked(project.pk)
         if current.stage != seen:
             raise StaleObject(
                 _("%(name)s 已被移到“%(stage)s”")
@@ -282,7 +306,7 @@ def move_stage(
             current.last_progress_at = now
         current.version = F("version") + 1
         current.save()
-        current.refresh_from_db()
+        current.refresh_from_db(fields=["version"])
         signed, landed = counted_so_far(current)
         signed_now = landed_now = Decimal("0")
         if to not in EXITS and STAGE_INDEX[to] >= SIGNED_INDEX:
@@ -326,7 +350,7 @@ def record_contract(
     project: only an increase over what was counted before is counted, on this event."""
     now = now or timezone.now()
     with transaction.atomic():
-        current = Project.objects.select_for_update().get(pk=project.pk)
+        current = _locked(project.pk)
         if current.stage in EXITS or STAGE_INDEX[current.stage] < SIGNED_INDEX:
             raise ActionError(_("只有已签约的项目才能登记协议变更；未签约的项目请推进到签约阶段。"))
         before = audit.snapshot(current)
@@ -335,7 +359,7 @@ def record_contract(
         current.last_progress_at = now
         current.version = F("version") + 1
         current.save()
-        current.refresh_from_db()
+        current.refresh_from_db(fields=["version"])
         signed, landed = counted_so_far(current)
         signed_now = max(Decimal("0"), contracted_investment - signed)
         landed_now = (
@@ -363,14 +387,14 @@ def update_facts(*, actor: User | None, project: Project, facts: dict[str, Any])
     goes through ``record_contract`` so that it is counted right)."""
     allowed = set(FACT_FIELDS) - {"agreement_type", "signed_on", "contracted_investment"}
     with transaction.atomic():
-        current = Project.objects.select_for_update().get(pk=project.pk)
+        current = _locked(project.pk)
         before = audit.snapshot(current)
         for name, value in facts.items():
             if name in allowed:
                 setattr(current, name, value)
         current.version = F("version") + 1
         current.save()
-        current.refresh_from_db()
+        current.refresh_from_db(fields=["version"])
         events.project_changed(current, before, actor=actor)
     return current
 
