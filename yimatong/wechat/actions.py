@@ -16,7 +16,8 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ from yimatong.accounts.models import User
 from yimatong.directory.models import Contact
 from yimatong.investment.models import Channel, Lead, LeadEvent, LeadSource, Project, SiteVisit
 from yimatong.lib.errors import ActionError
+from yimatong.lib.tasks import enqueue_on_commit
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
 from yimatong.wechat import protocol
@@ -100,75 +102,85 @@ def follower_for(account: OfficialAccount, openid: str) -> Follower:
 
 def receive(account: OfficialAccount, fields: dict[str, Any], *, now: dt.datetime | None = None) -> Received:
     """Store a verified push and claim its de-duplication key in one transaction; decide the
-    passive reply; enqueue the rest after commit. A duplicate changes nothing."""
+    passive reply; enqueue the rest with the commit. A duplicate changes nothing.
+
+    Built for WeChat's redelivery storms: a copy of a push already stored costs one read and
+    no write; the reply is decided before the transaction, so the write lock (SQLite) or the
+    rows' locks (PostgreSQL) are held for three statements only."""
     now = now or timezone.now()
     openid = str(fields.get("FromUserName") or "")
     msg_type = str(fields.get("MsgType") or "").lower()
     if not openid or not msg_type:
         raise protocol.BadPush("FromUserName and MsgType are required")
+    dedup_key = protocol.dedup_key(fields)
+    follower = (
+        Follower.objects.filter(account=account, openid=openid)
+        .annotate(stored=Exists(InboundMessage.objects.filter(account=account, dedup_key=dedup_key)))
+        .only("pk")
+        .first()
+    )
+    if follower is not None and follower.stored:
+        return Received(None)
     event = str(fields.get("Event") or "").lower() if msg_type == "event" else ""
     scene = protocol.scene_of(fields) if event else ""
     code = QrCode.objects.filter(account=account, scene=scene).first() if scene else None
+    if code is not None:
+        code.account = account  # its welcome falls back on the account's
     try:
         sent_at = dt.datetime.fromtimestamp(int(fields.get("CreateTime") or 0), tz=dt.UTC)
     except (TypeError, ValueError, OverflowError):
         sent_at = now
     is_user_message = msg_type in USER_MESSAGE_TYPES
-    with transaction.atomic():
-        follower = follower_for(account, openid)
-        try:
-            with transaction.atomic():
-                message = InboundMessage.objects.create(
-                    account=account,
-                    follower=follower,
-                    dedup_key=protocol.dedup_key(fields),
-                    msg_type=msg_type
-                    if msg_type in InboundMessage.Type.values
-                    else InboundMessage.Type.OTHER,
-                    event=event,
-                    event_key=str(fields.get("EventKey") or "")[:200],
-                    content=_content_of(msg_type, fields),
-                    data={k: v for k, v in fields.items() if isinstance(v, str)},
-                    code=code,
-                    is_user_message=is_user_message,
-                    sent_at=sent_at,
-                    received_at=now,
-                )
-        except IntegrityError:
-            return Received(None)
-        changes: dict[str, Any] = {"updated_at": now}
-        if is_user_message:
-            changes["last_message_at"] = now
-        if event in ("subscribe", "scan"):
-            changes.update(subscribed=True, unsubscribed_at=None)
-            if event == "subscribe":
-                changes["subscribed_at"] = now
-            if code is not None and follower.first_code_id is None:
-                changes["first_code"] = code
-        elif event == "unsubscribe":
-            changes.update(subscribed=False, unsubscribed_at=now)
-        if unionid := str(fields.get("UnionId") or ""):
-            changes["unionid"] = unionid
-        Follower.objects.filter(pk=follower.pk).update(**changes)
-        reply = passive_reply(account, follower, msg_type, event, fields, code)
-        if reply:
-            OutboundMessage.objects.create(
+    reply = passive_reply(account, msg_type, event, fields, code)
+    changes: dict[str, Any] = {"updated_at": now}
+    if is_user_message:
+        changes["last_message_at"] = now
+    if event in ("subscribe", "scan"):
+        changes.update(subscribed=True, unsubscribed_at=None)
+        if event == "subscribe":
+            changes["subscribed_at"] = now
+        if code is not None:
+            changes["first_code"] = Coalesce("first_code", Value(code.pk))
+    elif event == "unsubscribe":
+        changes.update(subscribed=False, unsubscribed_at=now)
+    if unionid := str(fields.get("UnionId") or ""):
+        changes["unionid"] = unionid
+    from yimatong.wechat.tasks import process_inbound_task  # tasks import this module
+
+    try:
+        with transaction.atomic():
+            if follower is None:
+                follower = follower_for(account, openid)
+            # The claim: a copy stored meanwhile by another request fails here, after waiting
+            # for that request's commit, and the whole transaction is rolled back.
+            message = InboundMessage.objects.create(
+                account=account,
                 follower=follower,
-                kind=OutboundMessage.Kind.PASSIVE,
-                purpose=event or "auto_reply",
-                text=reply,
-                status=OutboundMessage.Status.SENT,
-                sent_at=now,
+                dedup_key=dedup_key,
+                msg_type=msg_type if msg_type in InboundMessage.Type.values else InboundMessage.Type.OTHER,
+                event=event,
+                event_key=str(fields.get("EventKey") or "")[:200],
+                content=_content_of(msg_type, fields),
+                data={k: v for k, v in fields.items() if isinstance(v, str)},
+                code=code,
+                is_user_message=is_user_message,
+                sent_at=sent_at,
+                received_at=now,
             )
-        message_id = message.pk
-        transaction.on_commit(lambda: _enqueue_processing(message_id))
+            Follower.objects.filter(pk=follower.pk).update(**changes)
+            if reply:
+                OutboundMessage.objects.create(
+                    follower=follower,
+                    kind=OutboundMessage.Kind.PASSIVE,
+                    purpose=event or "auto_reply",
+                    text=reply,
+                    status=OutboundMessage.Status.SENT,
+                    sent_at=now,
+                )
+            enqueue_on_commit(process_inbound_task, message.pk)
+    except IntegrityError:
+        return Received(None)
     return Received(message, reply)
-
-
-def _enqueue_processing(message_id: int) -> None:
-    from yimatong.wechat.tasks import process_inbound_task
-
-    process_inbound_task.enqueue(message_id)
 
 
 def _content_of(msg_type: str, fields: dict[str, Any]) -> str:
@@ -187,7 +199,6 @@ def _content_of(msg_type: str, fields: dict[str, Any]) -> str:
 
 def passive_reply(
     account: OfficialAccount,
-    follower: Follower,
     msg_type: str,
     event: str,
     fields: dict[str, Any],
