@@ -11,6 +11,7 @@ import datetime as dt
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,9 +101,16 @@ def follower_for(account: OfficialAccount, openid: str) -> Follower:
         return Follower.objects.get(account=account, openid=openid)
 
 
-def receive(account: OfficialAccount, fields: dict[str, Any], *, now: dt.datetime | None = None) -> Received:
+def receive(
+    account: OfficialAccount,
+    fields: dict[str, Any],
+    *,
+    now: dt.datetime | None = None,
+    replies: Sequence[KeywordReply] | None = None,
+) -> Received:
     """Store a verified push and claim its de-duplication key in one transaction; decide the
-    passive reply; enqueue the rest with the commit. A duplicate changes nothing.
+    passive reply (from ``replies``, the account's active keyword replies, when given); enqueue
+    the rest with the commit. A duplicate changes nothing.
 
     Built for WeChat's redelivery storms: a copy of a push already stored costs one read and
     no write; the reply is decided before the transaction, so the write lock (SQLite) or the
@@ -131,7 +139,7 @@ def receive(account: OfficialAccount, fields: dict[str, Any], *, now: dt.datetim
     except (TypeError, ValueError, OverflowError):
         sent_at = now
     is_user_message = msg_type in USER_MESSAGE_TYPES
-    reply = passive_reply(account, msg_type, event, fields, code)
+    reply = passive_reply(account, msg_type, event, fields, code, replies)
     changes: dict[str, Any] = {"updated_at": now}
     if is_user_message:
         changes["last_message_at"] = now
@@ -203,32 +211,34 @@ def passive_reply(
     event: str,
     fields: dict[str, Any],
     code: QrCode | None,
+    replies: Sequence[KeywordReply] | None = None,
 ) -> str:
     """The text answered in the callback itself: the channel's welcome on a follow or scan, a
-    keyword or menu reply, or the account's default reply. Never empty XML."""
+    keyword or menu reply, or the account's default reply. Never empty XML. ``replies`` are the
+    account's active keyword replies in matching order (read from the database when not given)."""
     with translation.override(account.language):
         if event in ("subscribe", "scan"):
             welcome = (code.welcome() if code else account.welcome_text) or _(
                 "欢迎关注%(name)s！投资咨询请直接留言，工作人员会尽快回复。"
             ) % {"name": account.name}
             return f"{welcome}\n{_('园区与政策')}: {portal_url(account)}"
+        if event != "click" and msg_type != "text":
+            return account.default_reply if msg_type in USER_MESSAGE_TYPES else ""
+        if replies is None:
+            replies = list(account.keyword_replies.filter(is_active=True))
         if event == "click":
-            rule = account.keyword_replies.filter(
-                is_active=True, trigger=KeywordReply.Trigger.CLICK, keyword=str(fields.get("EventKey") or "")
-            ).first()
+            key = str(fields.get("EventKey") or "")
+            rule = next(
+                (r for r in replies if r.trigger == KeywordReply.Trigger.CLICK and r.keyword == key), None
+            )
             return _with_page(account, rule) if rule else ""
-        if msg_type == "text":
-            text = str(fields.get("Content") or "").strip()
-            for rule in account.keyword_replies.filter(is_active=True).exclude(
-                trigger=KeywordReply.Trigger.CLICK
+        text = str(fields.get("Content") or "").strip()
+        for rule in replies:
+            if (rule.trigger == KeywordReply.Trigger.EXACT and text == rule.keyword) or (
+                rule.trigger == KeywordReply.Trigger.KEYWORD and rule.keyword in text
             ):
-                if (rule.trigger == KeywordReply.Trigger.EXACT and text == rule.keyword) or (
-                    rule.trigger == KeywordReply.Trigger.KEYWORD and rule.keyword in text
-                ):
-                    return _with_page(account, rule)
-        if msg_type in USER_MESSAGE_TYPES and account.default_reply:
-            return account.default_reply
-    return ""
+                return _with_page(account, rule)
+        return account.default_reply if msg_type in USER_MESSAGE_TYPES else ""
 
 
 def _with_page(account: OfficialAccount, rule: KeywordReply) -> str:
