@@ -27,7 +27,7 @@ def post(client, account, fields, **kwargs):
     return wx.post(client, account, fields, **kwargs)
 
 
-def test_a_new_message_from_a_known_follower_costs_four_queries(client, accounts, settings):
+def test_a_new_message_from_a_known_follower_costs_a_read_and_three_writes(client, accounts, settings):
     """The follower with whether the push is stored already; then in one transaction the message
     (the claim), the follower's last message time and the processing task."""
     settings.TASKS = DATABASE_QUEUE
@@ -38,8 +38,10 @@ def test_a_new_message_from_a_known_follower_costs_four_queries(client, accounts
             response = post(client, account, wx.text("o-known", "第二条"))
         assert response.status_code == 200
         statements = [q["sql"].split()[0] for q in queries.captured_queries]
-        # SAVEPOINT/RELEASE: the push's transaction inside the test's own.
-        assert statements == ["SELECT", "SAVEPOINT", "INSERT", "UPDATE", "INSERT", "RELEASE"], statements
+        # SAVEPOINT/RELEASE: the push's transaction inside the test's own. On SQLite the read
+        # is made again once the writer's turn has come (a copy stored meanwhile leaves there).
+        reads = ["SELECT", "SELECT"] if connection.vendor == "sqlite" else ["SELECT"]
+        assert statements == [*reads, "SAVEPOINT", "INSERT", "UPDATE", "INSERT", "RELEASE"], statements
         message = InboundMessage.objects.get(account=account, content="第二条")
         assert DBTaskResult.objects.filter(args_kwargs__args=[message.pk]).count() == 1
 

@@ -28,6 +28,7 @@ from yimatong.accounts.models import User
 from yimatong.directory.models import Contact
 from yimatong.investment.models import Channel, Lead, LeadEvent, LeadSource, Project, SiteVisit
 from yimatong.lib.errors import ActionError
+from yimatong.lib.sqlite import write_turn
 from yimatong.lib.tasks import enqueue_on_commit
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
@@ -114,20 +115,16 @@ def receive(
 
     Built for WeChat's redelivery storms: a copy of a push already stored costs one read and
     no write; the reply is decided before the transaction, so the write lock (SQLite) or the
-    rows' locks (PostgreSQL) are held for three statements only."""
+    rows' locks (PostgreSQL) are held for three statements only, and on SQLite the writers
+    queue for their turn instead of polling for the lock."""
     now = now or timezone.now()
     openid = str(fields.get("FromUserName") or "")
     msg_type = str(fields.get("MsgType") or "").lower()
     if not openid or not msg_type:
         raise protocol.BadPush("FromUserName and MsgType are required")
     dedup_key = protocol.dedup_key(fields)
-    follower = (
-        Follower.objects.filter(account=account, openid=openid)
-        .annotate(stored=Exists(InboundMessage.objects.filter(account=account, dedup_key=dedup_key)))
-        .only("pk")
-        .first()
-    )
-    if follower is not None and follower.stored:
+    follower, stored = _follower_and_stored(account, openid, dedup_key)
+    if stored:
         return Received(None)
     event = str(fields.get("Event") or "").lower() if msg_type == "event" else ""
     scene = protocol.scene_of(fields) if event else ""
@@ -155,40 +152,63 @@ def receive(
         changes["unionid"] = unionid
     from yimatong.wechat.tasks import process_inbound_task  # tasks import this module
 
-    try:
-        with transaction.atomic():
-            if follower is None:
-                follower = follower_for(account, openid)
-            # The claim: a copy stored meanwhile by another request fails here, after waiting
-            # for that request's commit, and the whole transaction is rolled back.
-            message = InboundMessage.objects.create(
-                account=account,
-                follower=follower,
-                dedup_key=dedup_key,
-                msg_type=msg_type if msg_type in InboundMessage.Type.values else InboundMessage.Type.OTHER,
-                event=event,
-                event_key=str(fields.get("EventKey") or "")[:200],
-                content=_content_of(msg_type, fields),
-                data={k: v for k, v in fields.items() if isinstance(v, str)},
-                code=code,
-                is_user_message=is_user_message,
-                sent_at=sent_at,
-                received_at=now,
-            )
-            Follower.objects.filter(pk=follower.pk).update(**changes)
-            if reply:
-                OutboundMessage.objects.create(
+    with write_turn() as queued:
+        if queued:
+            # Copies that arrived together waited for their turn behind the first one, which
+            # has committed by now: they leave without a write transaction.
+            follower, stored = _follower_and_stored(account, openid, dedup_key)
+            if stored:
+                return Received(None)
+        try:
+            with transaction.atomic():
+                if follower is None:
+                    follower = follower_for(account, openid)
+                # The claim: a copy stored meanwhile by another request fails here, after waiting
+                # for that request's commit, and the whole transaction is rolled back.
+                message = InboundMessage.objects.create(
+                    account=account,
                     follower=follower,
-                    kind=OutboundMessage.Kind.PASSIVE,
-                    purpose=event or "auto_reply",
-                    text=reply,
-                    status=OutboundMessage.Status.SENT,
-                    sent_at=now,
+                    dedup_key=dedup_key,
+                    msg_type=msg_type
+                    if msg_type in InboundMessage.Type.values
+                    else InboundMessage.Type.OTHER,
+                    event=event,
+                    event_key=str(fields.get("EventKey") or "")[:200],
+                    content=_content_of(msg_type, fields),
+                    data={k: v for k, v in fields.items() if isinstance(v, str)},
+                    code=code,
+                    is_user_message=is_user_message,
+                    sent_at=sent_at,
+                    received_at=now,
                 )
-            enqueue_on_commit(process_inbound_task, message.pk)
-    except IntegrityError:
-        return Received(None)
+                Follower.objects.filter(pk=follower.pk).update(**changes)
+                if reply:
+                    OutboundMessage.objects.create(
+                        follower=follower,
+                        kind=OutboundMessage.Kind.PASSIVE,
+                        purpose=event or "auto_reply",
+                        text=reply,
+                        status=OutboundMessage.Status.SENT,
+                        sent_at=now,
+                    )
+                enqueue_on_commit(process_inbound_task, message.pk)
+        except IntegrityError:
+            return Received(None)
     return Received(message, reply)
+
+
+def _follower_and_stored(
+    account: OfficialAccount, openid: str, dedup_key: str
+) -> tuple[Follower | None, bool]:
+    """The follower of ``openid`` (None for a new one) and whether the push is stored already,
+    in one read."""
+    follower = (
+        Follower.objects.filter(account=account, openid=openid)
+        .annotate(stored=Exists(InboundMessage.objects.filter(account=account, dedup_key=dedup_key)))
+        .only("pk")
+        .first()
+    )
+    return follower, bool(follower is not None and follower.stored)
 
 
 def _content_of(msg_type: str, fields: dict[str, Any]) -> str:
