@@ -236,6 +236,8 @@ class Load:
     error_count: int
     reconnects: int
     exhausted: bool  # every prepared request was sent before the time was up
+    server_cpu: float = 0.0  # CPU seconds of the gunicorn processes while this load ran
+    database_cpu: float = 0.0  # and of PostgreSQL's backends (0 on SQLite: it runs in the workers)
 
     def merge(self, other: Load) -> Load:
         return Load(
@@ -248,6 +250,8 @@ class Load:
             error_count=self.error_count + other.error_count,
             reconnects=self.reconnects + other.reconnects,
             exhausted=self.exhausted or other.exhausted,
+            server_cpu=self.server_cpu + other.server_cpu,
+            database_cpu=self.database_cpu + other.database_cpu,
         )
 
     @property
@@ -257,6 +261,10 @@ class Load:
     def pct(self, q: float) -> float:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))] * 1000
+
+    def cpu_ms(self) -> float:
+        """Server and database CPU per request, in ms."""
+        return 1000 * (self.server_cpu + self.database_cpu) / self.requests if self.requests else 0.0
 
     def over_deadline(self) -> int:
         return sum(1 for s in self.latencies if s * 1000 > WECHAT_DEADLINE_MS)
@@ -442,6 +450,60 @@ def worker_memory(server: Server) -> list[tuple[int, float, float]]:
     return out
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int, *, children: bool = False) -> float:
+    """CPU seconds of a process (all its threads); with ``children``, plus those of its reaped
+    children (workers replaced after max_requests)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+    return (utime + stime + ((cutime + cstime) if children else 0)) / TICK
+
+
+class CpuMeter:
+    """CPU seconds spent by the server (the gunicorn master, its workers and the workers it
+    reaped) and by the database (PostgreSQL's backends serving the bench database; SQLite runs
+    inside the workers). Unlike req/s, these hardly move with the host's other load."""
+
+    def __init__(self, server: Server, vendor: str):
+        self.server, self.vendor = server, vendor
+
+    def backends(self) -> list[int]:
+        if self.vendor != "postgresql":
+            return []
+        import psycopg
+        from django.conf import settings
+
+        db = settings.DATABASES["default"]
+        with psycopg.connect(
+            host=db["HOST"], port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"], autocommit=True
+        ) as conn:
+            rows = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [db["NAME"]],
+            ).fetchall()
+        return [pid for (pid,) in rows]
+
+    def sample(self) -> tuple[float, dict[int, float]]:
+        master = self.server.process.pid
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        server = _cpu_of(master, children=True) + sum(_cpu_of(int(pid)) for pid in children)
+        return server, {pid: _cpu_of(pid) for pid in self.backends()}
+
+    @staticmethod
+    def spent(
+        before: tuple[float, dict[int, float]], after: tuple[float, dict[int, float]]
+    ) -> tuple[float, float]:
+        """(server, database) CPU seconds between two samples; a backend that started between
+        them counts from zero."""
+        database = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in after[1].items())
+        return after[0] - before[0], database
+
+
 def warmup_requests(accounts: list[Any]) -> list[Request]:
     """Per connection, before the clock: the floor and each account's URL verification (GET with
     a signature and an echostr), which touches the database but stores nothing."""
@@ -535,6 +597,7 @@ BUDGET_RSS_MIB = 200.0
 def figures(load: Load) -> dict[str, float]:
     return {
         "rps": round(load.rps, 1),
+        "cpu_ms_per_request": round(load.cpu_ms(), 3),
         "p50_ms": round(load.pct(0.5), 2),
         "p95_ms": round(load.pct(0.95), 2),
         "p99_ms": round(load.pct(0.99), 2),
@@ -558,17 +621,17 @@ def report(
     print()
     print(
         f"{'scenario':30} {'requests':>8} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-        f" {'req/s÷floor':>11} {'base':>6} {'p50÷floor':>9} {'base p50':>9} {'ratio':>6}"
+        f" {'req/s÷floor':>11} {'base':>6} {'CPU ms':>7} {'CPU÷floor':>9} {'base p50':>9} {'ratio':>6}"
     )
     for x in loads:
         ref = base.get(x.name, {}).get("p50_ms")
         ratio = f"{x.pct(0.5) / ref:6.2f}" if ref else "     —"
         vs_rps = f"{x.rps / floor.rps:11.3f}" if floor and floor.rps else "          —"
         base_vs = base.get(x.name, {}).get("rps_vs_floor", "—" if x is not floor else 1.0)
-        vs_p50 = f"{x.pct(0.5) / floor.pct(0.5):9.2f}" if floor and floor.latencies else "        —"
+        vs_cpu = f"{x.cpu_ms() / floor.cpu_ms():9.2f}" if floor and floor.cpu_ms() else "        —"
         print(
             f"{x.name:30} {x.requests:8d} {x.rps:8.1f} {x.pct(0.5):8.2f} {x.pct(0.95):8.2f} {x.pct(0.99):8.2f}"
-            f" {x.pct(1.0):8.1f} {vs_rps} {base_vs:>6} {vs_p50} {ref if ref else '—':>9} {ratio}"
+            f" {x.pct(1.0):8.1f} {vs_rps} {base_vs:>6} {x.cpu_ms():7.2f} {vs_cpu} {ref if ref else '—':>9} {ratio}"
         )
         for error in x.errors[:3]:
             print(f"    error: {error}")
@@ -582,7 +645,9 @@ def report(
             print(f"    {x.reconnects} reconnects (the server closed a keep-alive connection)")
     print(
         "(req/s÷floor: throughput against the bare view in this run, base: the same in the baseline;"
-        " ratio: p50 against the baseline's, above 1 is slower)"
+        " CPU ms: the server's and the database's CPU per request, which the host's other load hardly"
+        " moves, CPU÷floor: the same against the bare view's; ratio: p50 against the baseline's, above 1"
+        " is slower)"
     )
     print()
     burst = restart.burst_ms
@@ -743,12 +808,17 @@ def main() -> None:
         print(config.replace("\n", "\n  "), flush=True)
         # The scenarios take turns, so that a change in the host's other load touches them alike.
         merged: dict[str, Load] = {}
+        meter = CpuMeter(server, vendor)
         for n in range(1, args.rounds + 1):
             for scenario in scenarios:
+                before = meter.sample()
                 load = drive(server.port, scenario, warmup, args.concurrency, args.seconds / args.rounds)
+                load.server_cpu, load.database_cpu = meter.spent(before, meter.sample())
                 print(
                     f"  round {n}: {scenario.name:30} {load.rps:8.1f} req/s  p50 {load.pct(0.5):7.2f} ms"
-                    f"  p99 {load.pct(0.99):7.2f} ms  non-200 {load.error_count}",
+                    f"  p99 {load.pct(0.99):7.2f} ms  CPU {load.cpu_ms():5.2f} ms/req"
+                    f" ({1000 * load.database_cpu / max(1, load.requests):.2f} in the database)"
+                    f"  non-200 {load.error_count}",
                     flush=True,
                 )
                 merged[scenario.name] = merged[scenario.name].merge(load) if n > 1 else load

@@ -27,8 +27,8 @@ def post(client, account, fields, **kwargs):
     return wx.post(client, account, fields, **kwargs)
 
 
-def test_a_new_message_from_a_known_follower_costs_a_read_and_three_writes(client, accounts, settings):
-    """The follower with whether the push is stored already; then in one transaction the message
+def test_a_new_message_from_a_known_follower_costs_two_reads_and_three_writes(client, accounts, settings):
+    """Whether the push is stored already, the follower; then in one transaction the message
     (the claim), the follower's last message time and the processing task."""
     settings.TASKS = DATABASE_QUEUE
     safe, plain = accounts
@@ -38,9 +38,9 @@ def test_a_new_message_from_a_known_follower_costs_a_read_and_three_writes(clien
             response = post(client, account, wx.text("o-known", "第二条"))
         assert response.status_code == 200
         statements = [q["sql"].split()[0] for q in queries.captured_queries]
-        # SAVEPOINT/RELEASE: the push's transaction inside the test's own. On SQLite the read
-        # is made again once the writer's turn has come (a copy stored meanwhile leaves there).
-        reads = ["SELECT", "SELECT"] if connection.vendor == "sqlite" else ["SELECT"]
+        # SAVEPOINT/RELEASE: the push's transaction inside the test's own. On SQLite whether the
+        # push is stored is read again once the writer's turn has come.
+        reads = ["SELECT", "SELECT", "SELECT"] if connection.vendor == "sqlite" else ["SELECT", "SELECT"]
         assert statements == [*reads, "SAVEPOINT", "INSERT", "UPDATE", "INSERT", "RELEASE"], statements
         message = InboundMessage.objects.get(account=account, content="第二条")
         assert DBTaskResult.objects.filter(args_kwargs__args=[message.pk]).count() == 1
@@ -65,8 +65,8 @@ def test_a_first_message_from_a_new_follower_creates_the_follower_in_the_same_tr
     with CaptureQueriesContext(connection) as queries:
         assert post(client, plain, wx.text("o-new", "hello")).status_code == 200
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
-    # account, replies, follower (none), then: follower read again under the lock, created
-    # (its own savepoint), message, follower update.
+    # account, replies, stored?, (SQLite: stored? again in the writer's turn), follower (none),
+    # then in the transaction: follower read again, created (its own savepoint), message.
     assert statements[:3] == ["SELECT", "SELECT", "SELECT"]
     assert statements.count("INSERT") == 2 and Follower.objects.filter(openid="o-new").count() == 1
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Q, Value
+from django.db.models import Q, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -113,18 +113,18 @@ def receive(
     passive reply (from ``replies``, the account's active keyword replies, when given); enqueue
     the rest with the commit. A duplicate changes nothing.
 
-    Built for WeChat's redelivery storms: a copy of a push already stored costs one read and
-    no write; the reply is decided before the transaction, so the write lock (SQLite) or the
-    rows' locks (PostgreSQL) are held for three statements only, and on SQLite the writers
-    queue for their turn instead of polling for the lock."""
+    Built for WeChat's redelivery storms: a copy of a push already stored costs one read of the
+    unique index and no write; the reply is decided before the transaction, so the write lock
+    (SQLite) or the rows' locks (PostgreSQL) are held for three statements only, and on SQLite
+    the writers queue for their turn instead of polling for the lock."""
     now = now or timezone.now()
     openid = str(fields.get("FromUserName") or "")
     msg_type = str(fields.get("MsgType") or "").lower()
     if not openid or not msg_type:
         raise protocol.BadPush("FromUserName and MsgType are required")
     dedup_key = protocol.dedup_key(fields)
-    follower, stored = _follower_and_stored(account, openid, dedup_key)
-    if stored:
+    stored = InboundMessage.objects.filter(account=account, dedup_key=dedup_key)
+    if stored.exists():
         return Received(None)
     event = str(fields.get("Event") or "").lower() if msg_type == "event" else ""
     scene = protocol.scene_of(fields) if event else ""
@@ -153,12 +153,11 @@ def receive(
     from yimatong.wechat.tasks import process_inbound_task  # tasks import this module
 
     with write_turn() as queued:
-        if queued:
-            # Copies that arrived together waited for their turn behind the first one, which
-            # has committed by now: they leave without a write transaction.
-            follower, stored = _follower_and_stored(account, openid, dedup_key)
-            if stored:
-                return Received(None)
+        if queued and stored.exists():
+            # A copy that arrived with the first one waited for its turn behind it: the first
+            # has committed by now, and the copy leaves without a write transaction.
+            return Received(None)
+        follower = Follower.objects.filter(account=account, openid=openid).only("pk").first()
         try:
             with transaction.atomic():
                 if follower is None:
@@ -195,20 +194,6 @@ def receive(
         except IntegrityError:
             return Received(None)
     return Received(message, reply)
-
-
-def _follower_and_stored(
-    account: OfficialAccount, openid: str, dedup_key: str
-) -> tuple[Follower | None, bool]:
-    """The follower of ``openid`` (None for a new one) and whether the push is stored already,
-    in one read."""
-    follower = (
-        Follower.objects.filter(account=account, openid=openid)
-        .annotate(stored=Exists(InboundMessage.objects.filter(account=account, dedup_key=dedup_key)))
-        .only("pk")
-        .first()
-    )
-    return follower, bool(follower is not None and follower.stored)
 
 
 def _content_of(msg_type: str, fields: dict[str, Any]) -> str:
