@@ -1,13 +1,19 @@
 """Load test: the WeChat callback (/wechat/callback/<slug>/) over HTTP on loopback, with redelivery.
 
 Builds a throw-away database (a SQLite file in WAL mode in a temp dir, or, when DATABASE_URL
-points at PostgreSQL, a database ``ymt_bench_wechat`` on that server, dropped at the end),
-migrates it, creates the two official accounts of the tests (``park-cn`` in safe mode,
-``park-en`` in plain mode), then serves the app with gunicorn (gthread, 4 workers x 4 threads by
-default) on 127.0.0.1 with bench/bench_settings.py: the project's URLs plus a bare view
-returning ``{"ok": true}`` (the floor). The task backend is the database one, the default outside
-tests, so enqueueing the processing after commit costs what it costs in production; no task
-worker runs during the load (processing is not part of the callback's cost).
+points at PostgreSQL, a database ``$BENCH_DB_NAME`` (default ``ymt_bench_wechat``) on that server,
+dropped at the end), migrates it, creates the two official accounts of the tests (``park-cn`` in
+safe mode, ``park-en`` in plain mode) and a third for the start-up measure, then serves the app
+with gunicorn and the production configuration (``-c python:yimatong.gunicorn_conf``: preload and
+warm-up, gthread, max-requests; 4 workers x 4 threads by default) on 127.0.0.1 with
+bench/bench_settings.py: the project's URLs plus a bare view returning ``{"ok": true}`` (the
+floor). The task backend is the database one, the default outside tests, so enqueueing the
+processing costs what it costs in production; no task worker runs during the load (processing
+is not part of the callback's cost).
+
+After a start: gunicorn is started, /readyz polled; the moment it answers 200 one push is sent
+(its latency printed), then 16 pushes at once on new connections (p50 and max): what WeChat
+sees right after a restart.
 
 Scenarios, each for --seconds (15) in all with 16 client connections (threads, one keep-alive
 ``http.client`` connection each); they take turns in --rounds (3), so that other work on the host
@@ -23,12 +29,15 @@ connections at nearly the same time; for the other half they are ~64 requests ap
 arrives after the previous one was answered). Followers come from a pool of openids, so some
 pushes race to create the same follower.
 
-Prints, per scenario, requests, req/s, p50, p99 and max latency (ms), the ratio to the floor
-(throughput and p50) and the ratio of p50 to bench/baseline.json (key
-``wechat_callback/<vendor>``; above 1 is slower; --save stores the current figures). Then it
-counts in the database: distinct pushes sent, messages stored, duplicates (stored beyond one per
-push), missing (sent, answered, not stored), processing tasks enqueued per stored message, and
-non-200 answers. Exits with 1 when any of duplicates, missing, extra tasks or errors is not 0.
+Prints, per scenario, requests, req/s, p50, p95, p99 and max latency (ms), the throughput's ratio
+to the floor's (and the baseline's ratio), the server's and the database's CPU per request and
+its ratio to the floor's (a figure the host's other load hardly moves, unlike req/s), and the
+ratio of p50 to bench/baseline.json (key ``wechat_callback/<vendor>``; above 1 is slower;
+--save stores the current figures). Then each worker's RSS and PSS after the load, and counts
+in the database: distinct pushes sent, messages stored, duplicates (stored beyond one per push),
+missing (sent, answered, not stored), processing tasks enqueued per stored message, and non-200
+answers. Last, issue 11's budgets, met or missed. Exits with 1 when any of duplicates, missing,
+extra tasks or errors is not 0 (the budgets are figures of a shared host: printed, not enforced).
 
     .venv/bin/python bench/wechat_callback.py [--seconds 15] [--rounds 3] [--concurrency 16]
         [--workers 4] [--threads 4] [--quick] [--save]
