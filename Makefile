@@ -83,8 +83,10 @@ bench: install
 bench-investment: install
 	$(BIN)/python bench/investment_load.py $(BENCH_ARGS)
 
-# The WeChat callback over HTTP (gunicorn on loopback, 16 connections, 4x redelivery) on SQLite, then on
-# PostgreSQL (BENCH_DATABASE_URL, default postgres@127.0.0.1:5432); BENCH_ARGS="--quick" or "--save".
+# The WeChat callback over HTTP (gunicorn with yimatong/gunicorn_conf.py on loopback, 16 connections, 4x
+# redelivery): ratio to the bare view, p50/p95/p99, CPU per request, the first push after a start and the
+# workers' memory; on SQLite, then on PostgreSQL (BENCH_DATABASE_URL, default postgres@127.0.0.1:5432);
+# BENCH_ARGS="--quick" or "--save".
 bench-wechat: install
 	env -u DATABASE_URL $(BIN)/python bench/wechat_callback.py $(BENCH_ARGS)
 	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \

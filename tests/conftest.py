@@ -184,12 +184,17 @@ def new_project(investment):
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Every test starts with an empty cache (cached figures must not leak between tests)."""
+    """Every test starts with an empty cache (cached figures must not leak between tests), and
+    the WeChat callback reads its accounts afresh."""
     from django.core.cache import cache
 
+    from yimatong.wechat import callback_accounts
+
     cache.clear()
+    callback_accounts.forget()
     yield
     cache.clear()
+    callback_accounts.forget()
 
 
 @pytest.fixture

@@ -257,6 +257,7 @@ CASES: list[Case] = [
     Case("home", "GET", lambda p: reverse("home"), expect(STAFF, enterprise=302)),
     Case("search", "GET", lambda p: reverse("search") + "?q=zxjt", expect(CONSOLE)),
     Case("healthz", "GET", lambda p: reverse("healthz"), {p: 200 for p in PERSONAS}),
+    Case("readyz", "GET", lambda p: reverse("readyz"), {p: 200 for p in PERSONAS}),
     Case(
         "set_language",
         "POST",

@@ -82,6 +82,7 @@ def test_database_urls(tmp_path):
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(settings):
     options = settings.DATABASES["default"]["OPTIONS"]
     assert "journal_mode=WAL" in options["init_command"]
+    assert settings.DATABASES["default"]["CONN_MAX_AGE"] == 600  # the connection outlives a request
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys")
         assert cursor.fetchone()[0] == 1

@@ -238,6 +238,10 @@ WECHAT_PUBLIC_URL = env_str("WECHAT_PUBLIC_URL", "http://127.0.0.1:8000")
 WECHAT_TIMEOUT = float(env_str("WECHAT_TIMEOUT", "5"))
 # The largest callback body accepted, in bytes (a push is a few KB).
 WECHAT_CALLBACK_MAX_BYTES = env_int("WECHAT_CALLBACK_MAX_BYTES", 64 * 1024)
+# Seconds each process keeps an account and its keyword replies for the callback: an edit to the
+# replies, the welcome text or a deactivation reaches every process within this time (a new
+# token, key or mode applies at once: a push the kept copy would refuse is checked again).
+WECHAT_ACCOUNT_CACHE_SECONDS = env_int("WECHAT_ACCOUNT_CACHE_SECONDS", 10)
 # Seconds between delivery attempts after a retryable error (-1 busy, network): one per retry.
 WECHAT_RETRY_DELAYS = [float(x) for x in env_list("WECHAT_RETRY_DELAYS", ["2", "10", "60"])]
 # The investor simulator of the fake WeChat server (the demo), linked from the console.

@@ -25,6 +25,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("search/", views.search, name="search"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
     path("accounts/", include("yimatong.accounts.urls")),
     path("directory/", include("yimatong.directory.urls")),
     path("exports/", include("yimatong.exports.urls")),

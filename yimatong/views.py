@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -120,6 +120,19 @@ def healthz(request: HttpRequest) -> HttpResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def readyz(request: HttpRequest) -> HttpResponse:
+    """For the process manager and the load balancer: 200 once this process is warm and its
+    database answers (see ``yimatong.warmup``), 503 before — send traffic only then."""
+    from yimatong import warmup
+
+    if not warmup.is_ready():
+        try:
+            warmup.connect()
+        except DatabaseError as exc:
+            return JsonResponse({"status": "starting", "reason": f"database: {exc}"[:200]}, status=503)
+    return JsonResponse({"status": "ready"})
 
 
 def error_403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -107,6 +107,9 @@ def sqlite_database(path: Path) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(path),
+        # Each thread keeps its connection between requests: opening the file and running the
+        # PRAGMAs below cost more than a small request's queries.
+        "CONN_MAX_AGE": 600,
         "OPTIONS": {
             # WAL lets the web process read while the task worker writes; IMMEDIATE takes the
             # write lock at BEGIN so two writers queue on busy_timeout instead of failing.

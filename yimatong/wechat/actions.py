@@ -11,12 +11,14 @@ import datetime as dt
 import logging
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -26,6 +28,8 @@ from yimatong.accounts.models import User
 from yimatong.directory.models import Contact
 from yimatong.investment.models import Channel, Lead, LeadEvent, LeadSource, Project, SiteVisit
 from yimatong.lib.errors import ActionError
+from yimatong.lib.sqlite import write_turn
+from yimatong.lib.tasks import enqueue_on_commit
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
 from yimatong.wechat import protocol
@@ -98,30 +102,72 @@ def follower_for(account: OfficialAccount, openid: str) -> Follower:
         return Follower.objects.get(account=account, openid=openid)
 
 
-def receive(account: OfficialAccount, fields: dict[str, Any], *, now: dt.datetime | None = None) -> Received:
+def receive(
+    account: OfficialAccount,
+    fields: dict[str, Any],
+    *,
+    now: dt.datetime | None = None,
+    replies: Sequence[KeywordReply] | None = None,
+) -> Received:
     """Store a verified push and claim its de-duplication key in one transaction; decide the
-    passive reply; enqueue the rest after commit. A duplicate changes nothing."""
+    passive reply (from ``replies``, the account's active keyword replies, when given); enqueue
+    the rest with the commit. A duplicate changes nothing.
+
+    Built for WeChat's redelivery storms: a copy of a push already stored costs one read of the
+    unique index and no write; the reply is decided before the transaction, so the write lock
+    (SQLite) or the rows' locks (PostgreSQL) are held for three statements only, and on SQLite
+    the writers queue for their turn instead of polling for the lock."""
     now = now or timezone.now()
     openid = str(fields.get("FromUserName") or "")
     msg_type = str(fields.get("MsgType") or "").lower()
     if not openid or not msg_type:
         raise protocol.BadPush("FromUserName and MsgType are required")
+    dedup_key = protocol.dedup_key(fields)
+    stored = InboundMessage.objects.filter(account=account, dedup_key=dedup_key)
+    if stored.exists():
+        return Received(None)
     event = str(fields.get("Event") or "").lower() if msg_type == "event" else ""
     scene = protocol.scene_of(fields) if event else ""
     code = QrCode.objects.filter(account=account, scene=scene).first() if scene else None
+    if code is not None:
+        code.account = account  # its welcome falls back on the account's
     try:
         sent_at = dt.datetime.fromtimestamp(int(fields.get("CreateTime") or 0), tz=dt.UTC)
     except (TypeError, ValueError, OverflowError):
         sent_at = now
     is_user_message = msg_type in USER_MESSAGE_TYPES
-    with transaction.atomic():
-        follower = follower_for(account, openid)
+    reply = passive_reply(account, msg_type, event, fields, code, replies)
+    changes: dict[str, Any] = {"updated_at": now}
+    if is_user_message:
+        changes["last_message_at"] = now
+    if event in ("subscribe", "scan"):
+        changes.update(subscribed=True, unsubscribed_at=None)
+        if event == "subscribe":
+            changes["subscribed_at"] = now
+        if code is not None:
+            changes["first_code"] = Coalesce("first_code", Value(code.pk))
+    elif event == "unsubscribe":
+        changes.update(subscribed=False, unsubscribed_at=now)
+    if unionid := str(fields.get("UnionId") or ""):
+        changes["unionid"] = unionid
+    from yimatong.wechat.tasks import process_inbound_task  # tasks import this module
+
+    with write_turn() as queued:
+        if queued and stored.exists():
+            # A copy that arrived with the first one waited for its turn behind it: the first
+            # has committed by now, and the copy leaves without a write transaction.
+            return Received(None)
+        follower = Follower.objects.filter(account=account, openid=openid).only("pk").first()
         try:
             with transaction.atomic():
+                if follower is None:
+                    follower = follower_for(account, openid)
+                # The claim: a copy stored meanwhile by another request fails here, after waiting
+                # for that request's commit, and the whole transaction is rolled back.
                 message = InboundMessage.objects.create(
                     account=account,
                     follower=follower,
-                    dedup_key=protocol.dedup_key(fields),
+                    dedup_key=dedup_key,
                     msg_type=msg_type
                     if msg_type in InboundMessage.Type.values
                     else InboundMessage.Type.OTHER,
@@ -134,41 +180,20 @@ def receive(account: OfficialAccount, fields: dict[str, Any], *, now: dt.datetim
                     sent_at=sent_at,
                     received_at=now,
                 )
+                Follower.objects.filter(pk=follower.pk).update(**changes)
+                if reply:
+                    OutboundMessage.objects.create(
+                        follower=follower,
+                        kind=OutboundMessage.Kind.PASSIVE,
+                        purpose=event or "auto_reply",
+                        text=reply,
+                        status=OutboundMessage.Status.SENT,
+                        sent_at=now,
+                    )
+                enqueue_on_commit(process_inbound_task, message.pk)
         except IntegrityError:
             return Received(None)
-        changes: dict[str, Any] = {"updated_at": now}
-        if is_user_message:
-            changes["last_message_at"] = now
-        if event in ("subscribe", "scan"):
-            changes.update(subscribed=True, unsubscribed_at=None)
-            if event == "subscribe":
-                changes["subscribed_at"] = now
-            if code is not None and follower.first_code_id is None:
-                changes["first_code"] = code
-        elif event == "unsubscribe":
-            changes.update(subscribed=False, unsubscribed_at=now)
-        if unionid := str(fields.get("UnionId") or ""):
-            changes["unionid"] = unionid
-        Follower.objects.filter(pk=follower.pk).update(**changes)
-        reply = passive_reply(account, follower, msg_type, event, fields, code)
-        if reply:
-            OutboundMessage.objects.create(
-                follower=follower,
-                kind=OutboundMessage.Kind.PASSIVE,
-                purpose=event or "auto_reply",
-                text=reply,
-                status=OutboundMessage.Status.SENT,
-                sent_at=now,
-            )
-        message_id = message.pk
-        transaction.on_commit(lambda: _enqueue_processing(message_id))
     return Received(message, reply)
-
-
-def _enqueue_processing(message_id: int) -> None:
-    from yimatong.wechat.tasks import process_inbound_task
-
-    process_inbound_task.enqueue(message_id)
 
 
 def _content_of(msg_type: str, fields: dict[str, Any]) -> str:
@@ -187,37 +212,38 @@ def _content_of(msg_type: str, fields: dict[str, Any]) -> str:
 
 def passive_reply(
     account: OfficialAccount,
-    follower: Follower,
     msg_type: str,
     event: str,
     fields: dict[str, Any],
     code: QrCode | None,
+    replies: Sequence[KeywordReply] | None = None,
 ) -> str:
     """The text answered in the callback itself: the channel's welcome on a follow or scan, a
-    keyword or menu reply, or the account's default reply. Never empty XML."""
+    keyword or menu reply, or the account's default reply. Never empty XML. ``replies`` are the
+    account's active keyword replies in matching order (read from the database when not given)."""
     with translation.override(account.language):
         if event in ("subscribe", "scan"):
             welcome = (code.welcome() if code else account.welcome_text) or _(
                 "欢迎关注%(name)s！投资咨询请直接留言，工作人员会尽快回复。"
             ) % {"name": account.name}
             return f"{welcome}\n{_('园区与政策')}: {portal_url(account)}"
+        if event != "click" and msg_type != "text":
+            return account.default_reply if msg_type in USER_MESSAGE_TYPES else ""
+        if replies is None:
+            replies = list(account.keyword_replies.filter(is_active=True))
         if event == "click":
-            rule = account.keyword_replies.filter(
-                is_active=True, trigger=KeywordReply.Trigger.CLICK, keyword=str(fields.get("EventKey") or "")
-            ).first()
+            key = str(fields.get("EventKey") or "")
+            rule = next(
+                (r for r in replies if r.trigger == KeywordReply.Trigger.CLICK and r.keyword == key), None
+            )
             return _with_page(account, rule) if rule else ""
-        if msg_type == "text":
-            text = str(fields.get("Content") or "").strip()
-            for rule in account.keyword_replies.filter(is_active=True).exclude(
-                trigger=KeywordReply.Trigger.CLICK
+        text = str(fields.get("Content") or "").strip()
+        for rule in replies:
+            if (rule.trigger == KeywordReply.Trigger.EXACT and text == rule.keyword) or (
+                rule.trigger == KeywordReply.Trigger.KEYWORD and rule.keyword in text
             ):
-                if (rule.trigger == KeywordReply.Trigger.EXACT and text == rule.keyword) or (
-                    rule.trigger == KeywordReply.Trigger.KEYWORD and rule.keyword in text
-                ):
-                    return _with_page(account, rule)
-        if msg_type in USER_MESSAGE_TYPES and account.default_reply:
-            return account.default_reply
-    return ""
+                return _with_page(account, rule)
+        return account.default_reply if msg_type in USER_MESSAGE_TYPES else ""
 
 
 def _with_page(account: OfficialAccount, rule: KeywordReply) -> str:

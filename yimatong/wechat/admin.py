@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from yimatong.wechat import callback_accounts
 from yimatong.wechat.models import KeywordReply, OfficialAccount, PortalArticle
 
 
@@ -28,6 +29,13 @@ class OfficialAccountAdmin(admin.ModelAdmin):
         "is_active",
     )
     inlines = [KeywordReplyInline]
+
+    def save_related(self, request, form, formsets, change) -> None:
+        super().save_related(request, form, formsets, change)
+        # The account and its replies are saved: this process's callback reads them afresh (other
+        # processes within WECHAT_ACCOUNT_CACHE_SECONDS).
+        callback_accounts.forget(form.initial.get("slug"))
+        callback_accounts.forget(form.instance.slug)
 
 
 @admin.register(PortalArticle)

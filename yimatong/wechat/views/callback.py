@@ -16,7 +16,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpR
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from yimatong.wechat import actions, protocol
+from yimatong.wechat import actions, callback_accounts, protocol
+from yimatong.wechat.callback_accounts import CallbackAccount
 from yimatong.wechat.models import OfficialAccount
 
 log = logging.getLogger(__name__)
@@ -29,49 +30,63 @@ def _text(body: str, status: int = 200) -> HttpResponse:
 @csrf_exempt
 @require_http_methods(["GET", "POST"])
 def callback(request: HttpRequest, slug: str) -> HttpResponse:
-    account = OfficialAccount.objects.filter(slug=slug, is_active=True).first()
-    if account is None:
+    started = time.monotonic()
+    kept = callback_accounts.get(slug)
+    if kept is None:
         return HttpResponseForbidden("unknown account")
-    query = request.GET
-    timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
-    if not protocol.signature_ok(account.token, query.get("signature", ""), timestamp, nonce):
-        return HttpResponseForbidden("bad signature")
-    if request.method == "GET":
-        return _text(query.get("echostr", ""))
-
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > settings.WECHAT_CALLBACK_MAX_BYTES:
-        return HttpResponseBadRequest("body too large")
-    body = request.body
-    if len(body) > settings.WECHAT_CALLBACK_MAX_BYTES:
-        return HttpResponseBadRequest("body too large")
-    encrypted = query.get("encrypt_type", "raw").lower() == "aes"
-    if account.mode == OfficialAccount.Mode.SAFE and not encrypted:
-        return HttpResponseForbidden("this account accepts encrypted pushes only")
-    if account.mode == OfficialAccount.Mode.PLAIN and encrypted:
-        return HttpResponseForbidden("this account is in plain mode")
     try:
-        envelope = protocol.parse_xml(body)
-        if encrypted:
-            plain = protocol.decrypt(
-                token=account.token,
-                keys=[account.encoding_aes_key, account.previous_aes_key],
-                appid=account.appid,
-                envelope=envelope,
-                msg_signature=query.get("msg_signature", ""),
-                timestamp=timestamp,
-                nonce=nonce,
-            )
-            fields = protocol.parse_xml(plain)
-        else:
-            fields = envelope
-        received = actions.receive(account, fields)
+        try:
+            return _answer(request, kept)
+        except (protocol.Forbidden, protocol.BadPush):
+            # This process's copy of the account may predate a new token, key or mode.
+            fresh = callback_accounts.is_stale(kept) if kept.read_at < started else None
+            if fresh is None:
+                raise
+            return _answer(request, fresh)
     except protocol.Forbidden as exc:
         log.warning("WeChat callback %s refused: %s", slug, exc)
         return HttpResponseForbidden("forbidden")
     except protocol.BadPush as exc:
         log.warning("WeChat callback %s: bad push: %s", slug, exc)
         return HttpResponseBadRequest("bad request")
+
+
+def _answer(request: HttpRequest, kept: CallbackAccount) -> HttpResponse:
+    """The answer to a push for this copy of the account; refusals raise Forbidden or BadPush."""
+    account = kept.account
+    query = request.GET
+    timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+    if not protocol.signature_ok(account.token, query.get("signature", ""), timestamp, nonce):
+        raise protocol.Forbidden("bad signature")
+    if request.method == "GET":
+        return _text(query.get("echostr", ""))
+
+    length = int(request.META.get("CONTENT_LENGTH") or 0)
+    if length > settings.WECHAT_CALLBACK_MAX_BYTES:
+        raise protocol.BadPush("body too large")
+    body = request.body
+    if len(body) > settings.WECHAT_CALLBACK_MAX_BYTES:
+        raise protocol.BadPush("body too large")
+    encrypted = query.get("encrypt_type", "raw").lower() == "aes"
+    if account.mode == OfficialAccount.Mode.SAFE and not encrypted:
+        raise protocol.Forbidden("this account accepts encrypted pushes only")
+    if account.mode == OfficialAccount.Mode.PLAIN and encrypted:
+        raise protocol.Forbidden("this account is in plain mode")
+    envelope = protocol.parse_xml(body)
+    if encrypted:
+        plain = protocol.decrypt(
+            token=account.token,
+            keys=[account.encoding_aes_key, account.previous_aes_key],
+            appid=account.appid,
+            envelope=envelope,
+            msg_signature=query.get("msg_signature", ""),
+            timestamp=timestamp,
+            nonce=nonce,
+        )
+        fields = protocol.parse_xml(plain)
+    else:
+        fields = envelope
+    received = actions.receive(account, fields, replies=kept.replies)
     if not received.reply:
         return _text("success")
     xml = protocol.text_reply(
