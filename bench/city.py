@@ -33,6 +33,10 @@ measured in two modes, the floor first and last in each:
 - one request at a time (its own cost; after one warm-up request);
 - --concurrency (8) clients at once (the issue's load).
 
+Cached readings (the numbers, and the cockpit, bulletin and indicators "warm") get 4 x --workers
+warm-up requests, 2 x --workers at once, before each mode (so that every worker, which has its
+own cache, answers some; other items' events may have made them stale).
+
 An item stops after --item-seconds (45) once it has its minimum (3 requests one at a time, one
 per client at once). A request that gets no answer (gunicorn kills a worker past its timeout)
 or any status but the expected one is an ERROR, printed loudly with its time. "After a new
@@ -403,6 +407,7 @@ class Item:
     paths: Callable[[int], str] | None = None  # a path of its own for each request
     fresh: bool = False  # each timed request follows an untimed new project event
     capacity: int | None = None  # how many requests it can make in all (each stage move its own project)
+    warm: bool = False  # a cached reading: warmed on every worker first, in both modes
     _n: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -510,7 +515,7 @@ def items(ctx: Context) -> list[Item]:
         page("supervision", persona, "/investment/supervision/")
         page("major projects", persona, "/investment/major/")
     for persona in ("leader", "promoter"):
-        page("numbers page, cached", persona, f"/investment/numbers/?year={year}")
+        page("numbers page, cached", persona, f"/investment/numbers/?year={year}", warm=True)
     page(
         "numbers page after a new event",
         "leader",
@@ -527,20 +532,29 @@ def items(ctx: Context) -> list[Item]:
     page("demands: enterprise (?tab=open)", "enterprise", queue)
     page("demands: enterprise ?tab=all", "enterprise", f"{queue}?tab=all")
     # The cockpit and the bulletin.
-    page(f"cockpit {ctx.report_year}-04", "leader", f"/stats/cockpit/?{period}", kind="cockpit")
+    page(f"cockpit {ctx.report_year}-04", "leader", f"/stats/cockpit/?{period}", kind="cockpit", warm=True)
     page(
         f"cockpit {ctx.report_year}-04 ?segment=biologics",
         "leader",
         f"/stats/cockpit/?{period}&segment=biologics",
         kind="cockpit",
+        warm=True,
     )
-    page("cockpit, latest period", "stats", "/stats/cockpit/", kind="cockpit")
-    page(f"bulletin {ctx.report_year}-04", "leader", f"/stats/cockpit/bulletin/?{period}", kind="cockpit")
+    page("cockpit, latest period", "stats", "/stats/cockpit/", kind="cockpit", warm=True)
+    page(
+        f"bulletin {ctx.report_year}-04",
+        "leader",
+        f"/stats/cockpit/bulletin/?{period}",
+        kind="cockpit",
+        warm=True,
+    )
     page("cockpit after a new event", "leader", f"/stats/cockpit/?{period}", kind="fresh", fresh=True)
     page(
         "bulletin after a new event", "leader", f"/stats/cockpit/bulletin/?{period}", kind="fresh", fresh=True
     )
-    api(f"indicators {ctx.report_year}-04", "leader", f"/stats/indicators?{period}", kind="cockpit")
+    api(
+        f"indicators {ctx.report_year}-04", "leader", f"/stats/indicators?{period}", kind="cockpit", warm=True
+    )
     # The console's top-bar search (organizations and contacts).
     searches = {
         "Chinese '康弘'": "康弘",
@@ -603,7 +617,7 @@ def items(ctx: Context) -> list[Item]:
     api("industry codes", "promoter", "/industry-codes")
     api("districts", "promoter", "/districts")
     for persona in ("leader", "promoter"):
-        api("numbers, cached", persona, f"/investment/numbers?year={year}")
+        api("numbers, cached", persona, f"/investment/numbers?year={year}", warm=True)
     api("numbers after a new event", "leader", f"/investment/numbers?year={year}", kind="fresh", fresh=True)
 
     # Writes.
@@ -763,6 +777,20 @@ def shape(sql: str) -> str:
     return _LISTS.sub("(…)", _LITERALS.sub("?", re.sub(r"\s+", " ", sql).replace("%s", "?")))
 
 
+def classify(executed: list[tuple[str, str]]) -> tuple[dict[str, int], dict[str, int]]:
+    """The shapes of one request's queries (SQL, parameters) run more than once: per-row (N+1)
+    when with different parameters, repeated when the same reading is done again."""
+    shapes = Counter(shape(sql) for sql, _params in executed)
+    readings: dict[str, set[tuple[str, str]]] = {}
+    for sql, params in executed:
+        readings.setdefault(shape(sql), set()).add((sql, params))
+    per_row, repeated = {}, {}
+    for s, n in shapes.items():
+        if n > 1:
+            (per_row if len(readings[s]) > 1 else repeated)[s] = n
+    return per_row, repeated
+
+
 @dataclass
 class Queries:
     total: int = 0
@@ -786,9 +814,10 @@ class Queries:
 
 
 def count_queries(
-    rows: list[Item], creds: Credentials, event: Item, verbose: bool = True
+    rows: list[Item], creds: Credentials, event: Item, *, verbose: bool = True, warmup: bool = True
 ) -> dict[str, Queries]:
-    """Each item once after a warm-up, through the test client: its queries and their time."""
+    """Each item once after a warm-up (the test skips it), through the test client: its queries
+    and their time."""
     from django.db import connection
     from django.test import Client
 
@@ -832,9 +861,10 @@ def count_queries(
         q = Queries()
         results[item.name] = q
         try:
-            if item.fresh:
-                assert send(event).status_code == event.expect
-            response = send(item)  # warm-up
+            if warmup:
+                if item.fresh:
+                    assert send(event).status_code == event.expect
+                response = send(item)
             if item.fresh:
                 assert send(event).status_code == event.expect
             executed.clear()
@@ -853,13 +883,7 @@ def count_queries(
             print(f"  ERROR {item.name}: {q.error}", flush=True)
         q.total = len(executed)
         q.sql_ms = sum(ms for ms, _sql, _params in executed)
-        shapes = Counter(shape(sql) for _ms, sql, _params in executed)
-        params: dict[str, set[str]] = {}
-        for _ms, sql, values in executed:
-            params.setdefault(shape(sql), set()).add(sql + values)
-        for s, n in shapes.items():
-            if n > 1:
-                (q.per_row if len(params[s]) > 1 else q.repeated)[s] = n
+        q.per_row, q.repeated = classify([(sql, values) for _ms, sql, values in executed])
         if executed:
             ms, sql, _params = max(executed)
             q.slowest = (ms, sql)
@@ -989,7 +1013,9 @@ def send(port: int, req: Request, timeout: float) -> tuple[int | None, int, floa
         response = conn.getresponse()
         body = response.read()
         elapsed = time.perf_counter() - started
-        info = "" if response.status == req.expect else body[:160].decode(errors="replace")
+        info = (
+            "" if response.status == req.expect else re.sub(r"\s+", " ", body[:400].decode(errors="replace"))
+        )
         return response.status, len(body), elapsed, info
     except (OSError, http.client.HTTPException) as exc:
         return None, 0, time.perf_counter() - started, f"no answer: {type(exc).__name__} {exc}"
@@ -1052,14 +1078,16 @@ def drive(
     minimum: int,
     seconds: float,
     timeout: float,
-    warmup: bool,
+    warmups: int,
+    warm_clients: int = 1,
+    gunicorn_timeout: float = math.inf,
 ) -> Load:
     load = Load()
     lock = threading.Lock()
     taken = [0]
     left = item.remaining()
     if left is not None:  # e.g. the stage moves: one project each
-        wanted = min(wanted, left - (1 if warmup else 0))
+        wanted = min(wanted, left - warmups)
         minimum = min(minimum, wanted)
         if wanted <= 0:
             load.errors.append("nothing left to send (the data ran out)")
@@ -1083,13 +1111,23 @@ def drive(
             if status != req.expect:
                 if record:
                     load.error_count += 1
+                killed = status in (None, 500, 502) and elapsed >= gunicorn_timeout
                 load.errors.append(
-                    f"{req.method} {req.path}: {status} after {elapsed * 1000:.0f} ms {info}".strip()
+                    f"{req.method} {req.path}: {status} after {elapsed * 1000:.0f} ms"
+                    + (" (past gunicorn's timeout: the worker was killed)" if killed else "")
+                    + (f" {info[:160]}" if info else "")
                 )
 
-    if warmup:
+    if warmups:
+        # Several at once (up to two per worker) so that every worker gets some: an idle worker
+        # may take every request sent one by one.
         started = time.perf_counter()
-        one(False)
+        burst = [threading.Thread(target=one, args=(False,), daemon=True) for _ in range(warmups)]
+        for n in range(0, warmups, warm_clients):
+            for t in burst[n : n + warm_clients]:
+                t.start()
+            for t in burst[n : n + warm_clients]:
+                t.join()
         load.warmup_s = time.perf_counter() - started
     started = time.perf_counter()
 
@@ -1282,6 +1320,9 @@ def main() -> None:
     parser.add_argument(
         "--item-seconds", type=float, default=45, help="an item stops after this, once it has its minimum"
     )
+    parser.add_argument(
+        "--generate-only", action="store_true", help="make the cached data if missing, then stop"
+    )
     parser.add_argument("--no-http", action="store_true", help="only the in-process query counts")
     args = parser.parse_args()
     sizes = TINY if args.tiny else QUICK if args.quick else FULL
@@ -1300,6 +1341,8 @@ def main() -> None:
         else:
             meta = store.meta()
             print(f"using the cached city ({store.vendor}, key {key})", flush=True)
+        if args.generate_only:
+            return
         generation_s = meta.get("generation_s")
         print(f"generation took {generation_s} s (when the cache was made, {meta.get('generated_at', '?')})")
         for name, seconds in meta.get("phases", []):
@@ -1354,7 +1397,12 @@ def main() -> None:
                         minimum=args.concurrency if at_once else 3,
                         seconds=args.item_seconds,
                         timeout=client_timeout,
-                        warmup=not at_once,
+                        # One warm-up request one at a time; a cached reading is warmed on every
+                        # worker (each has its own cache) in both modes, as other items' events
+                        # may have made it stale.
+                        warmups=4 * args.workers if item.warm else 0 if at_once else 1,
+                        warm_clients=2 * args.workers if item.warm else 1,
+                        gunicorn_timeout=args.timeout,
                     )
                     if item.name in loads[mode]:
                         loads[mode][item.name].merge(load)
