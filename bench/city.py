@@ -52,11 +52,13 @@ a request failed.
 
     .venv/bin/python bench/city.py [--quick] [--only PATTERN ...] [--save] [--json out.json]
         [--regenerate] [--requests 15] [--concurrent-requests 40] [--concurrency 8]
-        [--workers 2] [--timeout 30] [--item-seconds 45] [--no-http]
+        [--workers 2] [--timeout 30] [--item-seconds 45] [--no-http] [--generate-only]
+    .venv/bin/python bench/city.py --markdown bench/results/city-before-postgresql.json [after.json]
 
---quick: 10,000 projects (~100k events), 100 enterprises x 3 years, 20,000 demands, 5,000 leads
-(its own cache); --save is refused with it and with --only. ``make bench-city`` runs it on
-SQLite, then on PostgreSQL.
+--quick: 10,000 projects (~100k events), 100 enterprises x 3 years, 20,000 demands, 5,000
+leads (its own cache; --tiny: a few dozen, a smoke run); --save is refused with them and with
+--only. --generate-only makes the cache and stops. --markdown prints saved runs as a table
+(before and after side by side). ``make bench-city`` runs it on SQLite, then on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -1288,6 +1290,53 @@ def shorten(sql: str) -> str:
     return "SELECT … " + sql[columns_end + 1 :] if sql.startswith("SELECT ") and columns_end > 100 else sql
 
 
+def markdown(paths: list[str]) -> str:
+    """A Markdown table of saved runs (--json): each item's p50/p95 one at a time and at once,
+    queries, the ratio to the floor and the budget; with a second file, its figures beside."""
+    runs = [json.loads(Path(p).read_text()) for p in paths]
+    first = runs[0]
+    modes = [m for m in first["floor"]]
+    head = "| page / call | kind | queries | " + " | ".join(f"{m} p50 / p95 ms" for m in modes)
+    head += " | ÷floor (p50, " + " / ".join(modes) + ") | budget p95 | verdict |"
+    for run in runs[1:]:
+        head += f" {run.get('commit', 'after')}: queries | p50 / p95 ms | verdict |"
+    lines = [
+        f"{first['vendor']}, {', '.join(f'{v:,} {k}' for k, v in first['counts'].items())}; generation"
+        f" {first['generation_s']} s; floor "
+        + "; ".join(f"{m} p50 {f['p50_ms']} ms p95 {f['p95_ms']} ms" for m, f in first["floor"].items())
+        + f"; load average before {first['host']['load_before'][0]:.1f}; `{first['command']}`",
+        "",
+        head,
+        "|" + "---|" * (head.count("|") - 1),
+    ]
+    later = [{i["name"]: i for i in run["items"]} for run in runs[1:]]
+
+    def cell(i: dict[str, Any], mode: str) -> str:
+        x = i.get(mode)
+        if not x:
+            return "—"
+        err = f" ({x['errors']} err)" if x["errors"] else ""
+        return f"{x['p50_ms']:.0f} / {x['p95_ms']:.0f}{err}"
+
+    for i in first["items"]:
+        q = i.get("queries", {})
+        queries = f"{q.get('total', '—')}" + (f" ({q['per_row']} N+1)" if q.get("per_row") else "")
+        ratio = " / ".join(str(i.get(m, {}).get("floor_ratio", "—")) for m in modes)
+        budget = i["budget_p95_ms"]
+        row = (
+            f"| {i['name']} | {i['kind']} | {queries} | "
+            + " | ".join(cell(i, m) for m in modes)
+            + f" | {ratio} | {f'< {budget:.0f}' if budget else '—'} |"
+            f" {i.get('verdict', '—')} |"
+        )
+        for other in later:
+            j = other.get(i["name"], {})
+            qj = j.get("queries", {})
+            row += f" {qj.get('total', '—')} | {cell(j, modes[-1]) if j else '—'} | {j.get('verdict', '—')} |"
+        lines.append(row)
+    return "\n".join(lines)
+
+
 def git_commit() -> str:
     try:
         return subprocess.run(
@@ -1324,7 +1373,16 @@ def main() -> None:
         "--generate-only", action="store_true", help="make the cached data if missing, then stop"
     )
     parser.add_argument("--no-http", action="store_true", help="only the in-process query counts")
+    parser.add_argument(
+        "--markdown",
+        nargs="+",
+        metavar="RUN.json",
+        help="print saved runs (before [after]) as a table, then stop",
+    )
     args = parser.parse_args()
+    if args.markdown:
+        print(markdown(args.markdown))
+        return
     sizes = TINY if args.tiny else QUICK if args.quick else FULL
     save = args.save
     if save and (args.quick or args.tiny or args.only or args.no_http):
