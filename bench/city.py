@@ -1439,7 +1439,8 @@ def main() -> None:
             port, process, how = start_server(bench, args)
             workers = Workers(process.pid)
             creds.cookies = {p: login(port, p) for p in PERSONAS}
-            client_timeout = args.timeout + 60
+            # Long enough to see the queue behind workers killed at gunicorn's timeout.
+            client_timeout = (math.ceil(args.concurrency / args.workers) + 1) * args.timeout + 30
             for mode in modes:
                 at_once = mode != "one at a time"
                 print(f"\n{mode}:", flush=True)
