@@ -126,9 +126,10 @@ bench-cockpit: install
 # to a bare view in the same run, the issue's budgets (PASS/FAIL) and the workers' RSS; on SQLite,
 # then on PostgreSQL (BENCH_DATABASE_URL, default postgres@127.0.0.1:5432; BENCH_DB_NAME names its
 # databases, default ymt_city_*). The data is generated once per database and kept (var/bench-cache/,
-# PostgreSQL <BENCH_DB_NAME>_cache_*): ~12 min on SQLite, ~15 min on PostgreSQL on the 2-core
-# reference machine; each later run copies it in seconds and measures for ~60-90 min while pages are
-# as slow as before issue 11's fixes (~10 min once they meet the budgets).
+# PostgreSQL <BENCH_DB_NAME>_cache_*): ~32 min each on the shared 2-core machine (both at once, load
+# ~11); a later run copies it (5 s) and measures for ~65 min per database while the pages are as slow
+# as before issue 11's fixes (most of it spent on the items that take seconds; far less once they
+# meet the budgets).
 # BENCH_ARGS="--quick" (10,000 projects), "--only board", "--json out.json", "--save", "--regenerate".
 .PHONY: bench-city bench-city-pages bench-ledger
 bench-city-pages: install
@@ -146,9 +147,12 @@ bench-ledger: install
 		$(BIN)/python bench/ledger_import.py --rows 50000 --repeat 1 $(LEDGER_ARGS)
 
 # The whole set for issue 11: the city's pages (above), then the WeChat callback (16 connections, each
-# push 4x; ~4 min), policy matching 20,000 x 500 (~25 min while a full recompute takes minutes) and
-# the 50,000-row ledger (~30 min today), each on SQLite then PostgreSQL. BENCH_ARGS go to the city only;
-# the others run at the issue's sizes. A failing part does not stop the rest; the status is kept.
+# push 4x; a few minutes per database), policy matching 20,000 x 500 (today ~20 min on SQLite, which
+# measures 5,000 and extrapolates, and ~1.5 h on PostgreSQL, whose cold and warm full recomputes took
+# 54 + 16 min in its baseline) and the 50,000-row ledger (today ~6 min on SQLite, ~11 min on
+# PostgreSQL, scaled from the 5,000-row baseline), each on SQLite then PostgreSQL. BENCH_ARGS go to the
+# city only; the others run at the issue's sizes. A failing part does not stop the rest; the status
+# is kept.
 bench-city: install
 	@status=0; \
 	$(MAKE) --no-print-directory bench-city-pages || status=1; \

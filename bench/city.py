@@ -21,7 +21,8 @@ served, e.g. rebuilding derived aggregates; empty until the app has such steps),
 Then, in-process through Django's test client, each page and call once after a warm-up: its SQL
 queries (counted by an execute wrapper), their time, and the query shapes run more than once in
 that request: ``per-row`` when with different parameters (one query per row: N+1), ``repeated``
-when the same reading is done again.
+when the same reading is done again. A request still running after --inprocess-seconds (120) is
+stopped (the database's statement interrupted) and reported as an error.
 
 Then gunicorn (sync workers, --workers 2 by default, --timeout 30 as gunicorn's default;
 ``--preload`` when the repository has a gunicorn.conf.py) serves bench/bench_settings.py (the app
@@ -815,11 +816,47 @@ class Queries:
         return f"{self.total}" + (f" ({self.per_row_total} N+1)" if self.per_row else "")
 
 
+class Deadline:
+    """Stops the database's work on the current statement after ``seconds`` (a page in-process has
+    no gunicorn to kill it): sqlite3's interrupt(), psycopg's cancel(), from a timer thread."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.hit = False
+        self.timer: threading.Timer | None = None
+
+    def __enter__(self) -> Deadline:
+        from django.db import connection
+
+        connection.ensure_connection()
+        raw = connection.connection
+
+        def stop() -> None:
+            self.hit = True
+            (raw.interrupt if hasattr(raw, "interrupt") else raw.cancel)()
+
+        self.timer = threading.Timer(self.seconds, stop)
+        self.timer.daemon = True
+        self.timer.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        assert self.timer is not None
+        self.timer.cancel()
+
+
 def count_queries(
-    rows: list[Item], creds: Credentials, event: Item, *, verbose: bool = True, warmup: bool = True
+    rows: list[Item],
+    creds: Credentials,
+    event: Item,
+    *,
+    verbose: bool = True,
+    warmup: bool = True,
+    seconds: float = 120,
 ) -> dict[str, Queries]:
     """Each item once after a warm-up (the test skips it), through the test client: its queries
-    and their time."""
+    and their time. A request still running after ``seconds`` is stopped and reported (with the
+    queries it had run); when the warm-up is, the item is not requested again."""
     from django.db import connection
     from django.test import Client
 
@@ -850,34 +887,47 @@ def count_queries(
     def send(item: Item) -> Any:
         req = item.request(creds)
         client = client_for(item)
-        return client.generic(
-            req.method,
-            req.path,
-            data=req.body or b"",
-            content_type="application/json",
-            HTTP_ACCEPT_LANGUAGE="zh-hans",
-        )
+        with Deadline(seconds) as deadline:
+            try:
+                response = client.generic(
+                    req.method,
+                    req.path,
+                    data=req.body or b"",
+                    content_type="application/json",
+                    HTTP_ACCEPT_LANGUAGE="zh-hans",
+                )
+                content = response.content if not response.streaming else b"".join(response.streaming_content)
+            except Exception as exc:
+                if deadline.hit:
+                    raise TimeoutError(f"still running after {seconds:.0f} s in-process: stopped") from exc
+                raise
+        if deadline.hit:  # the app caught the interrupted query (the API answers 500)
+            raise TimeoutError(f"still running after {seconds:.0f} s in-process: stopped")
+        return response, content
 
     results: dict[str, Queries] = {}
     for item in rows:
         q = Queries()
         results[item.name] = q
+        started = time.perf_counter()
+        executed.clear()
         try:
             if warmup:
                 if item.fresh:
-                    assert send(event).status_code == event.expect
-                response = send(item)
+                    assert send(event)[0].status_code == event.expect
+                send(item)
             if item.fresh:
-                assert send(event).status_code == event.expect
+                assert send(event)[0].status_code == event.expect
             executed.clear()
             started = time.perf_counter()
             with connection.execute_wrapper(timed):
-                response = send(item)
-                content = response.content if not response.streaming else b"".join(response.streaming_content)
+                response, content = send(item)
             q.page_ms = (time.perf_counter() - started) * 1000
         except Exception as exc:  # a page that raises is reported, the others still counted
+            q.page_ms = (time.perf_counter() - started) * 1000
             q.error = f"{type(exc).__name__}: {exc}"
-            print(f"  ERROR {item.name}: {q.error}", flush=True)
+            q.total = len(executed)
+            print(f"  ERROR {item.name}: {q.error} ({q.total} queries before)", flush=True)
             continue
         q.status, q.bytes = response.status_code, len(content)
         if response.status_code != item.expect:
@@ -1239,7 +1289,7 @@ def report(
                 f" | {x.requests:>14}  {x.pct(0.5):7.0f} {x.pct(0.95):7.0f} {x.pct(0.99):7.0f}"
                 f" {x.rps:6.1f} {ratio} {x.error_count:3d}"
             )
-        judged = loads[modes[-1]].get(item.name)
+        judged = loads[modes[-1]].get(item.name) if modes else None
         ref = base.get(item.name, {}).get(f"{'conc' if len(modes) > 1 else 'seq'}_p95")
         vs = f"{judged.pct(0.95) / ref:6.2f}" if ref and judged and judged.latencies else "     —"
         line += f" | {BUDGETS[item.kind][1]:>6} {verdict(item, judged):4} {vs}"
@@ -1374,6 +1424,12 @@ def main() -> None:
     )
     parser.add_argument("--no-http", action="store_true", help="only the in-process query counts")
     parser.add_argument(
+        "--inprocess-seconds",
+        type=float,
+        default=120,
+        help="an in-process request still running after this is stopped and reported",
+    )
+    parser.add_argument(
         "--markdown",
         nargs="+",
         metavar="RUN.json",
@@ -1427,7 +1483,7 @@ def main() -> None:
                 raise SystemExit(f"no item matches {args.only}")
         event = new_event(ctx)
         print(f"\nqueries in-process ({len(rows)} items, each once after a warm-up):", flush=True)
-        counts = count_queries(rows, creds, event)
+        counts = count_queries(rows, creds, event, seconds=args.inprocess_seconds)
         connections.close_all()  # the server has the database to itself from here
 
         modes = [] if args.no_http else ["one at a time", f"{args.concurrency} at once"]
