@@ -52,7 +52,9 @@ PAGE_SIZE = 20
 
 
 def _project_queryset() -> Any:
-    return Project.objects.select_related("organization", "owner", "team", "chain_node", "supervised_by")
+    return Project.objects.select_related(
+        "organization", "owner", "team", "chain_node", "supervised_by", "lead"
+    )
 
 
 def project_or_404(request: HttpRequest, code: str) -> Project:
