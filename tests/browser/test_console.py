@@ -190,6 +190,14 @@ def test_a_promoter_registers_an_organization_after_fixing_a_wrong_uscc_check_di
     expect(results.locator("tbody tr")).to_have_count(1)
     expect(page).to_have_url(re.compile(r"[?&]q=tfxy"))
 
+    # Leaving the search box does not search again: a second answer pushing the list's address
+    # while the browser follows a result link would cancel that navigation.
+    searches: list[str] = []
+    page.on("request", lambda r: searches.append(r.url) if "/directory/organizations/?" in r.url else None)
+    page.locator("form.filters input[name=q]").press("Tab")
+    page.wait_for_timeout(500)
+    assert searches == []
+
     # Its page's change log: created by the promoter, with the code.
     results.get_by_role("link", name=name).click()
     page.wait_for_url(url(live_server, org.get_absolute_url()))
