@@ -131,13 +131,12 @@ def update_project(
         if "team" in data:
             current.team = data["team"] or current.owner.team
         current.refresh_search_fields()
-        current.version = F("version") + 1
+        current.version += 1  # the row is locked
         current.save()
         if "collaborators" in data:
             current.collaborators.set(data["collaborators"] or [])
         if "insiders" in data:
             current.insiders.set(data["insiders"] or [])
-        current.refresh_from_db(fields=["version"])
         events.project_changed(current, before, actor=actor)
         if owner_changed:
             events.project(current, ProjectEvent.Kind.ASSIGNED, actor=actor, owner=current.owner.display_name)
@@ -304,15 +303,16 @@ def move_stage(
         current.exit_reason = reason.strip()[:200] if to in EXITS else ""
         if forward:
             current.last_progress_at = now
-        current.version = F("version") + 1
+        # The row is locked (on SQLite the transaction holds the write lock): no one else can
+        # bump the version between this read and the write.
+        current.version += 1
         current.save()
-        current.refresh_from_db(fields=["version"])
-        signed, landed = counted_so_far(current)
         signed_now = landed_now = Decimal("0")
         if to not in EXITS and STAGE_INDEX[to] >= SIGNED_INDEX:
+            signed, landed = counted_so_far(current)
             signed_now = max(Decimal("0"), (current.contracted_investment or 0) - signed)
-        if to not in EXITS and STAGE_INDEX[to] >= REGISTERED_INDEX:
-            landed_now = max(Decimal("0"), (current.contracted_investment or 0) - landed)
+            if STAGE_INDEX[to] >= REGISTERED_INDEX:
+                landed_now = max(Decimal("0"), (current.contracted_investment or 0) - landed)
         events.project(
             current,
             ProjectEvent.Kind.STAGE,
@@ -357,9 +357,8 @@ def record_contract(
         current.agreement_type, current.signed_on = agreement_type, signed_on
         current.contracted_investment = contracted_investment
         current.last_progress_at = now
-        current.version = F("version") + 1
+        current.version += 1  # the row is locked
         current.save()
-        current.refresh_from_db(fields=["version"])
         signed, landed = counted_so_far(current)
         signed_now = max(Decimal("0"), contracted_investment - signed)
         landed_now = (
@@ -392,9 +391,8 @@ def update_facts(*, actor: User | None, project: Project, facts: dict[str, Any])
         for name, value in facts.items():
             if name in allowed:
                 setattr(current, name, value)
-        current.version = F("version") + 1
+        current.version += 1  # the row is locked
         current.save()
-        current.refresh_from_db(fields=["version"])
         events.project_changed(current, before, actor=actor)
     return current
 
