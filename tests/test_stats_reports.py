@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from types import SimpleNamespace
@@ -1214,3 +1215,16 @@ def test_january_february_expects_last_decembers_reporters_and_january_is_not_re
     assert actions.remind_missing(today=dt.date(YEAR, 3, 5)).reminded == 1  # January–February, due 8 March
     assert reminders(devices_user) == [f"report-{YEAR}-2-soon-{stats.devices.pk}"]
     assert reminders(stats.park.users["enterprise"]) == []  # no December report, not 规上: not expected
+
+
+def test_a_leader_reading_the_cockpit_in_english_sees_english_section_titles(stats, two_reports):
+    client = client_for(stats.user("leader"))
+    client.cookies["ymt_language"] = "en"
+    html = client.get(reverse("stats:cockpit"), {"year": YEAR, "month": 2}).content.decode()
+    titles = re.findall(r'<h2 class="section-title" id="panel-\w+">([^<]+)<', html)
+    assert [t.strip() for t in titles] == [
+        "Statistical monitoring",
+        "Investment attraction",
+        "Industry chain map",
+        "Enterprise services",
+    ]

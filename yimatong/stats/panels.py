@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yimatong.directory.models import ChainNode, Organization
 from yimatong.investment import numbers, rollups
@@ -724,11 +725,12 @@ def services(filters: Filters, user: Any) -> list[Chart]:
     return charts
 
 
+# Titles translated when shown (this table is built once, at import, in whatever language is active).
 PANELS = {
-    "statistics": (_("统计监测"), lambda f, u: statistics(f)),
-    "investment": (_("招商引资"), investment),
-    "chain": (_("产业链图谱"), lambda f, u: chain(f)),
-    "services": (_("企业服务"), services),
+    "statistics": (gettext_lazy("统计监测"), lambda f, u: statistics(f)),
+    "investment": (gettext_lazy("招商引资"), investment),
+    "chain": (gettext_lazy("产业链图谱"), lambda f, u: chain(f)),
+    "services": (gettext_lazy("企业服务"), services),
 }
 
 
