@@ -156,8 +156,15 @@ def test_the_funnel_follows_a_code_from_scans_to_signed_investment(qr_api, wecha
             "contracted_investment": Decimal("30000"),
         },
     )
+    # A visit of a lead not yet qualified counts too; a lead's visit carried to its project once.
+    second = wechat_models.Follower.objects.get(openid="o-f2").lead
+    work.schedule_visit(
+        actor=park.users["owner"],
+        lead=second,
+        data={"title": "预约考察", "starts_at": start, "ends_at": start + dt.timedelta(hours=1)},
+    )
     row = QrCode.objects.with_funnel().get(pk=code.pk)
-    assert (row.scans, row.new_followers, row.leads, row.visits, row.signed_projects) == (4, 3, 3, 1, 1)
+    assert (row.scans, row.new_followers, row.leads, row.visits, row.signed_projects) == (4, 3, 3, 2, 1)
     assert row.signed_investment == Decimal("30000")
     assert QrCode.objects.with_funnel().get(pk=other.pk).leads == 1
 

@@ -239,7 +239,7 @@ class QrCodeQuerySet(models.QuerySet):
         """Each code's funnel, attributed through lead sources (``qr_scene``) and the lead →
         project link: scans, new followers, leads, site visits, signed projects, signed
         investment (万元, counted as the pipeline counts it: first signing plus increments)."""
-        from yimatong.investment.models import Lead, LeadSource, Project, ProjectEvent, SiteVisit
+        from yimatong.investment.models import LeadSource, Project, ProjectEvent, SiteVisit
 
         def count(qs: models.QuerySet, field: str = "pk") -> Subquery:
             return Coalesce(
@@ -256,17 +256,24 @@ class QrCodeQuerySet(models.QuerySet):
         leads = LeadSource.objects.filter(qr_scene=OuterRef(OuterRef("scene"))).values("lead")
         scans = InboundMessage.objects.filter(code=OuterRef("pk"), event__in=["subscribe", "scan"])
         follows = InboundMessage.objects.filter(code=OuterRef("pk"), event="subscribe")
-        lead_rows = Lead.objects.filter(
-            pk__in=LeadSource.objects.filter(qr_scene=OuterRef(OuterRef("scene"))).values("lead")
-        )
+        sources = LeadSource.objects.filter(qr_scene=OuterRef("scene"))  # every source has its lead
         # Visits of the code's leads, plus visits of their projects not already counted by their
         # lead: two counts an index serves each (an OR of the two reads every visit).
-        deeper = LeadSource.objects.filter(qr_scene=OuterRef(OuterRef(OuterRef("scene")))).values("lead")
         visits_of_leads = SiteVisit.objects.filter(lead__in=leads).exclude(status="cancelled")
-        visits_of_projects = (
-            SiteVisit.objects.filter(project__in=Project.objects.filter(lead__in=deeper).values("pk"))
-            .exclude(status="cancelled")
-            .exclude(lead__in=leads)
+        # Counted from the code's projects (a few) into their visits, so that the visits' project
+        # index serves it; from the visits' side the planner scanned every visit once per code.
+        not_cancelled = ~Q(site_visits__status="cancelled")
+        not_counted_by_lead = Q(site_visits__lead__isnull=True) | ~Q(site_visits__lead__in=leads)
+        visits_of_projects = Coalesce(
+            Subquery(
+                Project.objects.filter(lead__in=leads)
+                .order_by()
+                .annotate(g=Value(1))
+                .values("g")
+                .annotate(n=Count("site_visits", filter=not_cancelled & not_counted_by_lead))
+                .values("n")
+            ),
+            0,
         )
         signed = Project.objects.filter(lead__in=leads, signed_on__isnull=False)
         amount = (
@@ -278,15 +285,15 @@ class QrCodeQuerySet(models.QuerySet):
             .values("total")
         )
         return self.annotate(
-            scans=Coalesce(Subquery(scans.order_by().values("code").annotate(n=Count("pk")).values("n")), 0),
+            scans=Coalesce(Subquery(scans.order_by().values("code").annotate(n=Count("*")).values("n")), 0),
             new_followers=Coalesce(
                 Subquery(
                     follows.order_by().values("code").annotate(n=Count("follower", distinct=True)).values("n")
                 ),
                 0,
             ),
-            leads=count(lead_rows),
-            visits=count(visits_of_leads) + count(visits_of_projects),
+            leads=count(sources, "lead"),
+            visits=count(visits_of_leads) + visits_of_projects,
             signed_projects=count(signed),
             signed_investment=Coalesce(
                 Subquery(amount), Value(0), output_field=models.DecimalField(max_digits=16, decimal_places=2)
