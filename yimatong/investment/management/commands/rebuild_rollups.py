@@ -13,6 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from yimatong.investment import rollups
+from yimatong.investment.models import rollups as tables
+from yimatong.lib.analyze import analyze
 
 
 class Command(BaseCommand):
@@ -35,4 +37,11 @@ class Command(BaseCommand):
             )
             return
         changed = rollups.refresh_all(clear=clear)
+        analyze(
+            tables.ProjectRollup,
+            tables.ProjectTally,
+            tables.ProjectFlow,
+            tables.ProjectCohort,
+            tables.ProjectStay,
+        )
         self.stdout.write(f"{changed} projects refreshed in {time.perf_counter() - started:.1f} s.")

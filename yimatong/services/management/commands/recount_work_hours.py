@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from yimatong.lib.analyze import analyze
 from yimatong.services.kpis import fill_work_hours
 from yimatong.services.models import Demand
 
@@ -18,4 +19,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         changed = fill_work_hours(Demand.objects.filter(dispatched_at__isnull=False))
+        analyze(Demand)
         self.stdout.write(f"{changed} demands updated in {time.perf_counter() - started:.1f} s.")
