@@ -214,12 +214,21 @@ class OrganizationQuerySet(models.QuerySet):
             | contains(self, "name_initials", lowered, ignore_case=False)
             | contains(self, "name_pinyin", lowered, ignore_case=False)
         )
+        # Each way of matching is its own indexed query and the keys are united: an OR with the
+        # phone's EXISTS would make PostgreSQL read every row instead.
+        found = Organization.objects.filter(condition).order_by().values("pk")
         digits = phone_search_digits(text)
         if digits:
             # A contact's number is visible in full exactly where its organization is editable.
-            phones = Contact.objects.filter(organization=OuterRef("pk"), mobile__contains=digits)
-            condition |= Q(Exists(phones)) & access.organization_edit_scope(user)
-        return self.filter(condition)
+            phones = Contact.objects.filter(
+                contains(self, "mobile", digits, ignore_case=False), organization=OuterRef("pk")
+            )
+            found = found.union(
+                Organization.objects.filter(Exists(phones), access.organization_edit_scope(user))
+                .order_by()
+                .values("pk")
+            )
+        return self.filter(pk__in=found)
 
     def similar_to(self, name: str) -> OrganizationQuerySet:
         key = normalize_org_name(name)
@@ -395,12 +404,24 @@ class ContactQuerySet(models.QuerySet):
             | contains(self, "name_initials", lowered, ignore_case=False)
             | contains(self, "name_pinyin", lowered, ignore_case=False)
             | contains(self, "email", text)
-            | contains(self, "organization__name", text)
+        )
+        # Each way of matching is its own indexed query and the keys are united: an OR across the
+        # join to the organization would make PostgreSQL read every row instead.
+        found = (
+            Contact.objects.filter(condition)
+            .order_by()
+            .values("pk")
+            .union(Contact.objects.filter(contains(self, "organization__name", text)).order_by().values("pk"))
         )
         digits = phone_search_digits(text)
         if digits:
-            condition |= contains(self, "mobile", digits, ignore_case=False) & access.contact_edit_scope(user)
-        return self.filter(condition)
+            found = found.union(
+                Contact.objects.filter(contains(self, "mobile", digits, ignore_case=False))
+                .filter(access.contact_edit_scope(user))
+                .order_by()
+                .values("pk")
+            )
+        return self.filter(pk__in=found)
 
     def with_editable_flag(self, user: Any) -> ContactQuerySet:
         """Annotate ``can_edit`` so a list can mask phone numbers without a query per row."""
