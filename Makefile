@@ -110,6 +110,14 @@ bench-demands: install
 	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \
 		$(BIN)/python bench/demand_queue.py $(BENCH_ARGS)
 
+# The API's lists and searches (Chinese, pinyin initials, English, code and USCC prefixes) at
+# 100,000 projects, 40,000 leads and 20,000 contacts, 50 a page, in-process: p50/p95, queries and
+# the ratio to a bare view; PostgreSQL when DATABASE_URL says so (database BENCH_DB_NAME, default
+# h_search_api). BENCH_ARGS="--projects 10000", "--keep", "--reuse" (see docs/search.md).
+.PHONY: bench-search
+bench-search: install
+	$(BIN)/python bench/api_search.py $(BENCH_ARGS)
+
 # The leaders' cockpit in-process at 100k projects (~1M events) and 5 years x 500 enterprises of monthly
 # reports: each panel's Excel, the page, the bulletin, the indicators API, the weekly feed and the project
 # list, with p50/p95 and query counts; on SQLite, then on PostgreSQL (BENCH_DATABASE_URL, default

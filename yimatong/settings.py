@@ -227,6 +227,10 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # API -----------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 200
+# A list counts its rows up to this many and then says "more than" (a full COUNT(*) over 100k rows
+# on every page costs more than the page); page numbers above API_MAX_PAGE answer 400.
+API_COUNT_LIMIT = env_int("API_COUNT_LIMIT", 1000)
+API_MAX_PAGE = 1_000_000
 
 # WeChat official accounts ---------------------------------------------------------------------
 # Where the API lives (the fake server in tests and the demo), where web OAuth's authorize page

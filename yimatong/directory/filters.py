@@ -37,15 +37,15 @@ def organizations_for(user: Any, params: Mapping[str, Any]) -> tuple[Organizatio
         qs = qs.search(filters["q"], user)
     if filters["type"] in Organization.Type.values:
         qs = qs.filter(org_type=filters["type"])
-    node = None
+    # The node and the nodes below it in one query; an unknown id is ignored, an unknown code
+    # matches nothing.
     if filters["chain"].isdigit():
-        node = ChainNode.objects.filter(pk=int(filters["chain"])).first()
+        ids = ChainNode.subtree_ids(pk=int(filters["chain"]))
+        if ids is not None:
+            qs = qs.filter(chain_node__in=ids)
     elif filters["chain_node"]:
-        node = ChainNode.objects.filter(code=filters["chain_node"]).first()
-        if node is None:
-            qs = qs.none()
-    if node is not None:
-        qs = qs.filter(chain_node__in=node.descendant_ids())
+        ids = ChainNode.subtree_ids(code=filters["chain_node"])
+        qs = qs.filter(chain_node__in=ids) if ids is not None else qs.none()
     if filters["district"].isdigit():
         qs = qs.filter(district__code=filters["district"])
     if filters["flag"] in FLAGS:

@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 
 from yimatong.accounts import access
 from yimatong.lib.identifiers import mask_phone, phone_search_digits
+from yimatong.lib.search import contains
 from yimatong.lib.text import normalize_org_name, pinyin_full, pinyin_initials
 
 models.CharField.register_lookup(Length)
@@ -161,11 +162,27 @@ class ChainNode(models.Model):
         return list(reversed(chain))
 
     def descendant_ids(self) -> set[int]:
-        """This node and everything below it (the tree is small: one query per level)."""
-        ids, frontier = {self.pk}, [self.pk]
+        """This node and everything below it, in one query (the tree is small: a few hundred
+        nodes at most, read whole and walked here)."""
+        return ChainNode.subtree_ids(pk=self.pk) or {self.pk}
+
+    @staticmethod
+    def subtree_ids(*, pk: int | None = None, code: str | None = None) -> set[int] | None:
+        """The ids of the node with this pk or code and of every node below it, in one query;
+        None when there is no such node."""
+        children: dict[int | None, list[int]] = {}
+        root = None
+        for node_pk, node_code, parent_id in ChainNode.objects.order_by().values_list(
+            "pk", "code", "parent_id"
+        ):
+            children.setdefault(parent_id, []).append(node_pk)
+            if (pk is not None and node_pk == pk) or (code is not None and node_code == code):
+                root = node_pk
+        if root is None:
+            return None
+        ids, frontier = {root}, [root]
         while frontier:
-            frontier = list(ChainNode.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-            frontier = [pk for pk in frontier if pk not in ids]
+            frontier = [child for pk_ in frontier for child in children.get(pk_, []) if child not in ids]
             ids.update(frontier)
         return ids
 
@@ -191,18 +208,27 @@ class OrganizationQuerySet(models.QuerySet):
             return self
         lowered = text.lower()
         condition = (
-            Q(name__icontains=text)
-            | Q(normalized_name__contains=normalize_org_name(text) or text)
+            contains(self, "name", text)
+            | contains(self, "normalized_name", normalize_org_name(text) or text, ignore_case=False)
             | Q(uscc__startswith=text.upper())
-            | Q(name_initials__contains=lowered)
-            | Q(name_pinyin__contains=lowered)
+            | contains(self, "name_initials", lowered, ignore_case=False)
+            | contains(self, "name_pinyin", lowered, ignore_case=False)
         )
+        # Each way of matching is its own indexed query and the keys are united: an OR with the
+        # phone's EXISTS would make PostgreSQL read every row instead.
+        found = Organization.objects.filter(condition).order_by().values("pk")
         digits = phone_search_digits(text)
         if digits:
             # A contact's number is visible in full exactly where its organization is editable.
-            phones = Contact.objects.filter(organization=OuterRef("pk"), mobile__contains=digits)
-            condition |= Q(Exists(phones)) & access.organization_edit_scope(user)
-        return self.filter(condition)
+            phones = Contact.objects.filter(
+                contains(self, "mobile", digits, ignore_case=False), organization=OuterRef("pk")
+            )
+            found = found.union(
+                Organization.objects.filter(Exists(phones), access.organization_edit_scope(user))
+                .order_by()
+                .values("pk")
+            )
+        return self.filter(pk__in=found)
 
     def similar_to(self, name: str) -> OrganizationQuerySet:
         key = normalize_org_name(name)
@@ -374,16 +400,28 @@ class ContactQuerySet(models.QuerySet):
             return self
         lowered = text.lower()
         condition = (
-            Q(name__icontains=text)
-            | Q(name_initials__contains=lowered)
-            | Q(name_pinyin__contains=lowered)
-            | Q(email__icontains=text)
-            | Q(organization__name__icontains=text)
+            contains(self, "name", text)
+            | contains(self, "name_initials", lowered, ignore_case=False)
+            | contains(self, "name_pinyin", lowered, ignore_case=False)
+            | contains(self, "email", text)
+        )
+        # Each way of matching is its own indexed query and the keys are united: an OR across the
+        # join to the organization would make PostgreSQL read every row instead.
+        found = (
+            Contact.objects.filter(condition)
+            .order_by()
+            .values("pk")
+            .union(Contact.objects.filter(contains(self, "organization__name", text)).order_by().values("pk"))
         )
         digits = phone_search_digits(text)
         if digits:
-            condition |= Q(mobile__contains=digits) & access.contact_edit_scope(user)
-        return self.filter(condition)
+            found = found.union(
+                Contact.objects.filter(contains(self, "mobile", digits, ignore_case=False))
+                .filter(access.contact_edit_scope(user))
+                .order_by()
+                .values("pk")
+            )
+        return self.filter(pk__in=found)
 
     def with_editable_flag(self, user: Any) -> ContactQuerySet:
         """Annotate ``can_edit`` so a list can mask phone numbers without a query per row."""

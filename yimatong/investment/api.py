@@ -6,6 +6,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import OuterRef, Subquery
+from django.db.models.functions import JSONObject
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -30,8 +32,9 @@ from yimatong.investment.forms import (
 )
 from yimatong.investment.models import InvestmentSettings, Lead, Milestone, Problem, Project
 from yimatong.lib.errors import ActionError
+from yimatong.lib.pagination import LIST_ERRORS, Pagination
 from yimatong.lib.pagination import Mapped as _Mapped
-from yimatong.lib.pagination import Pagination
+from yimatong.lib.search import JSONList, json_datetime
 
 router = Router(tags=["investment"])
 
@@ -307,12 +310,41 @@ def _lead_out(lead: Lead) -> dict[str, Any]:
         "owner": lead.owner.username if lead.owner else None,
         "team": lead.team.code if lead.team else None,
         "touched_at": lead.touched_at,
-        "sources": [
-            {"channel": s.channel, "event": s.event, "qr_scene": s.qr_scene, "received_at": s.received_at}
-            for s in lead.sources.all()
-        ],
+        "sources": _sources(lead),
         "project": project.code if project else None,
     }
+
+
+def _sources(lead: Lead) -> list[dict[str, Any]]:
+    if hasattr(lead, "sources_json"):  # a list page read them with the leads (``_with_sources``)
+        rows = [{**s, "received_at": json_datetime(s["received_at"])} for s in lead.sources_json or []]
+        rows.sort(key=lambda s: (s["received_at"], s["id"]))  # the model's ordering
+        return [{key: s[key] for key in ("channel", "event", "qr_scene", "received_at")} for s in rows]
+    return [
+        {"channel": s.channel, "event": s.event, "qr_scene": s.qr_scene, "received_at": s.received_at}
+        for s in lead.sources.all()
+    ]
+
+
+def _with_sources(qs: Any) -> Any:
+    """The leads with their sources as one JSON list each, read in the same query: a page asks
+    as many questions whether it has leads or not."""
+    from yimatong.investment.models import LeadSource
+
+    sources = (
+        LeadSource.objects.filter(lead=OuterRef("pk"))
+        .order_by()
+        .values("lead")
+        .annotate(
+            rows=JSONList(
+                JSONObject(
+                    id="id", channel="channel", event="event", qr_scene="qr_scene", received_at="received_at"
+                )
+            )
+        )
+        .values("rows")
+    )
+    return qs.annotate(sources_json=Subquery(sources))
 
 
 def _project_out(project: Project, user: User, capital: Decimal | None = None) -> dict[str, Any]:
@@ -375,12 +407,16 @@ class LeadFilters(Schema):
     chain: str = ""
 
 
-@router.get("/leads", response=list[LeadOut], summary="Leads you may see (the pool, yours, your team's)")
+@router.get(
+    "/leads",
+    response={200: list[LeadOut], **LIST_ERRORS},
+    summary="Leads you may see (the pool, yours, your team's)",
+)
 @paginate(Pagination)
 def list_leads(request: HttpRequest, filters: Query[LeadFilters]) -> Any:
     _investment_staff(request.auth)
     qs, _applied = leads_for(request.auth, filters.dict())
-    return _Mapped(qs.select_related("owner", "team", "chain_node").prefetch_related("sources"), _lead_out)
+    return _Mapped(_with_sources(qs.select_related("owner", "team", "chain_node", "project")), _lead_out)
 
 
 @router.post(
@@ -446,31 +482,30 @@ def qualify_lead(request: HttpRequest, code: str, payload: QualifyIn) -> Status:
 # Projects -------------------------------------------------------------------------------------------
 
 
-class _ProjectPage:
-    """Serializes one page with a single query for capital in place (no query per row)."""
+def _project_rows(user: User) -> Any:
+    """One page of projects in the answer's shape, with a single query for capital in place."""
 
-    def __init__(self, qs: Any, user: User):
-        self.qs, self.user = qs, user
-
-    def count(self) -> int:
-        return self.qs.count()
-
-    def __getitem__(self, item: slice) -> list[dict[str, Any]]:
+    def rows(projects: list[Project]) -> list[dict[str, Any]]:
         from django.db.models import Sum
 
         from yimatong.investment.models import CapitalArrival
 
-        rows = list(self.qs[item])
         capital = dict(
-            CapitalArrival.objects.filter(project__in=[p.pk for p in rows])
+            CapitalArrival.objects.filter(project__in=[p.pk for p in projects])
             .values("project")
             .annotate(total=Sum("amount"))
             .values_list("project", "total")
         )
-        return [_project_out(p, self.user, capital.get(p.pk, Decimal("0"))) for p in rows]
+        return [_project_out(p, user, capital.get(p.pk, Decimal("0"))) for p in projects]
+
+    return rows
 
 
-@router.get("/projects", response=list[ProjectOut], summary="Projects you may see, filtered")
+@router.get(
+    "/projects",
+    response={200: list[ProjectOut], **LIST_ERRORS},
+    summary="Projects you may see, filtered (q: Chinese, pinyin initials, English, code prefix)",
+)
 @paginate(Pagination)
 def list_projects(request: HttpRequest, filters: Query[ProjectFilters]) -> Any:
     if not access.is_staff_member(request.auth):
@@ -483,7 +518,7 @@ def list_projects(request: HttpRequest, filters: Query[ProjectFilters]) -> Any:
         .prefetch_related("insiders")
         .order_by("-updated_at", "-pk")
     )
-    return _ProjectPage(qs, request.auth)
+    return _Mapped(qs, rows=_project_rows(request.auth))
 
 
 @router.post("/projects", response={201: ProjectOut}, summary="Create a project")

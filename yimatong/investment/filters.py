@@ -38,12 +38,10 @@ def _decimal(value: Any) -> Decimal | None:
     return number if number is not None and number.is_finite() else None
 
 
-def _node(value: str) -> ChainNode | None:
-    if not value:
-        return None
-    if value.isdigit():
-        return ChainNode.objects.filter(pk=int(value)).first()
-    return ChainNode.objects.filter(code=value).first()
+def _subtree(value: str) -> set[int]:
+    """The chain node given by id or code and the nodes below it, in one query (none if unknown)."""
+    found = ChainNode.subtree_ids(pk=int(value)) if value.isdigit() else ChainNode.subtree_ids(code=value)
+    return found or set()
 
 
 def projects_for(
@@ -83,8 +81,8 @@ def projects_for(
     if stages:
         qs = qs.filter(stage__in=stages)
     if filters["chain"]:
-        node = _node(filters["chain"])
-        qs = qs.filter(chain_node__in=node.descendant_ids()) if node else qs.none()
+        ids = _subtree(filters["chain"])
+        qs = qs.filter(chain_node__in=ids) if ids else qs.none()
     if filters["owner"]:
         owner = filters["owner"]
         qs = qs.filter(owner_id=int(owner)) if owner.isdigit() else qs.filter(owner__username=owner)
@@ -131,8 +129,7 @@ def tally_scope(user: Any, filters: dict[str, Any]) -> rollups.Scope | None:
         return None
     chain_ids = None
     if filters["chain"]:
-        node = _node(filters["chain"])
-        chain_ids = node.descendant_ids() if node else set()
+        chain_ids = _subtree(filters["chain"])
     scope = rollups.Scope.for_user(user, chain_ids)
     narrow: dict[str, Any] = {}
     if filters["owner"]:
@@ -182,6 +179,6 @@ def leads_for(user: Any, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]
     if filters["channel"] in Channel.values:
         qs = qs.filter(sources__channel=filters["channel"]).distinct()
     if filters["chain"]:
-        node = _node(filters["chain"])
-        qs = qs.filter(chain_node__in=node.descendant_ids()) if node else qs.none()
+        ids = _subtree(filters["chain"])
+        qs = qs.filter(chain_node__in=ids) if ids else qs.none()
     return qs, filters

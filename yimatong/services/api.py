@@ -15,7 +15,7 @@ from yimatong.accounts import access
 from yimatong.accounts.models import User
 from yimatong.directory.models import Organization
 from yimatong.lib.errors import ActionError
-from yimatong.lib.pagination import Mapped, Pagination
+from yimatong.lib.pagination import LIST_ERRORS, Mapped, Pagination
 from yimatong.services import actions, application_actions, care_actions, forms, policy_actions
 from yimatong.services.kpis import department_kpis
 from yimatong.services.models import (
@@ -119,7 +119,7 @@ def _demand(request: HttpRequest, code: str) -> Demand:
     return demand
 
 
-@router.get("/demands", response=list[DemandOut], summary="Demands you may see")
+@router.get("/demands", response={200: list[DemandOut], **LIST_ERRORS}, summary="Demands you may see")
 @paginate(Pagination)
 def list_demands(request: HttpRequest, filters: Query[DemandFilters]) -> Any:
     _reader(request.auth)
@@ -290,7 +290,9 @@ def _match_out(m: PolicyMatch) -> dict[str, Any]:
 
 
 @router.get(
-    "/policies", response=list[PolicyOut], summary="The policy library (published policies for enterprises)"
+    "/policies",
+    response={200: list[PolicyOut], **LIST_ERRORS},
+    summary="The policy library (published policies for enterprises)",
 )
 @paginate(Pagination)
 def list_policies(request: HttpRequest) -> Any:
@@ -301,7 +303,11 @@ def list_policies(request: HttpRequest) -> Any:
     return qs
 
 
-@router.get("/policies/{code}/matches", response=list[MatchOut], summary="The enterprises a policy matches")
+@router.get(
+    "/policies/{code}/matches",
+    response={200: list[MatchOut], **LIST_ERRORS},
+    summary="The enterprises a policy matches",
+)
 @paginate(Pagination)
 def policy_matches(request: HttpRequest, code: str, status: str = "met") -> Any:
     if not access.can_read_policies(request.auth):
@@ -313,7 +319,9 @@ def policy_matches(request: HttpRequest, code: str, status: str = "met") -> Any:
 
 
 @router.get(
-    "/my/policy-matches", response=list[MatchOut], summary="Your enterprise's policies, with what is missing"
+    "/my/policy-matches",
+    response={200: list[MatchOut], **LIST_ERRORS},
+    summary="Your enterprise's policies, with what is missing",
 )
 @paginate(Pagination)
 def my_matches(request: HttpRequest) -> Any:
@@ -323,7 +331,11 @@ def my_matches(request: HttpRequest) -> Any:
     return Mapped(qs.select_related("policy", "organization"), _match_out)
 
 
-@router.get("/applications", response=list[ApplicationOut], summary="Policy applications you may see")
+@router.get(
+    "/applications",
+    response={200: list[ApplicationOut], **LIST_ERRORS},
+    summary="Policy applications you may see",
+)
 @paginate(Pagination)
 def list_applications(request: HttpRequest) -> Any:
     _policy_reader(request.auth)
@@ -354,7 +366,11 @@ def _plan_out(p: ServicePlan) -> dict[str, Any]:
     }
 
 
-@router.get("/plans", response=list[PlanOut], summary="Key enterprises' plans (一企一策) you may see")
+@router.get(
+    "/plans",
+    response={200: list[PlanOut], **LIST_ERRORS},
+    summary="Key enterprises' plans (一企一策) you may see",
+)
 @paginate(Pagination)
 def list_plans(request: HttpRequest) -> Any:
     _reader(request.auth)
@@ -362,7 +378,9 @@ def list_plans(request: HttpRequest) -> Any:
 
 
 @router.get(
-    "/financing/needs", response=list[NeedOut], summary="Financing needs you may see, with their referrals"
+    "/financing/needs",
+    response={200: list[NeedOut], **LIST_ERRORS},
+    summary="Financing needs you may see, with their referrals",
 )
 @paginate(Pagination)
 def list_needs(request: HttpRequest) -> Any:

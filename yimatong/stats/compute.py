@@ -61,7 +61,9 @@ def _values(figures: dict[str, Any], threshold: Decimal) -> dict[str, Decimal]:
 
 def panel(years: list[int], months: list[int], *, published: dict[tuple[int, int], bool]) -> formulas.Panel:
     """The reports of ``years`` × ``months`` as the formulas read them, one version each."""
-    thresholds = {year: ReportingRules.for_year(year).investment_project_min for year in years}
+    thresholds = {
+        year: rules.investment_project_min for year, rules in ReportingRules.for_years(years).items()
+    }
     # Plain rows in no order (the panel is keyed; the default order joins the organizations to
     # sort by name), and the investment lines only of the periods read live: a published period
     # counts the lines frozen in ``published_values``.

@@ -88,11 +88,24 @@ class ReportingRules(models.Model):
 
     @classmethod
     def for_year(cls, year: int) -> ReportingRules:
-        rules = cls.objects.filter(year=year).first()
-        if rules is None:
-            earlier = cls.objects.filter(year__lt=year).order_by("-year").first()
+        return cls.for_years([year])[year]
+
+    @classmethod
+    def for_years(cls, years: Any) -> dict[int, ReportingRules]:
+        """The rules of each year, read in one query; a year nobody set up keeps the rules of the
+        last year before it that was (unsaved), or the defaults."""
+        wanted = sorted(set(years))
+        if not wanted:
+            return {}
+        known = {r.year: r for r in cls.objects.filter(year__lte=wanted[-1]).order_by("year")}
+        found: dict[int, ReportingRules] = {}
+        for year in wanted:
+            if year in known:
+                found[year] = known[year]
+                continue
             rules = cls(year=year)
-            if earlier is not None:  # a year nobody set up keeps the last year's rules
+            earlier = max((y for y in known if y < year), default=None)
+            if earlier is not None:
                 for name in (
                     "above_scale_revenue",
                     "investment_project_min",
@@ -102,8 +115,9 @@ class ReportingRules(models.Model):
                     "tolerance",
                     "deadline_day",
                 ):
-                    setattr(rules, name, getattr(earlier, name))
-        return rules
+                    setattr(rules, name, getattr(known[earlier], name))
+            found[year] = rules
+        return found
 
 
 class AboveScaleMember(models.Model):

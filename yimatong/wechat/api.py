@@ -12,7 +12,7 @@ from ninja import Router, Schema
 from ninja.pagination import paginate
 
 from yimatong.accounts import access
-from yimatong.lib.pagination import Mapped, Pagination
+from yimatong.lib.pagination import LIST_ERRORS, Mapped, Pagination
 from yimatong.wechat.models import Follower, QrCode
 
 router = Router(tags=["wechat"])
@@ -53,7 +53,9 @@ def _readers(user: Any) -> None:
 
 
 @router.get(
-    "/wechat/codes", response=list[CodeOut], summary="Channel QR codes you may see, with their funnel"
+    "/wechat/codes",
+    response={200: list[CodeOut], **LIST_ERRORS},
+    summary="Channel QR codes you may see, with their funnel",
 )
 @paginate(Pagination)
 def list_codes(request: HttpRequest) -> Any:
@@ -83,7 +85,9 @@ def _code_out(c: QrCode) -> dict[str, Any]:
 
 
 @router.get(
-    "/wechat/conversations", response=list[ConversationOut], summary="WeChat conversations you may see"
+    "/wechat/conversations",
+    response={200: list[ConversationOut], **LIST_ERRORS},
+    summary="WeChat conversations you may see",
 )
 @paginate(Pagination)
 def list_conversations(request: HttpRequest) -> Any:

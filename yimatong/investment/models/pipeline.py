@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from yimatong.accounts import access
+from yimatong.lib.search import contains
 
 # Configuration ---------------------------------------------------------------------------------
 
@@ -97,16 +98,17 @@ class LeadQuerySet(models.QuerySet):
         text = (text or "").strip()
         if not text:
             return self
+        # Every branch is indexed on PostgreSQL (yimatong/lib/search.py), so the OR is a bitmap OR.
         condition = (
-            Q(company_name__icontains=text)
-            | Q(contact_name__icontains=text)
-            | Q(normalized_name__contains=normalize_org_name(text) or text)
-            | Q(name_initials__contains=text.lower())
-            | Q(code__iexact=text)
+            contains(self, "company_name", text)
+            | contains(self, "contact_name", text)
+            | contains(self, "normalized_name", normalize_org_name(text) or text, ignore_case=False)
+            | contains(self, "name_initials", text.lower(), ignore_case=False)
+            | Q(code__startswith=text.upper())
         )
         digits = phone_search_digits(text)
         if digits:
-            condition |= Q(contact_phone__contains=digits)
+            condition |= contains(self, "contact_phone", digits, ignore_case=False)
         return self.filter(condition)
 
 
@@ -413,11 +415,13 @@ class ProjectQuerySet(models.QuerySet):
         text = (text or "").strip()
         if not text:
             return self
+        # Chinese, English, pinyin initials and a code prefix (YMT-2026-…), each through an index
+        # on PostgreSQL (yimatong/lib/search.py).
         return self.filter(
-            Q(name__icontains=text)
-            | Q(code__iexact=text)
-            | Q(codename__icontains=text)
-            | Q(name_initials__contains=text.lower())
+            contains(self, "name", text)
+            | Q(code__startswith=text.upper())
+            | contains(self, "codename", text)
+            | contains(self, "name_initials", text.lower(), ignore_case=False)
         )
 
 
