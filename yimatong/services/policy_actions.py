@@ -73,35 +73,81 @@ def residents() -> Any:
 
 
 def facts_for(org: Organization, today: dt.date | None = None) -> dict[str, Any]:
-    today = today or timezone.localdate()
     profile: EnterpriseProfile | None
     try:
         profile = org.profile
     except EnterpriseProfile.DoesNotExist:
         profile = None
+    record = (
+        org.chain_node.code if org.chain_node_id else None,
+        org.industry.code if org.industry_id else None,
+        org.district.code if org.district_id else None,
+        org.registered_on,
+        org.registered_capital,
+        org.is_above_scale,
+        org.is_high_tech,
+        org.is_specialized,
+        *((getattr(profile, name) if profile else None) for name in PROFILE_FACTS),
+        profile.is_tech_sme if profile else None,
+    )
+    return _facts(record, today or timezone.localdate())
+
+
+# The columns of facts_for's record, read in one query for many enterprises by facts_of (an
+# enterprise without a profile reads None for every profile fact, as facts_for gives it).
+PROFILE_FACTS = ("revenue", "rd_ratio", "employees", "patents_invention", "patents_utility", "patents_design")
+RECORD = (
+    "chain_node__code",
+    "industry__code",
+    "district__code",
+    "registered_on",
+    "registered_capital",
+    "is_above_scale",
+    "is_high_tech",
+    "is_specialized",
+    *(f"profile__{name}" for name in PROFILE_FACTS),
+    "profile__is_tech_sme",
+)
+
+
+def facts_of(
+    organizations: QuerySet[Organization], today: dt.date | None = None
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """The primary keys and facts (as facts_for gives them) of the organizations of a queryset,
+    read as plain values in one query rather than as model instances."""
+    today = today or timezone.localdate()
+    ids, facts = [], []
+    for pk, *record in organizations.values_list("pk", *RECORD):
+        ids.append(pk)
+        facts.append(_facts(record, today))
+    return ids, facts
+
+
+def _facts(record: Any, today: dt.date) -> dict[str, Any]:
+    (
+        chain_node,
+        industry,
+        district,
+        registered_on,
+        registered_capital,
+        is_above_scale,
+        is_high_tech,
+        is_specialized,
+        *profile_facts,
+        tech_sme,
+    ) = record
     facts: dict[str, Any] = {
-        "chain_node": org.chain_node.code if org.chain_node_id else None,
-        "industry_code": org.industry.code if org.industry_id else None,
-        "district": org.district.code if org.district_id else None,
-        "years_registered": (today - org.registered_on).days // 365 if org.registered_on else None,
-        "registered_capital": org.registered_capital,
-        "is_above_scale": org.is_above_scale,
+        "chain_node": chain_node,
+        "industry_code": industry,
+        "district": district,
+        "years_registered": (today - registered_on).days // 365 if registered_on else None,
+        "registered_capital": registered_capital,
+        "is_above_scale": is_above_scale,
     }
-    for name in (
-        "revenue",
-        "rd_ratio",
-        "employees",
-        "patents_invention",
-        "patents_utility",
-        "patents_design",
-    ):
-        facts[name] = getattr(profile, name) if profile else None
+    facts.update(zip(PROFILE_FACTS, profile_facts, strict=True))
     patents = [facts["patents_invention"], facts["patents_utility"], facts["patents_design"]]
     facts["patent_score"] = None if None in patents else 5 * patents[0] + 2 * patents[1] + patents[2]
-    certifications = {
-        c for c, held in (("high_tech", org.is_high_tech), ("specialized", org.is_specialized)) if held
-    }
-    tech_sme = profile.is_tech_sme if profile else None
+    certifications = {c for c, held in (("high_tech", is_high_tech), ("specialized", is_specialized)) if held}
     if tech_sme:
         certifications.add("tech_sme")
     facts["certifications"] = certifications
@@ -112,7 +158,9 @@ def facts_for(org: Organization, today: dt.date | None = None) -> dict[str, Any]
 # Matching ------------------------------------------------------------------------------------------
 
 
-CHUNK = 500  # enterprises matched, written and told per transaction
+CHUNK = 500  # enterprises matched pair by pair, written and told per transaction
+COLUMNS_FROM = 50  # from this many enterprises on, each policy is evaluated over all of them at once
+POLICY_CHUNK = 20  # policies evaluated column-wise, written and told per transaction
 MATCH_FIELDS = ("policy_version", "status", "pass_rate", "missing", "unknown", "estimated_amount")
 
 
@@ -123,9 +171,13 @@ def rematch(
     pairs are stored, pairs that no longer match are removed, and a stored pair whose result
     has not changed is left alone. Returns the rows inserted or changed.
 
-    Each policy's tree is compiled once; the enterprises go by in chunks of ``CHUNK``, each
-    chunk in one transaction (a consistent answer per enterprise; other writers are not held
-    up by a recompute of the whole park), read, written and told in bulk."""
+    Each policy's tree is compiled once. A few enterprises (a profile saved) are matched pair
+    by pair, in chunks of ``CHUNK`` (a consistent answer per enterprise). Many (a policy saved,
+    a recompute of the park) have their facts read once, as columns, and each policy is
+    evaluated over all of them at once (matching.evaluate_columns); the policies go by in
+    chunks of ``POLICY_CHUNK``, each in one transaction (a consistent answer per policy; other
+    writers are not held up by a recompute of the whole park). Only the changed rows are
+    written, in bulk, and new matches told in bulk."""
     now = now or timezone.now()
     policies = list(policies)
     if not policies:
@@ -137,25 +189,33 @@ def rematch(
         for policy in policies
         if policy.is_published and policy.conditions
     ]
-    policy_ids = [policy.pk for policy in policies]
     if isinstance(organizations, QuerySet):
-        organizations = organizations.iterator(chunk_size=CHUNK)
+        org_ids, facts = facts_of(organizations)
+    else:
+        organizations = list(organizations)
+        org_ids, facts = [org.pk for org in organizations], [facts_for(org) for org in organizations]
+    facts = [matching.prepare(one) for one in facts]
     written = 0
-    chunk: list[Organization] = []
-    for org in organizations:
-        chunk.append(org)
-        if len(chunk) == CHUNK:
-            written += _rematch_chunk(compiled, policy_ids, chunk, now)
-            chunk = []
-    if chunk:
-        written += _rematch_chunk(compiled, policy_ids, chunk, now)
+    if len(org_ids) < COLUMNS_FROM:
+        policy_ids = [policy.pk for policy in policies]
+        for start in range(0, len(org_ids), CHUNK):
+            written += _rematch_chunk(
+                compiled, policy_ids, org_ids[start : start + CHUNK], facts[start : start + CHUNK], now
+            )
+        return written
+    trees = {policy.pk: tree for policy, tree in compiled}
+    columns = matching.Columns(facts)
+    for start in range(0, len(policies), POLICY_CHUNK):
+        chunk = [(policy, trees.get(policy.pk)) for policy in policies[start : start + POLICY_CHUNK]]
+        written += _rematch_columns(chunk, org_ids, columns, now)
     return written
 
 
 def _rematch_chunk(
     compiled: list[tuple[Policy, matching.Compiled]],
     policy_ids: list[int],
-    organizations: list[Organization],
+    org_ids: list[int],
+    facts: list[dict[str, Any]],
     now: dt.datetime,
 ) -> int:
     MET, UNMET = matching.MET, matching.UNMET
@@ -164,27 +224,24 @@ def _rematch_chunk(
         stored = {
             (policy_id, org_id): (pk, values)
             for pk, policy_id, org_id, *values in PolicyMatch.objects.filter(
-                policy__in=policy_ids, organization__in=[o.pk for o in organizations]
+                policy__in=policy_ids, organization__in=org_ids
             ).values_list("pk", "policy", "organization", *MATCH_FIELDS)
         }
         changed: list[tuple[Any, ...]] = []
         keep: set[tuple[int, int]] = set()
-        for org in organizations:
-            facts = matching.prepare(facts_for(org))
+        for org_id, one in zip(org_ids, facts, strict=True):
             for policy, tree in compiled:
-                status, met, unmet, unknown = tree.status(facts)
+                status, met, unmet, unknown = tree.status(one)
                 if status == UNMET and (unmet != 1 or unknown):
                     continue  # plainly unmet: not stored
-                key = (policy.pk, org.pk)
+                key = (policy.pk, org_id)
                 keep.add(key)
                 leaves = len(tree.leaves)
                 rate = rates.get((met, leaves))
                 if rate is None:
-                    rate = rates[met, leaves] = Decimal(
-                        str(round(met * 100 / leaves, 1) if leaves else 100.0)
-                    )
+                    rate = rates[met, leaves] = _rate(met, leaves)
                 # A met policy needs nothing more (the branches not taken don't matter).
-                missing, unknowns = tree.explain(facts) if status != MET else ([], [])
+                missing, unknowns = tree.explain(one) if status != MET else ([], [])
                 values = [
                     policy.version,
                     status,
@@ -196,13 +253,70 @@ def _rematch_chunk(
                 before = stored.get(key)
                 if before is not None and before[1] == values:
                     continue
-                changed.append((policy.pk, org.pk, *values))
+                changed.append((policy.pk, org_id, *values))
         gone = [pk for key, (pk, _values) in stored.items() if key not in keep]
-        for start in range(0, len(gone), 5000):
-            PolicyMatch.objects.filter(pk__in=gone[start : start + 5000]).delete()
+        _delete_matches(gone)
         _upsert_matches(changed, now)
-        _tell_new_matches([policy for policy, _tree in compiled], organizations)
+        _tell_new_matches([policy for policy, _tree in compiled], org_ids)
     return len(changed)
+
+
+def _rate(met: int, leaves: int) -> Decimal:
+    return Decimal(str(round(met * 100 / leaves, 1) if leaves else 100.0))
+
+
+def _rematch_columns(
+    chunk: list[tuple[Policy, matching.Compiled | None]],
+    org_ids: list[int],
+    columns: matching.Columns,
+    now: dt.datetime,
+) -> int:
+    """A chunk of policies (None: unpublished or without conditions, so nothing kept) against
+    every enterprise of ``columns``, in one transaction."""
+    MET = matching.MET
+    position = {org_id: i for i, org_id in enumerate(org_ids)}
+    with transaction.atomic():
+        rows = PolicyMatch.objects.filter(policy__in=[policy.pk for policy, _tree in chunk])
+        if len(org_ids) <= 2000:
+            rows = rows.filter(organization__in=org_ids)
+        stored: dict[tuple[int, int], tuple[int, list[Any]]] = {}
+        for pk, policy_id, org_id, *values in rows.values_list("pk", "policy", "organization", *MATCH_FIELDS):
+            if org_id in position:  # a stored pair of an enterprise not matched here is left alone
+                stored[policy_id, org_id] = (pk, values)
+        changed: list[tuple[Any, ...]] = []
+        keep: set[tuple[int, int]] = set()
+        for policy, tree in chunk:
+            if tree is None:
+                continue
+            leaves = len(tree.leaves)
+            rates = {met: _rate(met, leaves) for met in range(leaves + 1)}
+            bulk = matching.evaluate_columns(tree, columns)
+            for i, status, met, missing, unknowns in matching.kept_outcomes(tree, bulk, columns):
+                key = (policy.pk, org_ids[i])
+                keep.add(key)
+                values = [
+                    policy.version,
+                    status,
+                    rates[met],
+                    missing,
+                    unknowns,
+                    policy.amount if status == MET else None,
+                ]
+                before = stored.get(key)
+                if before is not None and before[1] == values:
+                    continue
+                changed.append((*key, *values))
+        _delete_matches([pk for key, (pk, _values) in stored.items() if key not in keep])
+        _upsert_matches(changed, now)
+        _tell_new_matches(
+            [policy for policy, tree in chunk if tree is not None], org_ids if len(org_ids) <= 2000 else None
+        )
+    return len(changed)
+
+
+def _delete_matches(pks: list[int]) -> None:
+    for start in range(0, len(pks), 5000):
+        PolicyMatch.objects.filter(pk__in=pks[start : start + 5000]).delete()
 
 
 def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
@@ -272,35 +386,35 @@ def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
                 cursor.executemany(sql, params[start : start + 5000])
 
 
-def _tell_new_matches(policies: list[Policy], organizations: list[Organization]) -> None:
+def _tell_new_matches(policies: list[Policy], org_ids: list[int] | None) -> None:
     """政策直达: each enterprise hears of a policy it now qualifies for once per policy version,
     in the console and by WeChat template to its followers. The recipients are read once for
-    the batch, the notifications written in bulk and the matches marked with one update."""
+    the batch, the notifications written in bulk and the matches marked in bulk. ``org_ids``
+    None: every enterprise with a stored match of these policies."""
     from yimatong.wechat.actions import tell_enterprise_policy
     from yimatong.wechat.models import Follower
 
     by_pk = {policy.pk: policy for policy in policies}
-    fresh = list(
-        PolicyMatch.objects.filter(
-            policy__in=list(by_pk),
-            organization__in=[o.pk for o in organizations],
-            status=PolicyMatch.Status.MET,
-            not_interested=False,
-        )
-        .filter(Q(notified_version__isnull=True) | Q(notified_version__lt=F("policy_version")))
-        .values_list("pk", "policy", "organization", "policy_version")
-    )
+    rows = PolicyMatch.objects.filter(
+        policy__in=list(by_pk), status=PolicyMatch.Status.MET, not_interested=False
+    ).filter(Q(notified_version__isnull=True) | Q(notified_version__lt=F("policy_version")))
+    if org_ids is not None:
+        rows = rows.filter(organization__in=org_ids)
+    fresh = list(rows.values_list("pk", "policy", "organization", "policy_version"))
     if not fresh:
         return
-    org_ids = {org_id for _pk, _policy_id, org_id, _version in fresh}
+    told = sorted({org_id for _pk, _policy_id, org_id, _version in fresh})
     users: dict[int, list[User]] = {}
-    for user in User.objects.filter(is_active=True, role=User.Role.ENTERPRISE, organization_id__in=org_ids):
-        users.setdefault(user.organization_id, []).append(user)
-    following = set(
-        Follower.objects.filter(subscribed=True, contact__organization_id__in=org_ids).values_list(
-            "contact__organization_id", flat=True
+    following: set[int] = set()
+    for start in range(0, len(told), 5000):
+        some = told[start : start + 5000]
+        for user in User.objects.filter(is_active=True, role=User.Role.ENTERPRISE, organization_id__in=some):
+            users.setdefault(user.organization_id, []).append(user)
+        following.update(
+            Follower.objects.filter(subscribed=True, contact__organization_id__in=some).values_list(
+                "contact__organization_id", flat=True
+            )
         )
-    )
     messages = []
     for _pk, policy_id, org_id, version in fresh:
         policy = by_pk[policy_id]
