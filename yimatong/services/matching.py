@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import json
 import operator
+from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -666,8 +667,8 @@ def kept_outcomes(
     """(position, status, leaves met, missing, unknown) of every kept enterprise, with the same
     texts as ``Compiled.explain`` (none for a met one: the branches not taken don't matter)."""
     explained = bulk.kept & ~bulk.met
-    missing: dict[int, list[str]] = {i: [] for i in indices(explained)}
-    unknown: dict[int, list[str]] = {i: [] for i in missing}
+    missing: defaultdict[int, list[str]] = defaultdict(list)
+    unknown: defaultdict[int, list[str]] = defaultdict(list)
     facts = columns.facts
     not_phrase = tree.phrases["not"]
     for (_check, describe, negated), (_met, leaf_unmet, leaf_unknown, _negated) in zip(
@@ -688,5 +689,5 @@ def kept_outcomes(
             rows.append((i, MET, count, empty, empty))
         for status, among in ((UNKNOWN, bulk.unknown), (UNMET, bulk.unmet)):
             for i in indices(members & among & explained):
-                rows.append((i, status, count, missing[i], unknown[i]))
+                rows.append((i, status, count, missing.get(i, empty), unknown.get(i, empty)))
     return rows

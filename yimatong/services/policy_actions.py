@@ -5,6 +5,7 @@ policy version, and the 免申即享 flow with a budget that cannot be overdrawn
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -272,41 +273,77 @@ def _rematch_columns(
     now: dt.datetime,
 ) -> int:
     """A chunk of policies (None: unpublished or without conditions, so nothing kept) against
-    every enterprise of ``columns``, in one transaction."""
+    every enterprise of ``columns``, in one transaction.
+
+    The stored rows are read as the database gives them, without the fields' conversions
+    (most of the time of a recompute went into decoding JSON and decimals of rows that had not
+    changed): a computed row is compared with its JSON lists written as the database writes
+    them and its numbers as floats (one decimal place, up to 100; amounts with two). A row
+    told apart only by the spelling of its JSON is rewritten, never wrongly kept."""
     MET = matching.MET
     position = {org_id: i for i, org_id in enumerate(org_ids)}
+    postgres = connection.vendor == "postgresql"
+    texts: dict[tuple[str, ...], str] = {(): "[]"}
+
+    def as_json(items: list[str]) -> str:
+        key = tuple(items)
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = json.dumps(items, ensure_ascii=not postgres)
+        return found
+
+    stored: dict[int, dict[int, tuple[Any, ...]]] = {policy.pk: {} for policy, _tree in chunk}
+    json_column = "{}::text" if postgres else "{}"
+    table = connection.ops.quote_name(PolicyMatch._meta.db_table)
+    sql = (
+        f"SELECT policy_id, organization_id, id, policy_version, status, pass_rate, "
+        f"{json_column.format('missing')}, {json_column.format('unknown')}, estimated_amount "
+        f"FROM {table} WHERE policy_id IN ({', '.join(['%s'] * len(chunk))})"
+    )
+    params: list[Any] = list(stored)
+    if len(org_ids) <= 2000:
+        sql += f" AND organization_id IN ({', '.join(['%s'] * len(org_ids))})"
+        params += org_ids
     with transaction.atomic():
-        rows = PolicyMatch.objects.filter(policy__in=[policy.pk for policy, _tree in chunk])
-        if len(org_ids) <= 2000:
-            rows = rows.filter(organization__in=org_ids)
-        stored: dict[tuple[int, int], tuple[int, list[Any]]] = {}
-        for pk, policy_id, org_id, *values in rows.values_list("pk", "policy", "organization", *MATCH_FIELDS):
-            if org_id in position:  # a stored pair of an enterprise not matched here is left alone
-                stored[policy_id, org_id] = (pk, values)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            for policy_id, org_id, *values in cursor.fetchall():
+                if org_id in position:  # a stored pair of an enterprise not matched here is left alone
+                    stored[policy_id][org_id] = values
         changed: list[tuple[Any, ...]] = []
-        keep: set[tuple[int, int]] = set()
         for policy, tree in chunk:
             if tree is None:
                 continue
             leaves = len(tree.leaves)
             rates = {met: _rate(met, leaves) for met in range(leaves + 1)}
+            amount = None if policy.amount is None else float(policy.amount)
+            before_rows = stored[policy.pk]
             bulk = matching.evaluate_columns(tree, columns)
             for i, status, met, missing, unknowns in matching.kept_outcomes(tree, bulk, columns):
-                key = (policy.pk, org_ids[i])
-                keep.add(key)
-                values = [
-                    policy.version,
-                    status,
-                    rates[met],
-                    missing,
-                    unknowns,
-                    policy.amount if status == MET else None,
-                ]
-                before = stored.get(key)
-                if before is not None and before[1] == values:
+                before = before_rows.pop(org_ids[i], None)
+                if (
+                    before is not None
+                    and before[1] == policy.version
+                    and before[2] == status
+                    and float(before[3]) == float(rates[met])
+                    and (before[6] is None if status != MET or amount is None else float(before[6]) == amount)
+                    and before[4] == as_json(missing)
+                    and before[5] == as_json(unknowns)
+                ):
                     continue
-                changed.append((*key, *values))
-        _delete_matches([pk for key, (pk, _values) in stored.items() if key not in keep])
+                changed.append(
+                    (
+                        policy.pk,
+                        org_ids[i],
+                        policy.version,
+                        status,
+                        rates[met],
+                        as_json(missing),
+                        as_json(unknowns),
+                        policy.amount if status == MET else None,
+                    )
+                )
+        _delete_matches([values[0] for rows in stored.values() for values in rows.values()])
         _upsert_matches(changed, now)
         _tell_new_matches(
             [policy for policy, tree in chunk if tree is not None], org_ids if len(org_ids) <= 2000 else None
@@ -325,7 +362,9 @@ def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
     both speak. ``bulk_create(update_conflicts=True)`` does the same but builds the SQL for
     every field of every row, about 120 µs a row, which made the writes most of a full
     recompute (bench/policy_matching.py); values still go through each field's own
-    conversion, the repeated ones (the time, the rates, the amounts, empty lists) once."""
+    conversion, the repeated ones (the time, the rates, the amounts, empty lists) once. The
+    lists ``missing`` and ``unknown`` may come as JSON text already (``_rematch_columns``
+    writes them so to compare them with the stored rows): text goes to the database as it is."""
     if not rows:
         return
     meta = PolicyMatch._meta
@@ -349,23 +388,31 @@ def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
         f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(inserted))}) "
         f"ON CONFLICT (policy_id, organization_id) DO UPDATE SET {updates}"
     )
-    cache: dict[tuple[str, Any], Any] = {}
 
-    def prep(field: Any, value: Any) -> Any:
-        if isinstance(value, list) and value:
-            return field.get_db_prep_save(value, connection)
-        key = (field.name, tuple(value) if isinstance(value, list) else value)
-        if key not in cache:
-            cache[key] = field.get_db_prep_save(value, connection)
-        return cache[key]
+    class Converted(dict):
+        """A field's database values by Python value, each converted once."""
 
-    time_field = meta.get_field("computed_at")
-    tail = [prep(time_field, now)] + [
-        prep(meta.get_field(name), value) for name, value in extra.items() if name not in columns
+        def __init__(self, field: Any):
+            super().__init__()
+            self.field = field
+
+        def __missing__(self, value: Any) -> Any:
+            self[value] = converted = self.field.get_db_prep_save(value, connection)
+            return converted
+
+    json_field = meta.get_field("missing")
+
+    def as_json(value: Any) -> Any:
+        return value if isinstance(value, str) else json_field.get_db_prep_save(value, connection)
+
+    rate, amount = Converted(meta.get_field("pass_rate")), Converted(meta.get_field("estimated_amount"))
+    tail = [
+        Converted(meta.get_field("computed_at"))[now],
+        *(Converted(meta.get_field(name))[value] for name, value in extra.items() if name not in columns),
     ]
     params = [
-        [policy_id, org_id, *(prep(f, v) for f, v in zip(fields, values, strict=True)), *tail]
-        for policy_id, org_id, *values in rows
+        [policy_id, org_id, version, status, rate[r], as_json(m), as_json(u), amount[a], *tail]
+        for policy_id, org_id, version, status, r, m, u, a in rows
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
