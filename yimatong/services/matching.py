@@ -198,21 +198,26 @@ def paths_key(chain_paths: dict[str, set[str]]) -> str:
 
 
 def compiled(
-    tree: dict[str, Any], chain_paths: dict[str, set[str]], *, chain_key: str | None = None
+    tree: dict[str, Any] | str,
+    chain_paths: dict[str, set[str]],
+    *,
+    chain_key: str | None = None,
 ) -> Compiled:
     """A tree compiled once per process (per language and chain): matching one enterprise
     against every policy, after a profile change, then costs the evaluation alone.
-    ``chain_key`` is ``paths_key(chain_paths)``, computed once by a caller compiling many."""
+    ``chain_key`` is ``paths_key(chain_paths)``, computed once by a caller compiling many.
+    ``tree`` may be its JSON text as the database holds it: then it is decoded only the
+    first time (two spellings of one tree are merely compiled twice)."""
     key = (
         translation.get_language() or "",
         chain_key if chain_key is not None else paths_key(chain_paths),
-        json.dumps(tree, sort_keys=True, default=str),
+        tree if isinstance(tree, str) else json.dumps(tree, sort_keys=True, default=str),
     )
     found = _COMPILED.get(key)
     if found is None:
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
-        found = _COMPILED[key] = Compiled(tree, chain_paths)
+        found = _COMPILED[key] = Compiled(json.loads(tree) if isinstance(tree, str) else tree, chain_paths)
     return found
 
 

@@ -8,11 +8,13 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -181,16 +183,12 @@ def rematch(
     writers are not held up by a recompute of the whole park). Only the changed rows are
     written, in bulk, and new matches told in bulk."""
     now = now or timezone.now()
-    policies = list(policies)
-    if not policies:
-        return 0
     paths = chain_paths()
     chain_key = matching.paths_key(paths)
-    compiled = [
-        (policy, matching.compiled(policy.conditions, paths, chain_key=chain_key))
-        for policy in policies
-        if policy.is_published and policy.conditions
-    ]
+    policies = _targets(policies, paths, chain_key)
+    if not policies:
+        return 0
+    compiled = [(policy, policy.tree) for policy in policies if policy.tree is not None]
     if isinstance(organizations, QuerySet):
         org_ids, facts = facts_of(organizations)
     else:
@@ -205,13 +203,55 @@ def rematch(
                 compiled, policy_ids, org_ids[start : start + CHUNK], facts[start : start + CHUNK], now
             )
         return written
-    trees = {policy.pk: tree for policy, tree in compiled}
     columns = matching.Columns(facts)
     with _page_cache():
         for start in range(0, len(policies), POLICY_CHUNK):
-            chunk = [(policy, trees.get(policy.pk)) for policy in policies[start : start + POLICY_CHUNK]]
+            chunk = [(policy, policy.tree) for policy in policies[start : start + POLICY_CHUNK]]
             written += _rematch_columns(chunk, org_ids, columns, now)
     return written
+
+
+@dataclass(frozen=True)
+class Target:
+    """What matching needs of a policy; ``tree`` None when it is unpublished or has no
+    conditions (its stored matches are then removed)."""
+
+    pk: int
+    version: int
+    amount: Decimal | None
+    tree: matching.Compiled | None
+
+
+def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: str) -> list[Target]:
+    """A queryset is read as plain values, its trees as JSON text (compiled once per process):
+    after a profile change every current policy is read, and building and decoding 500 model
+    instances cost more than matching them."""
+    if isinstance(policies, QuerySet):
+        rows = policies.values_list(
+            "pk", "version", "amount", "is_published", Cast("conditions", output_field=TextField())
+        )
+        return [
+            Target(
+                pk,
+                version,
+                amount,
+                matching.compiled(text, paths, chain_key=chain_key)
+                if published and text not in (None, "{}", "null")  # no conditions: matches nothing
+                else None,
+            )
+            for pk, version, amount, published, text in rows
+        ]
+    return [
+        Target(
+            policy.pk,
+            policy.version,
+            policy.amount,
+            matching.compiled(policy.conditions, paths, chain_key=chain_key)
+            if policy.is_published and policy.conditions
+            else None,
+        )
+        for policy in policies
+    ]
 
 
 @contextmanager
@@ -233,7 +273,7 @@ def _page_cache(kib: int = 128 * 1024) -> Iterator[None]:
 
 
 def _rematch_chunk(
-    compiled: list[tuple[Policy, matching.Compiled]],
+    compiled: list[tuple[Target, matching.Compiled]],
     policy_ids: list[int],
     org_ids: list[int],
     facts: list[dict[str, Any]],
@@ -278,7 +318,7 @@ def _rematch_chunk(
         gone = [pk for key, (pk, _values) in stored.items() if key not in keep]
         _delete_matches(gone)
         _upsert_matches(changed, now)
-        _tell_new_matches([policy for policy, _tree in compiled], org_ids)
+        _tell_new_matches([policy.pk for policy, _tree in compiled], org_ids)
     return len(changed)
 
 
@@ -287,7 +327,7 @@ def _rate(met: int, leaves: int) -> Decimal:
 
 
 def _rematch_columns(
-    chunk: list[tuple[Policy, matching.Compiled | None]],
+    chunk: list[tuple[Target, matching.Compiled | None]],
     org_ids: list[int],
     columns: matching.Columns,
     now: dt.datetime,
@@ -312,64 +352,66 @@ def _rematch_columns(
             found = texts[key] = json.dumps(items, ensure_ascii=not postgres)
         return found
 
-    stored: dict[int, dict[int, tuple[Any, ...]]] = {policy.pk: {} for policy, _tree in chunk}
-    json_column = "{}::text" if postgres else "{}"
+    # Each stored row as (organization, pk, then the values compared: version, status, rate and
+    # amount as floats, the lists as JSON text).
+    real, text = ("float8", "text") if postgres else ("REAL", "TEXT")
     table = connection.ops.quote_name(PolicyMatch._meta.db_table)
     sql = (
-        f"SELECT policy_id, organization_id, id, policy_version, status, pass_rate, "
-        f"{json_column.format('missing')}, {json_column.format('unknown')}, estimated_amount "
-        f"FROM {table} WHERE policy_id IN ({', '.join(['%s'] * len(chunk))})"
+        f"SELECT organization_id, id, policy_version, status, CAST(pass_rate AS {real}), "
+        f"CAST(missing AS {text}), CAST(unknown AS {text}), CAST(estimated_amount AS {real}) "
+        f"FROM {table} WHERE policy_id = %s"
     )
-    params: list[Any] = list(stored)
-    if len(org_ids) <= 2000:
+    by_org = len(org_ids) <= 2000
+    if by_org:
         sql += f" AND organization_id IN ({', '.join(['%s'] * len(org_ids))})"
-        params += org_ids
     with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            for policy_id, org_id, *values in cursor.fetchall():
-                if org_id in position:  # a stored pair of an enterprise not matched here is left alone
-                    stored[policy_id][org_id] = values
         changed: list[tuple[Any, ...]] = []
+        gone: list[int] = []
         for policy, tree in chunk:
-            if tree is None:
-                continue
-            leaves = len(tree.leaves)
-            rates = {met: _rate(met, leaves) for met in range(leaves + 1)}
-            amount = None if policy.amount is None else float(policy.amount)
-            before_rows = stored[policy.pk]
-            bulk = matching.evaluate_columns(tree, columns)
-            for i, status, met, missing, unknowns in matching.kept_outcomes(tree, bulk, columns):
-                before = before_rows.pop(org_ids[i], None)
-                if (
-                    before is not None
-                    and before[1] == policy.version
-                    and before[2] == status
-                    and float(before[3]) == float(rates[met])
-                    and (before[6] is None if status != MET or amount is None else float(before[6]) == amount)
-                    and before[4] == as_json(missing)
-                    and before[5] == as_json(unknowns)
-                ):
-                    continue
-                changed.append(
-                    (
-                        policy.pk,
-                        org_ids[i],
-                        policy.version,
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [policy.pk, *org_ids] if by_org else [policy.pk])
+                stored = {row[0]: row for row in cursor.fetchall()}
+            if tree is not None:
+                leaves = len(tree.leaves)
+                rates = {met: _rate(met, leaves) for met in range(leaves + 1)}
+                floats = {met: float(rate) for met, rate in rates.items()}
+                amount = None if policy.amount is None else float(policy.amount)
+                version, pk = policy.version, policy.pk
+                bulk = matching.evaluate_columns(tree, columns)
+                for i, status, met, missing, unknowns in matching.kept_outcomes(tree, bulk, columns):
+                    org_id = org_ids[i]
+                    missing_json, unknown_json = as_json(missing), as_json(unknowns)
+                    before = stored.pop(org_id, None)
+                    if before is not None and before[2:] == (
+                        version,
                         status,
-                        rates[met],
-                        as_json(missing),
-                        as_json(unknowns),
-                        policy.amount if status == MET else None,
+                        floats[met],
+                        missing_json,
+                        unknown_json,
+                        amount if status == MET else None,
+                    ):
+                        continue
+                    changed.append(
+                        (
+                            pk,
+                            org_id,
+                            version,
+                            status,
+                            rates[met],
+                            missing_json,
+                            unknown_json,
+                            policy.amount if status == MET else None,
+                        )
                     )
-                )
-        _delete_matches([values[0] for rows in stored.values() for values in rows.values()])
+            # Left: pairs no longer kept (a stored pair of an enterprise not matched here stays).
+            gone += [row[1] for org_id, row in stored.items() if by_org or org_id in position]
+        _delete_matches(gone)
         # In enterprise order: the index by enterprise is then written in one sweep, not at
         # random places (on SQLite most of the time of a first recompute).
         changed.sort(key=lambda row: (row[1], row[0]))
         _upsert_matches(changed, now)
         _tell_new_matches(
-            [policy for policy, tree in chunk if tree is not None], org_ids if len(org_ids) <= 2000 else None
+            [policy.pk for policy, tree in chunk if tree is not None], org_ids if by_org else None
         )
     return len(changed)
 
@@ -456,7 +498,7 @@ def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
                 cursor.executemany(sql, params[start : start + 5000])
 
 
-def _tell_new_matches(policies: list[Policy], org_ids: list[int] | None) -> None:
+def _tell_new_matches(policy_ids: list[int], org_ids: list[int] | None) -> None:
     """政策直达: each enterprise hears of a policy it now qualifies for once per policy version,
     in the console and by WeChat template to its followers. The recipients are read once for
     the batch, the notifications written in bulk and the matches marked in bulk. ``org_ids``
@@ -464,15 +506,15 @@ def _tell_new_matches(policies: list[Policy], org_ids: list[int] | None) -> None
     from yimatong.wechat.actions import tell_enterprise_policy
     from yimatong.wechat.models import Follower
 
-    by_pk = {policy.pk: policy for policy in policies}
     rows = PolicyMatch.objects.filter(
-        policy__in=list(by_pk), status=PolicyMatch.Status.MET, not_interested=False
+        policy__in=policy_ids, status=PolicyMatch.Status.MET, not_interested=False
     ).filter(Q(notified_version__isnull=True) | Q(notified_version__lt=F("policy_version")))
     if org_ids is not None:
         rows = rows.filter(organization__in=org_ids)
     fresh = list(rows.values_list("pk", "policy", "organization", "policy_version"))
     if not fresh:
         return
+    by_pk = Policy.objects.in_bulk({policy_id for _pk, policy_id, _org_id, _version in fresh})
     told = sorted({org_id for _pk, _policy_id, org_id, _version in fresh})
     users: dict[int, list[User]] = {}
     following: set[int] = set()
