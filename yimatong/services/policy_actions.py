@@ -5,6 +5,7 @@ policy version, and the 免申即享 flow with a budget that cannot be overdrawn
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -204,7 +205,7 @@ def rematch(
             )
         return written
     columns = matching.Columns(facts)
-    with _page_cache():
+    with _page_cache(), _no_cycle_collection():
         for start in range(0, len(policies), POLICY_CHUNK):
             chunk = [(policy, policy.tree) for policy in policies[start : start + POLICY_CHUNK]]
             written += _rematch_columns(chunk, org_ids, columns, now)
@@ -252,6 +253,19 @@ def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: 
         )
         for policy in policies
     ]
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A recompute holds millions of small objects (rows, texts) and creates no cycles: the
+    collector's passes over them were a fifth of its time. Reference counting still frees."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager
