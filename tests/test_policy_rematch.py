@@ -212,3 +212,28 @@ def test_the_match_policies_command_recomputes_every_current_policy_or_the_ones_
 
     with pytest.raises(CommandError, match="no-such-policy"):
         call_command("match_policies", "no-such-policy")
+
+
+def test_an_enterprise_that_saves_its_profile_during_a_recompute_ends_up_matched_on_its_new_facts(
+    park, city, monkeypatch
+):
+    policy_actions.rematch(Policy.objects.current(), policy_actions.residents())
+    original = policy_actions._rematch_columns
+    saved = []
+
+    def profile_saved_meanwhile(*args, **kwargs):
+        if not saved:  # after the facts were read, before the first chunk is written
+            saved.append(
+                EnterpriseProfile.objects.update_or_create(
+                    organization=park.resident,
+                    defaults={"revenue": Decimal("9000"), "rd_ratio": Decimal("7"), "employees": 50},
+                )
+            )
+        return original(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(policy_actions, "_rematch_columns", profile_saved_meanwhile)
+        policy_actions.rematch(Policy.objects.current(), policy_actions.residents())
+    assert saved
+    assert PolicyMatch.objects.get(policy=city[0], organization=park.resident).status == "met"
+    assert pair_by_pair(monkeypatch) == stored()

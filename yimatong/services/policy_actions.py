@@ -170,7 +170,10 @@ MATCH_FIELDS = ("policy_version", "status", "pass_rate", "missing", "unknown", "
 
 
 def rematch(
-    policies: Iterable[Policy], organizations: Iterable[Organization], *, now: dt.datetime | None = None
+    policies: Iterable[Policy] | Iterable[Target],
+    organizations: Iterable[Organization],
+    *,
+    now: dt.datetime | None = None,
 ) -> int:
     """Evaluate every pair and bring the stored matches up to date: met, unknown and one-short
     pairs are stored, pairs that no longer match are removed, and a stored pair whose result
@@ -190,6 +193,7 @@ def rematch(
     if not policies:
         return 0
     compiled = [(policy, policy.tree) for policy in policies if policy.tree is not None]
+    read_at = timezone.now()
     if isinstance(organizations, QuerySet):
         org_ids, facts = facts_of(organizations)
     else:
@@ -209,6 +213,19 @@ def rematch(
         for start in range(0, len(policies), POLICY_CHUNK):
             chunk = [(policy, policy.tree) for policy in policies[start : start + POLICY_CHUNK]]
             written += _rematch_columns(chunk, org_ids, columns, now)
+    # The facts were read once, before the chunks: an enterprise edited since (its profile
+    # saved and matched meanwhile) may have been matched again on its facts as they were.
+    # Match those once more, as they are now.
+    matched = set(org_ids)
+    edited = [
+        pk
+        for pk in Organization.objects.filter(
+            Q(updated_at__gte=read_at) | Q(profile__updated_at__gte=read_at)
+        ).values_list("pk", flat=True)
+        if pk in matched
+    ]
+    if edited:
+        written += rematch(policies, residents().filter(pk__in=edited), now=now)
     return written
 
 
@@ -227,6 +244,10 @@ def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: 
     """A queryset is read as plain values, its trees as JSON text (compiled once per process):
     after a profile change every current policy is read, and building and decoding 500 model
     instances cost more than matching them."""
+    if not isinstance(policies, QuerySet):
+        policies = list(policies)
+        if all(isinstance(policy, Target) for policy in policies):
+            return policies  # already read (rematch matching again the enterprises edited meanwhile)
     if isinstance(policies, QuerySet):
         rows = policies.values_list(
             "pk", "version", "amount", "is_published", Cast("conditions", output_field=TextField())
