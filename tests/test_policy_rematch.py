@@ -237,3 +237,24 @@ def test_an_enterprise_that_saves_its_profile_during_a_recompute_ends_up_matched
     assert saved
     assert PolicyMatch.objects.get(policy=city[0], organization=park.resident).status == "met"
     assert pair_by_pair(monkeypatch) == stored()
+
+
+def test_the_editor_preview_shows_the_service_officer_the_groups_matching_each_enterprise_would(park, city):
+    from yimatong.services import matching
+
+    tree = TREES[1]
+    result = policy_actions.preview(tree, limit=5)
+    compiled = matching.Compiled(tree, policy_actions.chain_paths())
+    outcomes = [
+        (org.pk, compiled.outcome(matching.prepare(policy_actions.facts_for(org))))
+        for org in policy_actions.residents()
+    ]
+    expected = {
+        "met": [(pk, x) for pk, x in outcomes if x.status == "met"],
+        "near": [(pk, x) for pk, x in outcomes if x.near_miss],
+        "unknown": [(pk, x) for pk, x in outcomes if x.status == "unknown"],
+    }
+    assert result["counts"] == {name: len(found) for name, found in expected.items()}
+    assert min(result["counts"].values()) > 5
+    for name, found in expected.items():
+        assert [(org.pk, outcome) for org, outcome in result[name]] == found[:5]

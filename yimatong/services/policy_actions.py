@@ -597,27 +597,26 @@ def match_enterprise(org: Organization) -> int:
 
 
 def preview(tree: dict[str, Any], *, limit: int = 50) -> dict[str, Any]:
-    """Who would match a tree being edited, without storing anything."""
+    """Who would match a tree being edited, without storing anything: every resident evaluated
+    at once (matching.evaluate_columns), then the first ``limit`` of each group explained one
+    by one, in the residents' order."""
     errors = matching.validate(tree)
     if errors:
         return {"errors": errors}
     compiled = matching.Compiled(tree, chain_paths())
-    met, near, unknown = [], [], []
-    for org in residents():
-        outcome = compiled.outcome(matching.prepare(facts_for(org)))
-        if outcome.status == matching.MET:
-            met.append((org, outcome))
-        elif outcome.near_miss:
-            near.append((org, outcome))
-        elif outcome.status == matching.UNKNOWN:
-            unknown.append((org, outcome))
-    return {
-        "errors": [],
-        "counts": {"met": len(met), "near": len(near), "unknown": len(unknown)},
-        "met": met[:limit],
-        "near": near[:limit],
-        "unknown": unknown[:limit],
+    org_ids, facts = facts_of(residents())
+    facts = [matching.prepare(one) for one in facts]
+    bulk = matching.evaluate_columns(compiled, matching.Columns(facts))
+    groups = {
+        "met": matching.indices(bulk.met),
+        "near": matching.indices(bulk.kept & bulk.unmet),
+        "unknown": matching.indices(bulk.unknown),
     }
+    shown = residents().in_bulk([org_ids[i] for found in groups.values() for i in found[:limit]])
+    result: dict[str, Any] = {"errors": [], "counts": {name: len(found) for name, found in groups.items()}}
+    for name, found in groups.items():
+        result[name] = [(shown[org_ids[i]], compiled.outcome(facts[i])) for i in found[:limit]]
+    return result
 
 
 # Saving ----------------------------------------------------------------------------------------------
