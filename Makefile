@@ -95,7 +95,8 @@ bench-wechat: install
 # Policy matching, 20,000 enterprises x 500 policies: the full recompute (measured on 5,000 and
 # extrapolated when the evaluation alone would take over 10 minutes; BENCH_ARGS="--full" to run it all),
 # a profile change, a policy edit; on SQLite, then on PostgreSQL (BENCH_DATABASE_URL, default
-# postgres@127.0.0.1:5432); BENCH_ARGS="--quick", "--cprofile" or "--save".
+# postgres@127.0.0.1:5432; BENCH_DB_NAME names its database, default ymt_bench_matching);
+# BENCH_ARGS="--quick", "--cprofile" or "--save".
 bench-matching: install
 	env -u DATABASE_URL $(BIN)/python bench/policy_matching.py $(BENCH_ARGS)
 	DATABASE_URL="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}" \

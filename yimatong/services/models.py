@@ -467,7 +467,9 @@ class PolicyMatch(models.Model):
         related_name="policy_matches",
     )
     policy_version = models.PositiveIntegerField(_("条件版本"))
-    status = models.CharField(_("匹配结果"), max_length=8, choices=Status.choices, db_index=True)
+    # No index of its own: every query reads the matches of a policy or of an enterprise (the
+    # unique pair and services_match_org_idx), and a recompute writes millions of rows.
+    status = models.CharField(_("匹配结果"), max_length=8, choices=Status.choices)
     pass_rate = models.DecimalField(_("通过率（%）"), max_digits=5, decimal_places=1)
     missing = models.JSONField(_("不满足的条件"), default=list, blank=True)
     unknown = models.JSONField(_("未知的信息"), default=list, blank=True)

@@ -5,12 +5,17 @@ policy version, and the 免申即享 flow with a budget that cannot be overdrawn
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import gc
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, TextField
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,35 +78,81 @@ def residents() -> Any:
 
 
 def facts_for(org: Organization, today: dt.date | None = None) -> dict[str, Any]:
-    today = today or timezone.localdate()
     profile: EnterpriseProfile | None
     try:
         profile = org.profile
     except EnterpriseProfile.DoesNotExist:
         profile = None
+    record = (
+        org.chain_node.code if org.chain_node_id else None,
+        org.industry.code if org.industry_id else None,
+        org.district.code if org.district_id else None,
+        org.registered_on,
+        org.registered_capital,
+        org.is_above_scale,
+        org.is_high_tech,
+        org.is_specialized,
+        *((getattr(profile, name) if profile else None) for name in PROFILE_FACTS),
+        profile.is_tech_sme if profile else None,
+    )
+    return _facts(record, today or timezone.localdate())
+
+
+# The columns of facts_for's record, read in one query for many enterprises by facts_of (an
+# enterprise without a profile reads None for every profile fact, as facts_for gives it).
+PROFILE_FACTS = ("revenue", "rd_ratio", "employees", "patents_invention", "patents_utility", "patents_design")
+RECORD = (
+    "chain_node__code",
+    "industry__code",
+    "district__code",
+    "registered_on",
+    "registered_capital",
+    "is_above_scale",
+    "is_high_tech",
+    "is_specialized",
+    *(f"profile__{name}" for name in PROFILE_FACTS),
+    "profile__is_tech_sme",
+)
+
+
+def facts_of(
+    organizations: QuerySet[Organization], today: dt.date | None = None
+) -> tuple[list[int], list[dict[str, Any]]]:
+    """The primary keys and facts (as facts_for gives them) of the organizations of a queryset,
+    read as plain values in one query rather than as model instances."""
+    today = today or timezone.localdate()
+    ids, facts = [], []
+    for pk, *record in organizations.values_list("pk", *RECORD):
+        ids.append(pk)
+        facts.append(_facts(record, today))
+    return ids, facts
+
+
+def _facts(record: Any, today: dt.date) -> dict[str, Any]:
+    (
+        chain_node,
+        industry,
+        district,
+        registered_on,
+        registered_capital,
+        is_above_scale,
+        is_high_tech,
+        is_specialized,
+        *profile_facts,
+        tech_sme,
+    ) = record
     facts: dict[str, Any] = {
-        "chain_node": org.chain_node.code if org.chain_node_id else None,
-        "industry_code": org.industry.code if org.industry_id else None,
-        "district": org.district.code if org.district_id else None,
-        "years_registered": (today - org.registered_on).days // 365 if org.registered_on else None,
-        "registered_capital": org.registered_capital,
-        "is_above_scale": org.is_above_scale,
+        "chain_node": chain_node,
+        "industry_code": industry,
+        "district": district,
+        "years_registered": (today - registered_on).days // 365 if registered_on else None,
+        "registered_capital": registered_capital,
+        "is_above_scale": is_above_scale,
     }
-    for name in (
-        "revenue",
-        "rd_ratio",
-        "employees",
-        "patents_invention",
-        "patents_utility",
-        "patents_design",
-    ):
-        facts[name] = getattr(profile, name) if profile else None
+    facts.update(zip(PROFILE_FACTS, profile_facts, strict=True))
     patents = [facts["patents_invention"], facts["patents_utility"], facts["patents_design"]]
     facts["patent_score"] = None if None in patents else 5 * patents[0] + 2 * patents[1] + patents[2]
-    certifications = {
-        c for c, held in (("high_tech", org.is_high_tech), ("specialized", org.is_specialized)) if held
-    }
-    tech_sme = profile.is_tech_sme if profile else None
+    certifications = {c for c, held in (("high_tech", is_high_tech), ("specialized", is_specialized)) if held}
     if tech_sme:
         certifications.add("tech_sme")
     facts["certifications"] = certifications
@@ -112,50 +163,155 @@ def facts_for(org: Organization, today: dt.date | None = None) -> dict[str, Any]
 # Matching ------------------------------------------------------------------------------------------
 
 
-CHUNK = 500  # enterprises matched, written and told per transaction
+CHUNK = 500  # enterprises matched pair by pair, written and told per transaction
+COLUMNS_FROM = 50  # from this many enterprises on, each policy is evaluated over all of them at once
+POLICY_CHUNK = 20  # policies evaluated column-wise, written and told per transaction
 MATCH_FIELDS = ("policy_version", "status", "pass_rate", "missing", "unknown", "estimated_amount")
 
 
 def rematch(
-    policies: Iterable[Policy], organizations: Iterable[Organization], *, now: dt.datetime | None = None
+    policies: Iterable[Policy] | Iterable[Target],
+    organizations: Iterable[Organization],
+    *,
+    now: dt.datetime | None = None,
 ) -> int:
     """Evaluate every pair and bring the stored matches up to date: met, unknown and one-short
     pairs are stored, pairs that no longer match are removed, and a stored pair whose result
     has not changed is left alone. Returns the rows inserted or changed.
 
-    Each policy's tree is compiled once; the enterprises go by in chunks of ``CHUNK``, each
-    chunk in one transaction (a consistent answer per enterprise; other writers are not held
-    up by a recompute of the whole park), read, written and told in bulk."""
+    Each policy's tree is compiled once. A few enterprises (a profile saved) are matched pair
+    by pair, in chunks of ``CHUNK`` (a consistent answer per enterprise). Many (a policy saved,
+    a recompute of the park) have their facts read once, as columns, and each policy is
+    evaluated over all of them at once (matching.evaluate_columns); the policies go by in
+    chunks of ``POLICY_CHUNK``, each in one transaction (a consistent answer per policy; other
+    writers are not held up by a recompute of the whole park). Only the changed rows are
+    written, in bulk, and new matches told in bulk."""
     now = now or timezone.now()
-    policies = list(policies)
-    if not policies:
-        return 0
     paths = chain_paths()
     chain_key = matching.paths_key(paths)
-    compiled = [
-        (policy, matching.compiled(policy.conditions, paths, chain_key=chain_key))
-        for policy in policies
-        if policy.is_published and policy.conditions
-    ]
-    policy_ids = [policy.pk for policy in policies]
+    policies = _targets(policies, paths, chain_key)
+    if not policies:
+        return 0
+    compiled = [(policy, policy.tree) for policy in policies if policy.tree is not None]
+    read_at = timezone.now()
     if isinstance(organizations, QuerySet):
-        organizations = organizations.iterator(chunk_size=CHUNK)
+        org_ids, facts = facts_of(organizations)
+    else:
+        organizations = list(organizations)
+        org_ids, facts = [org.pk for org in organizations], [facts_for(org) for org in organizations]
+    facts = [matching.prepare(one) for one in facts]
     written = 0
-    chunk: list[Organization] = []
-    for org in organizations:
-        chunk.append(org)
-        if len(chunk) == CHUNK:
-            written += _rematch_chunk(compiled, policy_ids, chunk, now)
-            chunk = []
-    if chunk:
-        written += _rematch_chunk(compiled, policy_ids, chunk, now)
+    if len(org_ids) < COLUMNS_FROM:
+        policy_ids = [policy.pk for policy in policies]
+        for start in range(0, len(org_ids), CHUNK):
+            written += _rematch_chunk(
+                compiled, policy_ids, org_ids[start : start + CHUNK], facts[start : start + CHUNK], now
+            )
+        return written
+    columns = matching.Columns(facts)
+    with _page_cache(), _no_cycle_collection():
+        for start in range(0, len(policies), POLICY_CHUNK):
+            chunk = [(policy, policy.tree) for policy in policies[start : start + POLICY_CHUNK]]
+            written += _rematch_columns(chunk, org_ids, columns, now)
+    # The facts were read once, before the chunks: an enterprise edited since (its profile
+    # saved and matched meanwhile) may have been matched again on its facts as they were.
+    # Match those once more, as they are now.
+    matched = set(org_ids)
+    edited = [
+        pk
+        for pk in Organization.objects.filter(
+            Q(updated_at__gte=read_at) | Q(profile__updated_at__gte=read_at)
+        ).values_list("pk", flat=True)
+        if pk in matched
+    ]
+    if edited:
+        written += rematch(policies, residents().filter(pk__in=edited), now=now)
     return written
 
 
+@dataclass(frozen=True)
+class Target:
+    """What matching needs of a policy; ``tree`` None when it is unpublished or has no
+    conditions (its stored matches are then removed)."""
+
+    pk: int
+    version: int
+    amount: Decimal | None
+    tree: matching.Compiled | None
+
+
+def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: str) -> list[Target]:
+    """A queryset is read as plain values, its trees as JSON text (compiled once per process):
+    after a profile change every current policy is read, and building and decoding 500 model
+    instances cost more than matching them."""
+    if not isinstance(policies, QuerySet):
+        policies = list(policies)
+        if all(isinstance(policy, Target) for policy in policies):
+            return policies  # already read (rematch matching again the enterprises edited meanwhile)
+    if isinstance(policies, QuerySet):
+        rows = policies.values_list(
+            "pk", "version", "amount", "is_published", Cast("conditions", output_field=TextField())
+        )
+        return [
+            Target(
+                pk,
+                version,
+                amount,
+                matching.compiled(text, paths, chain_key=chain_key)
+                if published and text not in (None, "{}", "null")  # no conditions: matches nothing
+                else None,
+            )
+            for pk, version, amount, published, text in rows
+        ]
+    return [
+        Target(
+            policy.pk,
+            policy.version,
+            policy.amount,
+            matching.compiled(policy.conditions, paths, chain_key=chain_key)
+            if policy.is_published and policy.conditions
+            else None,
+        )
+        for policy in policies
+    ]
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """A recompute holds millions of small objects (rows, texts) and creates no cycles: the
+    collector's passes over them were a fifth of its time. Reference counting still frees."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@contextmanager
+def _page_cache(kib: int = 128 * 1024) -> Iterator[None]:
+    """On SQLite, a page cache large enough for the match table's indexes while many rows are
+    written (the default 2 MiB made every insert read its index pages again)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        (before,) = cursor.fetchone()
+        cursor.execute(f"PRAGMA cache_size = -{int(kib)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = {int(before)}")
+
+
 def _rematch_chunk(
-    compiled: list[tuple[Policy, matching.Compiled]],
+    compiled: list[tuple[Target, matching.Compiled]],
     policy_ids: list[int],
-    organizations: list[Organization],
+    org_ids: list[int],
+    facts: list[dict[str, Any]],
     now: dt.datetime,
 ) -> int:
     MET, UNMET = matching.MET, matching.UNMET
@@ -164,27 +320,24 @@ def _rematch_chunk(
         stored = {
             (policy_id, org_id): (pk, values)
             for pk, policy_id, org_id, *values in PolicyMatch.objects.filter(
-                policy__in=policy_ids, organization__in=[o.pk for o in organizations]
+                policy__in=policy_ids, organization__in=org_ids
             ).values_list("pk", "policy", "organization", *MATCH_FIELDS)
         }
         changed: list[tuple[Any, ...]] = []
         keep: set[tuple[int, int]] = set()
-        for org in organizations:
-            facts = matching.prepare(facts_for(org))
+        for org_id, one in zip(org_ids, facts, strict=True):
             for policy, tree in compiled:
-                status, met, unmet, unknown = tree.status(facts)
+                status, met, unmet, unknown = tree.status(one)
                 if status == UNMET and (unmet != 1 or unknown):
                     continue  # plainly unmet: not stored
-                key = (policy.pk, org.pk)
+                key = (policy.pk, org_id)
                 keep.add(key)
                 leaves = len(tree.leaves)
                 rate = rates.get((met, leaves))
                 if rate is None:
-                    rate = rates[met, leaves] = Decimal(
-                        str(round(met * 100 / leaves, 1) if leaves else 100.0)
-                    )
+                    rate = rates[met, leaves] = _rate(met, leaves)
                 # A met policy needs nothing more (the branches not taken don't matter).
-                missing, unknowns = tree.explain(facts) if status != MET else ([], [])
+                missing, unknowns = tree.explain(one) if status != MET else ([], [])
                 values = [
                     policy.version,
                     status,
@@ -196,13 +349,111 @@ def _rematch_chunk(
                 before = stored.get(key)
                 if before is not None and before[1] == values:
                     continue
-                changed.append((policy.pk, org.pk, *values))
+                changed.append((policy.pk, org_id, *values))
         gone = [pk for key, (pk, _values) in stored.items() if key not in keep]
-        for start in range(0, len(gone), 5000):
-            PolicyMatch.objects.filter(pk__in=gone[start : start + 5000]).delete()
+        _delete_matches(gone)
         _upsert_matches(changed, now)
-        _tell_new_matches([policy for policy, _tree in compiled], organizations)
+        _tell_new_matches([policy.pk for policy, _tree in compiled], org_ids)
     return len(changed)
+
+
+def _rate(met: int, leaves: int) -> Decimal:
+    return Decimal(str(round(met * 100 / leaves, 1) if leaves else 100.0))
+
+
+def _rematch_columns(
+    chunk: list[tuple[Target, matching.Compiled | None]],
+    org_ids: list[int],
+    columns: matching.Columns,
+    now: dt.datetime,
+) -> int:
+    """A chunk of policies (None: unpublished or without conditions, so nothing kept) against
+    every enterprise of ``columns``, in one transaction.
+
+    The stored rows are read as the database gives them, without the fields' conversions
+    (most of the time of a recompute went into decoding JSON and decimals of rows that had not
+    changed): a computed row is compared with its JSON lists written as the database writes
+    them and its numbers as floats (one decimal place, up to 100; amounts with two). A row
+    told apart only by the spelling of its JSON is rewritten, never wrongly kept."""
+    MET = matching.MET
+    position = {org_id: i for i, org_id in enumerate(org_ids)}
+    postgres = connection.vendor == "postgresql"
+    texts: dict[tuple[str, ...], str] = {(): "[]"}
+
+    def as_json(items: list[str]) -> str:
+        key = tuple(items)
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = json.dumps(items, ensure_ascii=not postgres)
+        return found
+
+    # Each stored row as (organization, pk, then the values compared: version, status, rate and
+    # amount as floats, the lists as JSON text).
+    real, text = ("float8", "text") if postgres else ("REAL", "TEXT")
+    table = connection.ops.quote_name(PolicyMatch._meta.db_table)
+    sql = (
+        f"SELECT organization_id, id, policy_version, status, CAST(pass_rate AS {real}), "
+        f"CAST(missing AS {text}), CAST(unknown AS {text}), CAST(estimated_amount AS {real}) "
+        f"FROM {table} WHERE policy_id = %s"
+    )
+    by_org = len(org_ids) <= 2000
+    if by_org:
+        sql += f" AND organization_id IN ({', '.join(['%s'] * len(org_ids))})"
+    with transaction.atomic():
+        changed: list[tuple[Any, ...]] = []
+        gone: list[int] = []
+        for policy, tree in chunk:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, [policy.pk, *org_ids] if by_org else [policy.pk])
+                stored = {row[0]: row for row in cursor.fetchall()}
+            if tree is not None:
+                leaves = len(tree.leaves)
+                rates = {met: _rate(met, leaves) for met in range(leaves + 1)}
+                floats = {met: float(rate) for met, rate in rates.items()}
+                amount = None if policy.amount is None else float(policy.amount)
+                version, pk = policy.version, policy.pk
+                bulk = matching.evaluate_columns(tree, columns)
+                for i, status, met, missing, unknowns in matching.kept_outcomes(tree, bulk, columns):
+                    org_id = org_ids[i]
+                    missing_json, unknown_json = as_json(missing), as_json(unknowns)
+                    before = stored.pop(org_id, None)
+                    if before is not None and before[2:] == (
+                        version,
+                        status,
+                        floats[met],
+                        missing_json,
+                        unknown_json,
+                        amount if status == MET else None,
+                    ):
+                        continue
+                    changed.append(
+                        (
+                            pk,
+                            org_id,
+                            version,
+                            status,
+                            rates[met],
+                            missing_json,
+                            unknown_json,
+                            policy.amount if status == MET else None,
+                        )
+                    )
+            # Left: pairs no longer kept (a stored pair of an enterprise not matched here stays).
+            gone += [row[1] for org_id, row in stored.items() if by_org or org_id in position]
+        _delete_matches(gone)
+        # In enterprise order: the index by enterprise is then written in one sweep, not at
+        # random places (on SQLite most of the time of a first recompute).
+        changed.sort(key=lambda row: (row[1], row[0]))
+        _upsert_matches(changed, now)
+        _tell_new_matches(
+            [policy.pk for policy, tree in chunk if tree is not None], org_ids if by_org else None
+        )
+    return len(changed)
+
+
+def _delete_matches(pks: list[int]) -> None:
+    for start in range(0, len(pks), 5000):
+        PolicyMatch.objects.filter(pk__in=pks[start : start + 5000]).delete()
 
 
 def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
@@ -211,7 +462,9 @@ def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
     both speak. ``bulk_create(update_conflicts=True)`` does the same but builds the SQL for
     every field of every row, about 120 µs a row, which made the writes most of a full
     recompute (bench/policy_matching.py); values still go through each field's own
-    conversion, the repeated ones (the time, the rates, the amounts, empty lists) once."""
+    conversion, the repeated ones (the time, the rates, the amounts, empty lists) once. The
+    lists ``missing`` and ``unknown`` may come as JSON text already (``_rematch_columns``
+    writes them so to compare them with the stored rows): text goes to the database as it is."""
     if not rows:
         return
     meta = PolicyMatch._meta
@@ -235,23 +488,31 @@ def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
         f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(inserted))}) "
         f"ON CONFLICT (policy_id, organization_id) DO UPDATE SET {updates}"
     )
-    cache: dict[tuple[str, Any], Any] = {}
 
-    def prep(field: Any, value: Any) -> Any:
-        if isinstance(value, list) and value:
-            return field.get_db_prep_save(value, connection)
-        key = (field.name, tuple(value) if isinstance(value, list) else value)
-        if key not in cache:
-            cache[key] = field.get_db_prep_save(value, connection)
-        return cache[key]
+    class Converted(dict):
+        """A field's database values by Python value, each converted once."""
 
-    time_field = meta.get_field("computed_at")
-    tail = [prep(time_field, now)] + [
-        prep(meta.get_field(name), value) for name, value in extra.items() if name not in columns
+        def __init__(self, field: Any):
+            super().__init__()
+            self.field = field
+
+        def __missing__(self, value: Any) -> Any:
+            self[value] = converted = self.field.get_db_prep_save(value, connection)
+            return converted
+
+    json_field = meta.get_field("missing")
+
+    def as_json(value: Any) -> Any:
+        return value if isinstance(value, str) else json_field.get_db_prep_save(value, connection)
+
+    rate, amount = Converted(meta.get_field("pass_rate")), Converted(meta.get_field("estimated_amount"))
+    tail = [
+        Converted(meta.get_field("computed_at"))[now],
+        *(Converted(meta.get_field(name))[value] for name, value in extra.items() if name not in columns),
     ]
     params = [
-        [policy_id, org_id, *(prep(f, v) for f, v in zip(fields, values, strict=True)), *tail]
-        for policy_id, org_id, *values in rows
+        [policy_id, org_id, version, status, rate[r], as_json(m), as_json(u), amount[a], *tail]
+        for policy_id, org_id, version, status, r, m, u, a in rows
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -272,35 +533,35 @@ def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
                 cursor.executemany(sql, params[start : start + 5000])
 
 
-def _tell_new_matches(policies: list[Policy], organizations: list[Organization]) -> None:
+def _tell_new_matches(policy_ids: list[int], org_ids: list[int] | None) -> None:
     """政策直达: each enterprise hears of a policy it now qualifies for once per policy version,
     in the console and by WeChat template to its followers. The recipients are read once for
-    the batch, the notifications written in bulk and the matches marked with one update."""
+    the batch, the notifications written in bulk and the matches marked in bulk. ``org_ids``
+    None: every enterprise with a stored match of these policies."""
     from yimatong.wechat.actions import tell_enterprise_policy
     from yimatong.wechat.models import Follower
 
-    by_pk = {policy.pk: policy for policy in policies}
-    fresh = list(
-        PolicyMatch.objects.filter(
-            policy__in=list(by_pk),
-            organization__in=[o.pk for o in organizations],
-            status=PolicyMatch.Status.MET,
-            not_interested=False,
-        )
-        .filter(Q(notified_version__isnull=True) | Q(notified_version__lt=F("policy_version")))
-        .values_list("pk", "policy", "organization", "policy_version")
-    )
+    rows = PolicyMatch.objects.filter(
+        policy__in=policy_ids, status=PolicyMatch.Status.MET, not_interested=False
+    ).filter(Q(notified_version__isnull=True) | Q(notified_version__lt=F("policy_version")))
+    if org_ids is not None:
+        rows = rows.filter(organization__in=org_ids)
+    fresh = list(rows.values_list("pk", "policy", "organization", "policy_version"))
     if not fresh:
         return
-    org_ids = {org_id for _pk, _policy_id, org_id, _version in fresh}
+    by_pk = Policy.objects.in_bulk({policy_id for _pk, policy_id, _org_id, _version in fresh})
+    told = sorted({org_id for _pk, _policy_id, org_id, _version in fresh})
     users: dict[int, list[User]] = {}
-    for user in User.objects.filter(is_active=True, role=User.Role.ENTERPRISE, organization_id__in=org_ids):
-        users.setdefault(user.organization_id, []).append(user)
-    following = set(
-        Follower.objects.filter(subscribed=True, contact__organization_id__in=org_ids).values_list(
-            "contact__organization_id", flat=True
+    following: set[int] = set()
+    for start in range(0, len(told), 5000):
+        some = told[start : start + 5000]
+        for user in User.objects.filter(is_active=True, role=User.Role.ENTERPRISE, organization_id__in=some):
+            users.setdefault(user.organization_id, []).append(user)
+        following.update(
+            Follower.objects.filter(subscribed=True, contact__organization_id__in=some).values_list(
+                "contact__organization_id", flat=True
+            )
         )
-    )
     messages = []
     for _pk, policy_id, org_id, version in fresh:
         policy = by_pk[policy_id]
@@ -336,27 +597,26 @@ def match_enterprise(org: Organization) -> int:
 
 
 def preview(tree: dict[str, Any], *, limit: int = 50) -> dict[str, Any]:
-    """Who would match a tree being edited, without storing anything."""
+    """Who would match a tree being edited, without storing anything: every resident evaluated
+    at once (matching.evaluate_columns), then the first ``limit`` of each group explained one
+    by one, in the residents' order."""
     errors = matching.validate(tree)
     if errors:
         return {"errors": errors}
     compiled = matching.Compiled(tree, chain_paths())
-    met, near, unknown = [], [], []
-    for org in residents():
-        outcome = compiled.outcome(matching.prepare(facts_for(org)))
-        if outcome.status == matching.MET:
-            met.append((org, outcome))
-        elif outcome.near_miss:
-            near.append((org, outcome))
-        elif outcome.status == matching.UNKNOWN:
-            unknown.append((org, outcome))
-    return {
-        "errors": [],
-        "counts": {"met": len(met), "near": len(near), "unknown": len(unknown)},
-        "met": met[:limit],
-        "near": near[:limit],
-        "unknown": unknown[:limit],
+    org_ids, facts = facts_of(residents())
+    facts = [matching.prepare(one) for one in facts]
+    bulk = matching.evaluate_columns(compiled, matching.Columns(facts))
+    groups = {
+        "met": matching.indices(bulk.met),
+        "near": matching.indices(bulk.kept & bulk.unmet),
+        "unknown": matching.indices(bulk.unknown),
     }
+    shown = residents().in_bulk([org_ids[i] for found in groups.values() for i in found[:limit]])
+    result: dict[str, Any] = {"errors": [], "counts": {name: len(found) for name, found in groups.items()}}
+    for name, found in groups.items():
+        result[name] = [(shown[org_ids[i]], compiled.outcome(facts[i])) for i in found[:limit]]
+    return result
 
 
 # Saving ----------------------------------------------------------------------------------------------
