@@ -26,9 +26,11 @@ from openpyxl import Workbook, load_workbook
 from yimatong.directory.models import Contact, Organization
 from yimatong.exports import actions as exports
 from yimatong.exports.models import Export
-from yimatong.investment import ledger, numbers
+from yimatong.accounts.models import AuditEntry
+from yimatong.investment import events, ledger, numbers, rollups
 from yimatong.investment.actions import projects as project_actions
-from yimatong.investment.models import LedgerImport, Project, ProjectEvent
+from yimatong.investment.models import CodeSequence, LedgerImport, Project, ProjectEvent
+from yimatong.investment.models.rollups import ProjectRollup, ProjectTally
 from yimatong.lib.identifiers import uscc_with_check_digit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -497,21 +499,31 @@ def test_an_import_that_fails_midway_writes_nothing_and_the_job_says_why(
         ProjectEvent.objects.count(),
         Organization.objects.count(),
         Contact.objects.count(),
+        AuditEntry.objects.count(),
+        ProjectRollup.objects.count(),
+        ProjectTally.objects.count(),
+        list(CodeSequence.objects.values_list("prefix", "year", "last")),
     )
-    original = project_actions.import_project
-    calls: list[str] = []
+    # Batches of 4 rows: the first two batches are written before the third one fails.
+    monkeypatch.setattr(project_actions, "IMPORT_BATCH", 4)
+    original = events.imported_projects
+    batches: list[list[str]] = []
 
-    def fails_on_the_third_row(**kwargs):
-        calls.append(kwargs["values"]["name"])
-        if len(calls) == 3:
+    def fails_on_the_third_batch(history, **kwargs):
+        batches.append([project.name for project, _steps in history])
+        if len(batches) == 3:
             raise RuntimeError("磁盘已满")
-        return original(**kwargs)
+        return original(history, **kwargs)
 
-    monkeypatch.setattr(project_actions, "import_project", fails_on_the_third_row)
+    monkeypatch.setattr(events, "imported_projects", fails_on_the_third_batch)
 
     confirm(client, job, "all", django_capture_on_commit_callbacks)
 
-    assert calls == ["台账项目0000", "台账项目0001", "台账项目0002"]
+    assert batches == [
+        ["台账项目0000", "台账项目0001", "台账项目0002", "台账项目0003"],
+        ["台账项目0004", "台账项目0005", "台账项目0006", "台账项目0007"],
+        ["台账项目0008", "台账项目0009", "台账项目0010"],
+    ]
     job.refresh_from_db()
     assert (job.status, job.get_status_display(), job.imported_rows) == ("failed", "失败", 0)
     assert job.failure == "导入失败，未写入任何数据，请联系系统管理员。"
@@ -521,6 +533,10 @@ def test_an_import_that_fails_midway_writes_nothing_and_the_job_says_why(
         ProjectEvent.objects.count(),
         Organization.objects.count(),
         Contact.objects.count(),
+        AuditEntry.objects.count(),
+        ProjectRollup.objects.count(),
+        ProjectTally.objects.count(),
+        list(CodeSequence.objects.values_list("prefix", "year", "last")),
     ) == counts
     page = client.get(reverse("investment:ledger_import_detail", args=[job.code]))
     assert "导入失败，未写入任何数据，请联系系统管理员。" in page.content.decode()

@@ -57,6 +57,32 @@ def project(
     return event
 
 
+def imported_projects(history: list[tuple[Project, list[dict[str, Any]]]], *, actor: User | None) -> int:
+    """The events of projects just created together (a ledger import): each project's history
+    as dicts of ``project``'s keyword arguments (kind, from_stage, to_stage, signed_amount,
+    landed_amount, at and data), written with one insert per batch, then the projects' share of
+    the read aggregates, all in the caller's transaction. Returns how many events."""
+    actor = actor if actor and actor.pk else None
+    rows = [
+        ProjectEvent(
+            project=obj,
+            kind=step["kind"],
+            actor=actor,
+            from_stage=step.get("from_stage", ""),
+            to_stage=step.get("to_stage", ""),
+            signed_amount=step.get("signed_amount", Decimal("0")),
+            landed_amount=step.get("landed_amount", Decimal("0")),
+            data=_plain(step.get("data", {})),
+            at=step["at"],
+        )
+        for obj, steps in history
+        for step in steps
+    ]
+    ProjectEvent.objects.bulk_create(rows, batch_size=2000)
+    rollups.refresh([obj.pk for obj, _steps in history], created=True)
+    return len(rows)
+
+
 def project_changed(
     project_obj: Project, before: audit.Snapshot, *, actor: User | None
 ) -> ProjectEvent | None:
