@@ -23,11 +23,11 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
+from yimatong.accounts.models import AuditEntry
 from yimatong.directory.models import Contact, Organization
 from yimatong.exports import actions as exports
 from yimatong.exports.models import Export
-from yimatong.accounts.models import AuditEntry
-from yimatong.investment import events, ledger, numbers, rollups
+from yimatong.investment import events, ledger, numbers
 from yimatong.investment.actions import projects as project_actions
 from yimatong.investment.models import CodeSequence, LedgerImport, Project, ProjectEvent
 from yimatong.investment.models.rollups import ProjectRollup, ProjectTally

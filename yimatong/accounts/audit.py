@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from yimatong.accounts.middleware import current_origin
 from yimatong.accounts.models import AuditEntry, User
+from yimatong.lib import bulk
 from yimatong.lib.identifiers import mask_phone
 
 # Bookkeeping fields that change on every save and say nothing to a reader. (UUID ``code``
@@ -153,7 +154,7 @@ def log_creates(objs: list[models.Model], *, actor: User | None, batch_size: int
                 user_agent=origin.user_agent,
             )
         )
-    AuditEntry.objects.bulk_create(entries, batch_size=batch_size)
+    bulk.insert(AuditEntry, entries, batch_size=batch_size)
     return len(entries)
 
 

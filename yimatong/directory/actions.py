@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode, Contact, Organization
+from yimatong.lib import bulk
 from yimatong.lib.errors import ActionError, Conflict, InUse, StaleObject
 
 ORG_FIELDS = (
@@ -113,7 +114,7 @@ def create_organizations(*, actor: User | None, rows: list[dict[str, Any]]) -> l
         orgs.append(org)
     try:
         with transaction.atomic():
-            Organization.objects.bulk_create(orgs, batch_size=1000)
+            bulk.insert(Organization, orgs)
             audit.log_creates(orgs, actor=actor)
     except IntegrityError as exc:
         taken = Organization.objects.filter(uscc__in=[o.uscc for o in orgs if o.uscc]).first()
@@ -159,7 +160,7 @@ def create_contacts(*, actor: User | None, rows: list[dict[str, Any]]) -> list[C
         contact.refresh_search_fields()
         contacts.append(contact)
     with transaction.atomic():
-        Contact.objects.bulk_create(contacts, batch_size=1000)
+        bulk.insert(Contact, contacts)
         audit.log_creates(contacts, actor=actor)
     return contacts
 

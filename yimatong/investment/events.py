@@ -16,6 +16,7 @@ from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.investment import rollups
 from yimatong.investment.models import Lead, LeadEvent, Project, ProjectEvent
+from yimatong.lib import bulk
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -78,7 +79,7 @@ def imported_projects(history: list[tuple[Project, list[dict[str, Any]]]], *, ac
         for obj, steps in history
         for step in steps
     ]
-    ProjectEvent.objects.bulk_create(rows, batch_size=2000)
+    bulk.insert(ProjectEvent, rows)
     rollups.refresh([obj.pk for obj, _steps in history], created=True)
     return len(rows)
 

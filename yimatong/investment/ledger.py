@@ -278,6 +278,7 @@ class LedgerChecker:
         self.agreements = _agreement_by_label()
         self.channels = _in_every_language(Channel.choices)
         self.headers = _headers()
+        self.labels = {c.key: str(c.header) for c in COLUMNS}  # in the language of the check
         self.nodes: dict[str, ChainNode] = {}
         for node in ChainNode.objects.all():
             self.nodes[node.code] = node
@@ -334,7 +335,7 @@ class LedgerChecker:
             for c in COLUMNS
         }
         row = CheckedRow(number)
-        labels = {c.key: str(c.header) for c in COLUMNS}
+        labels = self.labels
 
         def error(key: str, message: str) -> None:
             row.errors.append(RowError(number, labels[key], message))

@@ -45,6 +45,7 @@ from yimatong.investment.models.rollups import (
     ProjectStay,
     ProjectTally,
 )
+from yimatong.lib import bulk
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -296,7 +297,8 @@ def _refresh_chunk(ids: list[int], *, created: bool) -> int:
     if stays_changed:
         if not created:
             ProjectStay.objects.filter(project_id__in=stays_changed).delete()
-        ProjectStay.objects.bulk_create(
+        bulk.insert(
+            ProjectStay,
             [
                 ProjectStay(
                     project_id=pk, owner_id=new[pk]["d"][0], team_id=new[pk]["d"][1], stage=stage, days=days
@@ -307,7 +309,7 @@ def _refresh_chunk(ids: list[int], *, created: bool) -> int:
             batch_size=1000,
         )
     if created:
-        ProjectRollup.objects.bulk_create(changed, batch_size=1000)
+        bulk.insert(ProjectRollup, changed)
     elif len(changed) == 1:
         ProjectRollup.objects.filter(pk=changed[0].pk).update(
             contribution=changed[0].contribution, updated_at=timezone.now()

@@ -33,6 +33,7 @@ from yimatong.investment.models import (
     ProjectEvent,
     Stage,
 )
+from yimatong.lib import bulk
 from yimatong.lib.errors import ActionError, StaleObject
 from yimatong.lib.identifiers import clean_uscc
 from yimatong.lib.text import normalize_org_name
@@ -543,7 +544,7 @@ def import_projects(
                 )
                 for i in range(start, min(start + batch_size, len(rows)))
             ]
-            Project.objects.bulk_create(batch)
+            bulk.insert(Project, batch)
             events.imported_projects([(p, _imported_history(p, now)) for p in batch], actor=actor)
             audit.log_creates(batch, actor=actor)
             created += batch
