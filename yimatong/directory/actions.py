@@ -135,7 +135,7 @@ def make_residents(*, actor: User | None, orgs: list[Organization]) -> list[Orga
             .filter(pk__in=[o.pk for o in orgs], org_type=Organization.Type.PROSPECT)
             .order_by("pk")
         ):
-            before = audit.snapshot(org, m2m=False)
+            before = audit.snapshot(org)
             org.org_type = Organization.Type.RESIDENT
             org.version += 1
             changed.append((org, before))

@@ -58,11 +58,17 @@ def project(
     return event
 
 
-def imported_projects(history: list[tuple[Project, list[dict[str, Any]]]], *, actor: User | None) -> int:
+def imported_projects(
+    history: list[tuple[Project, list[dict[str, Any]]]], *, actor: User | None, refresh: bool = True
+) -> int:
     """The events of projects just created together (a ledger import): each project's history
     as dicts of ``project``'s keyword arguments (kind, from_stage, to_stage, signed_amount,
     landed_amount, at and data), written with one insert per batch, then the projects' share of
-    the read aggregates, all in the caller's transaction. Returns how many events."""
+    the read aggregates, all in the caller's transaction. Returns how many events.
+
+    ``refresh=False`` leaves the read aggregates to the caller, who must then call
+    ``rollups.refresh(ids, created=True)`` for these projects before its transaction ends (once
+    for several batches: the tally rows are written once)."""
     actor = actor if actor and actor.pk else None
     rows = [
         ProjectEvent(
@@ -80,7 +86,8 @@ def imported_projects(history: list[tuple[Project, list[dict[str, Any]]]], *, ac
         for step in steps
     ]
     bulk.insert(ProjectEvent, rows)
-    rollups.refresh([obj.pk for obj, _steps in history], created=True)
+    if refresh:
+        rollups.refresh([obj.pk for obj, _steps in history], created=True)
     return len(rows)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 COPY_FROM = 50  # rows: below this, COPY's set-up costs more than it saves
 
@@ -28,6 +28,19 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, batch_siz
     fields = list(meta.concrete_fields)
     table = connection.ops.quote_name(meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    db = connections[DEFAULT_DB_ALIAS]
+    # psycopg adapts the attribute values themselves on PostgreSQL, except JSON (Jsonb); only
+    # the auto_now fields need their pre_save.
+    prepared = [
+        (
+            field.attname,
+            field if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else None,
+            (lambda value, field=field: field.get_db_prep_save(value, db))
+            if isinstance(field, models.JSONField)
+            else None,
+        )
+        for field in fields
+    ]
     for start in range(0, len(objs), batch_size):
         batch = objs[start : start + batch_size]
         missing = [obj for obj in batch if obj.pk is None]
@@ -42,7 +55,7 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, batch_siz
                     setattr(obj, meta.pk.attname, pk)
             # Every value is computed before COPY starts: a query made while it runs (a related
             # object loaded lazily) would wait on this very connection.
-            rows = [_values(obj, fields) for obj in batch]
+            rows = [_values(obj, prepared) for obj in batch]
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -51,6 +64,10 @@ def insert(model: type[models.Model], objs: Sequence[models.Model], *, batch_siz
             obj._state.db = connection.alias
 
 
-def _values(obj: models.Model, fields: list[models.Field]) -> list[Any]:
+def _values(obj: models.Model, prepared: list[tuple[str, Any, Any]]) -> list[Any]:
     obj._prepare_related_fields_for_save(operation_name="insert")
-    return [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+    row = []
+    for attname, stamped, adapt in prepared:
+        value = stamped.pre_save(obj, True) if stamped is not None else getattr(obj, attname)
+        row.append(adapt(value) if adapt is not None else value)
+    return row

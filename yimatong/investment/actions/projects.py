@@ -22,7 +22,7 @@ from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory import actions as directory_actions
 from yimatong.directory.models import Contact, Organization
-from yimatong.investment import events
+from yimatong.investment import events, rollups
 from yimatong.investment.actions.codes import next_code, next_codes
 from yimatong.investment.models import (
     EXITS,
@@ -520,7 +520,7 @@ def import_projects(
     Set-based, in one transaction (all rows or none): the investors new to the directory, the
     registered companies and the contacts are created first, one insert per kind; the codes
     are taken with one bump of the counter; then each batch of projects is inserted with its
-    events, its share of the read aggregates and its audit entries. ``progress`` is told how
+    events and audit entries, and at the end the projects' share of the read aggregates. ``progress`` is told how
     many projects are written after each batch."""
     now = now or timezone.now()
     batch_size = batch_size or IMPORT_BATCH
@@ -545,11 +545,15 @@ def import_projects(
                 for i in range(start, min(start + batch_size, len(rows)))
             ]
             bulk.insert(Project, batch)
-            events.imported_projects([(p, _imported_history(p, now)) for p in batch], actor=actor)
+            events.imported_projects(
+                [(p, _imported_history(p, now)) for p in batch], actor=actor, refresh=False
+            )
             audit.log_creates(batch, actor=actor)
             created += batch
             if progress is not None:
                 progress(len(created))
+        # The figures of every batch at once (the board, the numbers and the cockpit read them).
+        rollups.refresh([p.pk for p in created], created=True)
     return created
 
 
