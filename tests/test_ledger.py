@@ -13,22 +13,26 @@ from __future__ import annotations
 import datetime as dt
 import io
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 from openpyxl import Workbook, load_workbook
 
+from yimatong.accounts import audit
+from yimatong.accounts.models import AuditEntry
 from yimatong.directory.models import Contact, Organization
 from yimatong.exports import actions as exports
 from yimatong.exports.models import Export
-from yimatong.investment import ledger, numbers
+from yimatong.investment import events, ledger, numbers, rollups
 from yimatong.investment.actions import projects as project_actions
-from yimatong.investment.models import LedgerImport, Project, ProjectEvent
+from yimatong.investment.models import CodeSequence, LedgerImport, Project, ProjectEvent
+from yimatong.investment.models.rollups import ProjectRollup, ProjectTally
 from yimatong.lib.identifiers import uscc_with_check_digit
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -497,21 +501,31 @@ def test_an_import_that_fails_midway_writes_nothing_and_the_job_says_why(
         ProjectEvent.objects.count(),
         Organization.objects.count(),
         Contact.objects.count(),
+        AuditEntry.objects.count(),
+        ProjectRollup.objects.count(),
+        ProjectTally.objects.count(),
+        list(CodeSequence.objects.values_list("prefix", "year", "last")),
     )
-    original = project_actions.import_project
-    calls: list[str] = []
+    # Batches of 4 rows: the first two batches are written before the third one fails.
+    monkeypatch.setattr(project_actions, "IMPORT_BATCH", 4)
+    original = events.imported_projects
+    batches: list[list[str]] = []
 
-    def fails_on_the_third_row(**kwargs):
-        calls.append(kwargs["values"]["name"])
-        if len(calls) == 3:
+    def fails_on_the_third_batch(history, **kwargs):
+        batches.append([project.name for project, _steps in history])
+        if len(batches) == 3:
             raise RuntimeError("磁盘已满")
-        return original(**kwargs)
+        return original(history, **kwargs)
 
-    monkeypatch.setattr(project_actions, "import_project", fails_on_the_third_row)
+    monkeypatch.setattr(events, "imported_projects", fails_on_the_third_batch)
 
     confirm(client, job, "all", django_capture_on_commit_callbacks)
 
-    assert calls == ["台账项目0000", "台账项目0001", "台账项目0002"]
+    assert batches == [
+        ["台账项目0000", "台账项目0001", "台账项目0002", "台账项目0003"],
+        ["台账项目0004", "台账项目0005", "台账项目0006", "台账项目0007"],
+        ["台账项目0008", "台账项目0009", "台账项目0010"],
+    ]
     job.refresh_from_db()
     assert (job.status, job.get_status_display(), job.imported_rows) == ("failed", "失败", 0)
     assert job.failure == "导入失败，未写入任何数据，请联系系统管理员。"
@@ -521,6 +535,10 @@ def test_an_import_that_fails_midway_writes_nothing_and_the_job_says_why(
         ProjectEvent.objects.count(),
         Organization.objects.count(),
         Contact.objects.count(),
+        AuditEntry.objects.count(),
+        ProjectRollup.objects.count(),
+        ProjectTally.objects.count(),
+        list(CodeSequence.objects.values_list("prefix", "year", "last")),
     ) == counts
     page = client.get(reverse("investment:ledger_import_detail", args=[job.code]))
     assert "导入失败，未写入任何数据，请联系系统管理员。" in page.content.decode()
@@ -1020,3 +1038,143 @@ def test_an_imported_project_on_hold_has_no_move_from_a_stage_to_itself(
 
     assert project.stage == "on_hold"
     assert [(k, f, t) for k, f, t, *_ in history(project) if f == t] == []
+
+
+# 8. At city scale: set-based import, rollups, progress -----------------------------------------------
+
+
+def test_after_a_promoters_import_the_board_figures_agree_with_a_recomputation_from_the_events(
+    investment, as_persona, django_capture_on_commit_callbacks, new_project
+):
+    new_project()  # a project made by hand before the import: its figures stay counted
+    client = as_persona("owner")
+    rows = [ledger_row(i, resident_uscc=investment.resident.uscc) for i in range(22)]
+    job = upload_and_check(client, workbook_of(rows), django_capture_on_commit_callbacks)
+    tallied_before = sum(ProjectTally.objects.values_list("n", flat=True))
+
+    confirm(client, job, "all", django_capture_on_commit_callbacks)
+
+    job.refresh_from_db()
+    assert (job.status, job.imported_rows) == ("done", 22)
+    assert rollups.check() == []
+    call_command("rebuild_rollups", "--check", stdout=io.StringIO())  # exits 1 on any difference
+    assert ProjectRollup.objects.count() == Project.objects.count() == 23
+    assert sum(ProjectTally.objects.values_list("n", flat=True)) == tallied_before + 22
+    board = rollups.stage_totals(rollups.Scope.for_user(investment.users["leader"]))
+    assert {stage: n for stage, (n, _planned, _contracted) in board.items()} == dict(
+        Counter(Project.objects.values_list("stage", flat=True))
+    )
+
+
+def test_a_team_leads_import_writes_the_same_history_and_audit_entries_as_creating_the_projects_one_by_one(
+    investment,
+):
+    teamlead = investment.users["teamlead"]
+    rows = [ledger_row(i, resident_uscc=investment.resident.uscc) for i in range(11)]
+    for row in rows:
+        row["负责人"] = "colleague" if row["负责人"] == "owner" else "李组长"
+    checked, _ = ledger.check(workbook_of(rows), "台账.xlsx", teamlead)
+    assert all(row.ok for row in checked)
+    reported: list[int] = []
+
+    created = project_actions.import_projects(
+        actor=teamlead, rows=[row.values for row in checked], progress=reported.append, batch_size=4
+    )
+
+    assert reported == [4, 8, 11]
+    year = timezone.now().year
+    assert [p.code for p in created] == [f"YMT-{year}-{n:04d}" for n in range(1, 12)]
+    assert CodeSequence.objects.get(prefix="YMT", year=year).last == 11
+    assert project_actions.next_code("YMT", year) == f"YMT-{year}-0012"  # the counter goes on
+    for project in Project.objects.filter(pk__in=[p.pk for p in created]):
+        entry = AuditEntry.objects.for_object(project).get()
+        snapshot = audit.snapshot(project)
+        assert (entry.action, entry.actor, entry.channel) == ("create", teamlead, "system")
+        assert entry.changes == audit._diff(
+            {}, {k: v for k, v in snapshot.items() if v["value"] not in (None, "", [], False)}
+        )
+        assert project.events.exists()
+        assert set(project.events.values_list("actor", flat=True)) == {teamlead.pk}
+    for org in Organization.objects.filter(name__startswith="测试导入"):
+        entry = AuditEntry.objects.for_object(org).get()
+        assert entry.changes == audit._diff(
+            {}, {k: v for k, v in audit.snapshot(org).items() if v["value"] not in (None, "", [], False)}
+        )
+        assert (org.org_type, org.owner.username) in {("prospect", "colleague"), ("prospect", "teamlead")}
+    assert rollups.check() == []
+
+
+def test_an_investor_new_in_the_ledger_that_another_row_registers_in_the_park_is_one_resident_record(
+    investment,
+):
+    owner = investment.users["owner"]
+    investor = ledger_row(0, resident_uscc=investment.resident.uscc)  # 线索, a new investor with a USCC
+    landed = ledger_row(5, resident_uscc=investment.resident.uscc)  # 注册落地
+    again = ledger_row(16, resident_uscc=investment.resident.uscc)  # 注册落地 too
+    for row in (landed, again):
+        row.update(
+            {"注册企业统一社会信用代码": investor["统一社会信用代码"], "注册企业名称": "不会用到的名称"}
+        )
+    checked, _ = ledger.check(workbook_of([investor, landed, again]), "台账.xlsx", owner)
+    assert [row.errors for row in checked] == [[], [], []]
+
+    ledger.import_rows(checked, owner)
+
+    company = Organization.objects.get(uscc=investor["统一社会信用代码"])
+    assert (company.name, company.org_type, company.version) == (
+        "测试导入0000生物科技有限公司",
+        "resident",
+        2,
+    )
+    assert list(Project.objects.order_by("name").values_list("organization", "registered_organization")) == [
+        (company.pk, None),
+        (Organization.objects.get(name="测试导入0005生物科技有限公司").pk, company.pk),
+        (Organization.objects.get(name="测试导入0016生物科技有限公司").pk, company.pk),
+    ]
+    assert [e.action for e in AuditEntry.objects.for_object(company).order_by("at", "id")] == [
+        "create",
+        "update",
+    ]
+    assert [
+        row.new for row in audit.change_rows(AuditEntry.objects.for_object(company).get(action="update"))
+    ] == ["入驻企业"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh-hans", "正在导入：已检查 5000 / 5000 行，已写入 2000 / 4992 行"),
+        ("en", "Importing: 5000 / 5000 rows checked, 2000 / 4992 rows written"),
+    ],
+)
+def test_while_an_import_runs_the_uploader_sees_rows_checked_and_written_on_a_bar_that_polls_every_second(
+    investment, as_persona, language, text
+):
+    job = LedgerImport.objects.create(
+        uploaded_by=investment.users["owner"],
+        original_name="台账.xlsx",
+        file="imports/台账.xlsx",
+        status="importing",
+        mode="valid",
+        total_rows=5000,
+        processed_rows=5000,
+        valid_rows=4992,
+        imported_rows=2000,
+    )
+    client = as_persona("owner")
+    client.cookies["ymt_language"] = language  # the language switch
+    url = reverse("investment:ledger_import_detail", args=[job.code])
+
+    response = client.get(url, headers={"HX-Request": "true"})
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="status"')  # the partial only
+    assert f'hx-get="{url}" hx-trigger="every 1s" hx-swap="outerHTML"' in html
+    assert text in html
+    assert '<progress id="ledger-progress" max="100" value="70"' in html  # (5000 + 2000) / (5000 + 4992)
+
+    LedgerImport.objects.filter(pk=job.pk).update(status="done", imported_rows=4992)
+    done = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    assert "hx-trigger" not in done  # finished: the page stops polling
+    assert "<progress" not in done

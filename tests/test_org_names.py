@@ -43,3 +43,26 @@ def test_pinyin_initials_find_zxjt_in_the_full_name():
 
 def test_full_pinyin_keeps_latin_letters_and_digits():
     assert pinyin_full("P3实验室") == "p3shiyanshi"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "重庆市长寿区银行行长",
+        "ADC药物重庆abc",
+        "苏州启明抗体药物有限公司",
+        "重庆智翔金泰生物制药股份有限公司",
+        "长春长生生物科技有限责任公司",
+        "乐山银行",
+        "朝阳重工（集团）有限公司",
+        "台账项目00012二期",
+        "",
+    ],
+)
+def test_names_read_word_by_word_give_the_same_pinyin_as_reading_them_whole(name):
+    from pypinyin import Style, lazy_pinyin
+
+    whole_initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER)).lower()
+    whole_full = "".join(lazy_pinyin(name)).lower()
+    assert pinyin_initials(name) == "".join(c for c in whole_initials if c.isascii() and c.isalnum())
+    assert pinyin_full(name) == "".join(c for c in whole_full if c.isascii() and c.isalnum())

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode, Contact, Organization
+from yimatong.lib import bulk
 from yimatong.lib.errors import ActionError, Conflict, InUse, StaleObject
 
 ORG_FIELDS = (
@@ -98,6 +99,70 @@ def create_organization(*, actor: User | None, data: dict[str, Any]) -> Organiza
             raise _uscc_taken(org.uscc) from exc
         raise
     return org
+
+
+def create_organizations(*, actor: User | None, rows: list[dict[str, Any]]) -> list[Organization]:
+    """``create_organization`` for many new records at once (a ledger import): one insert per
+    batch and their audit entries, in the caller's transaction. A USCC registered meanwhile
+    fails the whole batch."""
+    orgs = []
+    for data in rows:
+        values = {k: data[k] for k in ORG_FIELDS if k in data}
+        values.update(_assignment(actor, values.get("owner"), values.get("team")))
+        org = Organization(**values)
+        org.refresh_search_fields()
+        orgs.append(org)
+    try:
+        with transaction.atomic():
+            bulk.insert(Organization, orgs)
+            audit.log_creates(orgs, actor=actor)
+    except IntegrityError as exc:
+        taken = Organization.objects.filter(uscc__in=[o.uscc for o in orgs if o.uscc]).first()
+        if taken is not None:
+            raise _uscc_taken(taken.uscc) from exc
+        raise
+    return orgs
+
+
+def make_residents(*, actor: User | None, orgs: list[Organization]) -> list[Organization]:
+    """Prospects that registered a company in the park become residents (what
+    ``update_organization`` with ``org_type`` does for one), one version up each, with their
+    audit entries."""
+    changed = []
+    with transaction.atomic():
+        for org in (
+            Organization.objects.select_for_update()
+            .filter(pk__in=[o.pk for o in orgs], org_type=Organization.Type.PROSPECT)
+            .order_by("pk")
+        ):
+            before = audit.snapshot(org)
+            org.org_type = Organization.Type.RESIDENT
+            org.version += 1
+            changed.append((org, before))
+        Organization.objects.filter(pk__in=[org.pk for org, _before in changed]).update(
+            org_type=Organization.Type.RESIDENT, version=F("version") + 1, updated_at=timezone.now()
+        )
+        for org, before in changed:
+            audit.log_change(org, before, actor=actor)
+    return [org for org, _before in changed]
+
+
+def create_contacts(*, actor: User | None, rows: list[dict[str, Any]]) -> list[Contact]:
+    """``create_contact`` for many new contacts at once (none of them primary), with their audit
+    entries, in the caller's transaction."""
+    contacts = []
+    for data in rows:
+        contact = Contact(
+            **{k: data[k] for k in CONTACT_FIELDS if k in data}, owner=data.get("owner") or actor
+        )
+        if contact.is_primary:
+            raise ValueError("create_contacts does not name primary contacts")
+        contact.refresh_search_fields()
+        contacts.append(contact)
+    with transaction.atomic():
+        bulk.insert(Contact, contacts)
+        audit.log_creates(contacts, actor=actor)
+    return contacts
 
 
 def update_organization(

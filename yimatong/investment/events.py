@@ -16,6 +16,7 @@ from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.investment import rollups
 from yimatong.investment.models import Lead, LeadEvent, Project, ProjectEvent
+from yimatong.lib import bulk
 
 
 def _plain(data: dict[str, Any]) -> dict[str, Any]:
@@ -55,6 +56,39 @@ def project(
         # In the action's transaction: the figures change with the event or not at all.
         rollups.refresh([project.pk], created=kind == ProjectEvent.Kind.CREATED)
     return event
+
+
+def imported_projects(
+    history: list[tuple[Project, list[dict[str, Any]]]], *, actor: User | None, refresh: bool = True
+) -> int:
+    """The events of projects just created together (a ledger import): each project's history
+    as dicts of ``project``'s keyword arguments (kind, from_stage, to_stage, signed_amount,
+    landed_amount, at and data), written with one insert per batch, then the projects' share of
+    the read aggregates, all in the caller's transaction. Returns how many events.
+
+    ``refresh=False`` leaves the read aggregates to the caller, who must then call
+    ``rollups.refresh(ids, created=True)`` for these projects before its transaction ends (once
+    for several batches: the tally rows are written once)."""
+    actor = actor if actor and actor.pk else None
+    rows = [
+        ProjectEvent(
+            project=obj,
+            kind=step["kind"],
+            actor=actor,
+            from_stage=step.get("from_stage", ""),
+            to_stage=step.get("to_stage", ""),
+            signed_amount=step.get("signed_amount", Decimal("0")),
+            landed_amount=step.get("landed_amount", Decimal("0")),
+            data=_plain(step.get("data", {})),
+            at=step["at"],
+        )
+        for obj, steps in history
+        for step in steps
+    ]
+    bulk.insert(ProjectEvent, rows)
+    if refresh:
+        rollups.refresh([obj.pk for obj, _steps in history], created=True)
+    return len(rows)
 
 
 def project_changed(

@@ -8,6 +8,7 @@ its increment; moving back and forth never counts twice. The same holds for ц│их
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -20,9 +21,9 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory import actions as directory_actions
-from yimatong.directory.models import Organization
-from yimatong.investment import events
-from yimatong.investment.actions.codes import next_code
+from yimatong.directory.models import Contact, Organization
+from yimatong.investment import events, rollups
+from yimatong.investment.actions.codes import next_code, next_codes
 from yimatong.investment.models import (
     EXITS,
     STAGE_INDEX,
@@ -32,8 +33,10 @@ from yimatong.investment.models import (
     ProjectEvent,
     Stage,
 )
+from yimatong.lib import bulk
 from yimatong.lib.errors import ActionError, StaleObject
 from yimatong.lib.identifiers import clean_uscc
+from yimatong.lib.text import normalize_org_name
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
 
@@ -496,28 +499,96 @@ def mark_progress(project: Project, *, now: dt.datetime | None = None) -> None:
     Project.objects.filter(pk=project.pk).update(last_progress_at=now or timezone.now())
 
 
-def import_project(*, actor: User, values: dict[str, Any], now: dt.datetime | None = None) -> Project:
-    """A project from a checked ledger row, with its history as the ledger tells it: created when
-    it was first signed (or now), registered, started and so on at the dates given, so that
-    count-once statistics and times in stage are right. Counts as progress now."""
-    from yimatong.directory.models import Contact
+IMPORT_BATCH = 2000  # projects per insert (with their events, rollups and audit entries)
 
+
+def import_projects(
+    *,
+    actor: User,
+    rows: list[dict[str, Any]],
+    now: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int | None = None,
+) -> list[Project]:
+    """Projects from checked ledger rows (``ledger.LedgerChecker``), with their history as the
+    ledger tells it: created when first signed (or now), registered, started and so on at the
+    dates given, so that count-once statistics and times in stage are right. Counts as progress
+    now.
+
+    Set-based, in one transaction (all rows or none): the investors new to the directory, the
+    registered companies and the contacts are created first, one insert per kind; the codes
+    are taken with one bump of the counter; then each batch of projects is inserted with its
+    events and audit entries, and at the end the projects' share of the read aggregates. ``progress`` is told how
+    many projects are written after each batch."""
     now = now or timezone.now()
-    zone = timezone.get_current_timezone()
+    batch_size = batch_size or IMPORT_BATCH
+    if not rows:
+        return []
+    created: list[Project] = []
+    with transaction.atomic():
+        investors, registered = _import_organizations(actor, rows)
+        contacts = _import_contacts(actor, rows, investors)
+        codes = next_codes("YMT", now.year, len(rows))
+        for start in range(0, len(rows), batch_size):
+            batch = [
+                _imported_project(
+                    actor,
+                    rows[i],
+                    code=codes[i],
+                    organization=investors[i],
+                    contact=contacts[i],
+                    registered=registered[i],
+                    now=now,
+                )
+                for i in range(start, min(start + batch_size, len(rows)))
+            ]
+            bulk.insert(Project, batch)
+            events.imported_projects(
+                [(p, _imported_history(p, now)) for p in batch], actor=actor, refresh=False
+            )
+            audit.log_creates(batch, actor=actor)
+            created += batch
+            if progress is not None:
+                progress(len(created))
+        # The figures of every batch at once (the board, the numbers and the cockpit read them).
+        rollups.refresh([p.pk for p in created], created=True)
+    return created
 
-    def at(day: dt.date | None) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(12), tzinfo=zone) if day else now
 
-    owner = values["owner"]
-    org = (
-        Organization.objects.filter(pk=values["organization_id"]).first()
-        if values.get("organization_id")
-        else None
-    )
-    if org is None:
-        org = directory_actions.create_organization(
-            actor=actor,
-            data={
+def _by_uscc(codes: set[str]) -> dict[str, Organization]:
+    found: dict[str, Organization] = {}
+    ordered = sorted(codes)
+    for start in range(0, len(ordered), 2000):
+        found.update(
+            (org.uscc, org) for org in Organization.objects.filter(uscc__in=ordered[start : start + 2000])
+        )
+    return found
+
+
+def _import_organizations(
+    actor: User, rows: list[dict[str, Any]]
+) -> tuple[list[Organization], list[Organization | None]]:
+    """Each row's investor and registered company (or None): those already in the directory
+    read in a few queries, the new ones created (investors as prospects, registered companies
+    as residents) with one insert each, and the prospects that registered a company in the park
+    made residents. Two rows of the same new investor (same USCC, or same name without one)
+    share it; the first row names it."""
+    known_ids = sorted({v["organization_id"] for v in rows if v.get("organization_id")})
+    known: dict[int, Organization] = {}
+    for start in range(0, len(known_ids), 2000):
+        known.update(Organization.objects.in_bulk(known_ids[start : start + 2000]))
+    wanted = {v["uscc"] for v in rows if v.get("uscc") and not v.get("organization_id")}
+    wanted |= {v["registered_uscc"] for v in rows if v.get("registered_uscc")}
+    by_uscc = _by_uscc(wanted)
+    new: dict[str, dict[str, Any]] = {}
+    for values in rows:
+        if values.get("organization_id") or values.get("uscc") in by_uscc:
+            continue
+        key = values.get("uscc") or normalize_org_name(values["investor"])
+        owner = values["owner"]
+        new.setdefault(
+            key,
+            {
                 "name": values["investor"],
                 "uscc": values.get("uscc") or None,
                 "org_type": Organization.Type.PROSPECT,
@@ -526,30 +597,99 @@ def import_project(*, actor: User, values: dict[str, Any], now: dt.datetime | No
                 "team": owner.team,
             },
         )
-    contact = None
-    if values.get("contact_phone"):
-        contact = Contact.objects.filter(organization=org, mobile=values["contact_phone"]).first()
-        if contact is None:
-            contact = directory_actions.create_contact(
-                actor=actor,
-                data={
+    made = dict(
+        zip(new, directory_actions.create_organizations(actor=actor, rows=list(new.values())), strict=True)
+    )
+    by_uscc.update((org.uscc, org) for org in made.values() if org.uscc)
+    investors = [
+        known.get(values["organization_id"])
+        if values.get("organization_id")
+        else by_uscc.get(values.get("uscc") or "")
+        or made[values.get("uscc") or normalize_org_name(values["investor"])]
+        for values in rows
+    ]
+    companies: dict[str, dict[str, Any]] = {}
+    for values in rows:
+        code = values.get("registered_uscc")
+        if code and code not in by_uscc:
+            owner = values["owner"]
+            companies.setdefault(
+                code,
+                {
+                    "name": values.get("registered_name", "").strip(),
+                    "uscc": code,
+                    "org_type": Organization.Type.RESIDENT,
+                    "owner": owner,
+                    "team": owner.team,
+                },
+            )
+    by_uscc.update(
+        (org.uscc, org)
+        for org in directory_actions.create_organizations(actor=actor, rows=list(companies.values()))
+    )
+    registered = [by_uscc[v["registered_uscc"]] if v.get("registered_uscc") else None for v in rows]
+    prospects = {
+        org.pk: org for org in registered if org is not None and org.org_type == Organization.Type.PROSPECT
+    }
+    for org in directory_actions.make_residents(actor=actor, orgs=list(prospects.values())):
+        prospects[org.pk].org_type = org.org_type
+    return investors, registered
+
+
+def _import_contacts(
+    actor: User, rows: list[dict[str, Any]], investors: list[Organization]
+) -> list[Contact | None]:
+    """Each row's contact: the investor's contact with that mobile number, or a new one."""
+    wanted = [(investors[i], v) for i, v in enumerate(rows) if v.get("contact_phone")]
+    if not wanted:
+        return [None] * len(rows)
+    existing: dict[tuple[int, str], Contact] = {}
+    org_ids = sorted({org.pk for org, _values in wanted})
+    phones = sorted({values["contact_phone"] for _org, values in wanted})
+    for start in range(0, len(org_ids), 2000):
+        for contact in Contact.objects.filter(
+            organization_id__in=org_ids[start : start + 2000], mobile__in=phones
+        ).order_by("name_pinyin", "pk"):
+            existing.setdefault((contact.organization_id, contact.mobile), contact)
+    new: dict[tuple[int, str], dict[str, Any]] = {}
+    for org, values in wanted:
+        key = (org.pk, values["contact_phone"])
+        if key not in existing:
+            new.setdefault(
+                key,
+                {
                     "organization": org,
                     "name": values.get("contact_name") or values["investor"],
                     "mobile": values["contact_phone"],
-                    "owner": owner,
+                    "owner": values["owner"],
                 },
             )
-    registered = None
-    if values.get("registered_uscc"):
-        registered = resolve_registered_company(
-            uscc=values["registered_uscc"], name=values.get("registered_name", ""), actor=actor, owner=owner
-        )
+    existing.update(
+        zip(new, directory_actions.create_contacts(actor=actor, rows=list(new.values())), strict=True)
+    )
+    return [
+        existing[(investors[i].pk, v["contact_phone"])] if v.get("contact_phone") else None
+        for i, v in enumerate(rows)
+    ]
+
+
+def _imported_project(
+    actor: User,
+    values: dict[str, Any],
+    *,
+    code: str,
+    organization: Organization,
+    contact: Contact | None,
+    registered: Organization | None,
+    now: dt.datetime,
+) -> Project:
+    owner = values["owner"]
     stage = values["stage"]
     facts = {name: values.get(name) for name in FACT_FIELDS if name != "registered_organization"}
     project = Project(
-        code=next_code("YMT", now.year),
+        code=code,
         name=values["name"],
-        organization=org,
+        organization=organization,
         contact=contact,
         chain_node=values.get("chain_node"),
         owner=owner,
@@ -578,9 +718,18 @@ def import_project(*, actor: User, values: dict[str, Any], now: dt.datetime | No
         **{k: (v if v is not None else ("" if k == "agreement_type" else None)) for k, v in facts.items()},
     )
     project.refresh_search_fields()
-    project.save()
+    return project
+
+
+def _imported_history(project: Project, now: dt.datetime) -> list[dict[str, Any]]:
+    """The events the ledger implies, each at its own date (noon, local time)."""
+    zone = timezone.get_current_timezone()
+
+    def at(day: dt.date | None) -> dt.datetime:
+        return dt.datetime.combine(day, dt.time(12), tzinfo=zone) if day else now
+
+    stage = project.stage
     contracted = project.contracted_investment or Decimal("0")
-    # The history the ledger implies, event by event at its own date.
     steps: list[tuple[str, dt.datetime, Decimal, Decimal]] = []
     if project.signed_on:
         steps.append((Stage.SIGNED, at(project.signed_on), contracted, Decimal("0")))
@@ -599,40 +748,38 @@ def import_project(*, actor: User, values: dict[str, Any], now: dt.datetime | No
         steps.append((stage, now if not steps else max(steps[-1][1], now), Decimal("0"), Decimal("0")))
     # A project that left the pipeline without dates started (as far as the ledger says) at first contact.
     first, *rest = steps or [(Stage.CONTACT if stage in EXITS else stage, now, Decimal("0"), Decimal("0"))]
-    events.project(
-        project,
-        ProjectEvent.Kind.CREATED,
-        actor=actor,
-        to_stage=first[0],
-        at=first[1],
-        signed_amount=first[2],
-        landed_amount=first[3],
-        imported=True,
-    )
+    history: list[dict[str, Any]] = [
+        {
+            "kind": ProjectEvent.Kind.CREATED,
+            "to_stage": first[0],
+            "at": first[1],
+            "signed_amount": first[2],
+            "landed_amount": first[3],
+            "data": {"imported": True},
+        }
+    ]
     previous = first[0]
     for step_stage, when, signed, landed in rest:
-        events.project(
-            project,
-            ProjectEvent.Kind.STAGE,
-            actor=actor,
-            from_stage=previous,
-            to_stage=step_stage,
-            at=when,
-            signed_amount=signed,
-            landed_amount=landed,
-            imported=True,
+        history.append(
+            {
+                "kind": ProjectEvent.Kind.STAGE,
+                "from_stage": previous,
+                "to_stage": step_stage,
+                "at": when,
+                "signed_amount": signed,
+                "landed_amount": landed,
+                "data": {"imported": True},
+            }
         )
         previous = step_stage
     if stage in EXITS:
-        events.project(
-            project,
-            ProjectEvent.Kind.STAGE,
-            actor=actor,
-            from_stage=previous,
-            to_stage=stage,
-            at=now,
-            reason=project.exit_reason,
-            imported=True,
+        history.append(
+            {
+                "kind": ProjectEvent.Kind.STAGE,
+                "from_stage": previous,
+                "to_stage": stage,
+                "at": now,
+                "data": {"reason": project.exit_reason, "imported": True},
+            }
         )
-    audit.log_create(project, actor=actor)
-    return project
+    return history

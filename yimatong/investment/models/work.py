@@ -557,7 +557,11 @@ class LedgerImport(models.Model):
 
     @property
     def progress(self) -> int:
-        return int(100 * self.processed_rows / self.total_rows) if self.total_rows else 0
+        """Percent done: rows checked; while importing, rows checked again, then rows written."""
+        if self.status == self.Status.IMPORTING:
+            work = self.total_rows + self.valid_rows
+            return min(100, int(100 * (self.processed_rows + self.imported_rows) / work)) if work else 0
+        return min(100, int(100 * self.processed_rows / self.total_rows)) if self.total_rows else 0
 
     @property
     def in_progress(self) -> bool:
