@@ -158,9 +158,9 @@ bench-ledger: install
 		$(BIN)/python bench/ledger_import.py --rows 50000 --repeat 1 $(LEDGER_ARGS)
 
 # The whole set for issue 11: the city's pages (above), then the WeChat callback (16 connections, each
-# push 4x; a few minutes per database), policy matching 20,000 x 500 (today ~20 min on SQLite, which
-# measures 5,000 and extrapolates, and ~1.5 h on PostgreSQL, whose cold and warm full recomputes took
-# 54 + 16 min in its baseline) and the 50,000-row ledger (today ~6 min on SQLite, ~11 min on
+# push 4x; a few minutes per database), policy matching 20,000 x 500 (the full size since the
+# column-wise matcher: ~10 min on SQLite and ~17 min on PostgreSQL with the shared host's load
+# average at 10-13, most of it the cold recompute's 2.8M inserts) and the 50,000-row ledger (today ~6 min on SQLite, ~11 min on
 # PostgreSQL, scaled from the 5,000-row baseline), each on SQLite then PostgreSQL. BENCH_ARGS go to the
 # city only; the others run at the issue's sizes. A failing part does not stop the rest; the status
 # is kept.
