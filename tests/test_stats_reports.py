@@ -1228,3 +1228,41 @@ def test_a_leader_reading_the_cockpit_in_english_sees_english_section_titles(sta
         "Industry chain map",
         "Enterprise services",
     ]
+
+
+def test_the_weekly_feed_counts_visits_received_and_articles_in_the_park_s_weeks(new_project, investment):
+    from yimatong.investment.actions import work
+    from yimatong.stats.cockpit import activity_rows
+    from yimatong.wechat.models import PortalArticle
+
+    owner = investment.users["owner"]
+    project = new_project()
+    zone = timezone.get_current_timezone()
+    # Monday 2 March 2026, half past midnight in the park: still Sunday in UTC.
+    early_monday = dt.datetime(2026, 3, 2, 0, 30, tzinfo=zone)
+    for starts_at in (
+        early_monday,
+        early_monday + dt.timedelta(days=3),
+        early_monday - dt.timedelta(hours=1),
+    ):
+        work.schedule_visit(
+            actor=owner,
+            project=project,
+            data={"title": "来园考察", "starts_at": starts_at, "ends_at": starts_at + dt.timedelta(hours=1)},
+        )
+    cancelled = work.schedule_visit(
+        actor=owner,
+        project=project,
+        data={"title": "取消", "starts_at": early_monday, "ends_at": early_monday + dt.timedelta(hours=1)},
+    )
+    work.set_visit_status(actor=owner, visit=cancelled, status="cancelled")
+    article = PortalArticle.objects.create(kind="park", slug="feed-week", title="园区动态", body="…")
+    PortalArticle.objects.filter(pk=article.pk).update(created_at=early_monday + dt.timedelta(hours=2))
+    PortalArticle.objects.create(kind="park", slug="feed-draft", title="草稿", body="…", is_published=False)
+
+    rows = {row["week"]: row for row in activity_rows(dt.date(2026, 2, 23), dt.date(2026, 3, 8))}
+    assert list(rows) == [dt.date(2026, 2, 23), dt.date(2026, 3, 2)]
+    assert rows[dt.date(2026, 3, 2)]["visits_received"] == 2
+    assert rows[dt.date(2026, 2, 23)]["visits_received"] == 1
+    assert rows[dt.date(2026, 3, 2)]["publicity"] == 1
+    assert rows[dt.date(2026, 2, 23)]["publicity"] == 0

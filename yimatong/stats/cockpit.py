@@ -199,13 +199,20 @@ def activity_rows(start: dt.date, end: dt.date) -> list[dict[str, Any]]:
     for row in (
         SiteVisit.objects.filter(starts_at__gte=since, starts_at__lt=until)
         .exclude(status="cancelled")
-        .values("starts_at")
+        .annotate(w=TruncWeek("starts_at", tzinfo=zone))
+        .order_by()
+        .values("w")
+        .annotate(n=Count("pk"))
     ):
-        week(timezone.localtime(row["starts_at"]).date())["visits_received"] += 1
-    for row in PortalArticle.objects.filter(
-        is_published=True, created_at__gte=since, created_at__lt=until
-    ).values("created_at"):
-        week(timezone.localtime(row["created_at"]).date())["publicity"] += 1
+        week(row["w"].date())["visits_received"] += row["n"]
+    for row in (
+        PortalArticle.objects.filter(is_published=True, created_at__gte=since, created_at__lt=until)
+        .annotate(w=TruncWeek("created_at", tzinfo=zone))
+        .order_by()
+        .values("w")
+        .annotate(n=Count("pk"))
+    ):
+        week(row["w"].date())["publicity"] += row["n"]
     monday = start - dt.timedelta(days=start.weekday())
     while monday <= end:
         week(monday)
