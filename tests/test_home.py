@@ -54,3 +54,21 @@ def test_the_top_bar_search_finds_organizations_and_contacts_the_user_may_see(pa
     assert [o.name for o in context["orgs"]] == ["重庆智翔金泰生物制药股份有限公司"]
     outsider = as_persona("colleague").get("/search/", {"q": "1381234"}).context
     assert list(outsider["contacts"]) == [] and list(outsider["orgs"]) == []
+
+
+def test_the_home_page_counts_follow_a_new_organization_and_a_new_share_at_once(park, as_persona):
+    from yimatong.directory.actions import create_organization, update_organization
+    from yimatong.directory.models import Organization
+
+    def prospects(persona):
+        return {v: n for v, _l, n in as_persona(persona).get("/").context["type_cards"]}["prospect"]
+
+    assert (prospects("leader"), prospects("owner")) == (3, 2)  # now read from the cache
+    other = park.users["other_team"]
+    created = create_organization(
+        actor=other,
+        data={"name": "重庆新登记医药有限公司", "org_type": Organization.Type.PROSPECT, "owner": other},
+    )
+    assert (prospects("leader"), prospects("owner")) == (4, 2)
+    update_organization(actor=park.users["admin"], org=created, data={"owner": park.users["owner"]})
+    assert prospects("owner") == 3

@@ -15,6 +15,7 @@ from yimatong.accounts.models import User
 from yimatong.directory.filters import organizations_for
 from yimatong.directory.forms import chain_choices
 from yimatong.directory.models import ChainNode, Contact, Organization
+from yimatong.stats import freshness
 
 
 @access.console_view
@@ -23,26 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.role == User.Role.ENTERPRISE:
         return redirect(user.organization.get_absolute_url())
     visible = Organization.objects.visible_to(user)
-    # One pass over the organizations the user may see: by type and chain node, with the flags.
-    by_type: dict[str, int] = {}
-    counts: dict[int, int] = {}
-    flags = {"above_scale": 0, "high_tech": 0, "specialized": 0}
-    for org_type, node, n, above, high, specialized in (
-        visible.order_by()
-        .values_list("org_type", "chain_node")
-        .annotate(
-            n=Count("pk"),
-            above=Count("pk", filter=Q(is_above_scale=True)),
-            high=Count("pk", filter=Q(is_high_tech=True)),
-            specialized=Count("pk", filter=Q(is_specialized=True)),
-        )
-    ):
-        by_type[org_type] = by_type.get(org_type, 0) + n
-        if node:
-            counts[node] = counts.get(node, 0) + n
-        flags["above_scale"] += above
-        flags["high_tech"] += high
-        flags["specialized"] += specialized
+    by_type, counts, flags = _organization_counts(user, visible)
     type_cards = [
         (value, Organization.Type.plural_label(value), by_type.get(value, 0))
         for value in Organization.Type.values
@@ -83,6 +65,37 @@ def home(request: HttpRequest) -> HttpResponse:
             "investment": investment,
         },
     )
+
+
+def _organization_counts(user: User, visible: Any) -> tuple[dict[str, int], dict[int, int], dict[str, int]]:
+    """One pass over the organizations the user may see, by type and chain node, with the flags;
+    computed again when an organization, a share, the chain or a user changed (or after two
+    minutes), and read from the cache otherwise (a city has tens of thousands of organizations)."""
+
+    def build() -> tuple[dict[str, int], dict[int, int], dict[str, int]]:
+        by_type: dict[str, int] = {}
+        counts: dict[int, int] = {}
+        flags = {"above_scale": 0, "high_tech": 0, "specialized": 0}
+        for org_type, node, n, above, high, specialized in (
+            visible.order_by()
+            .values_list("org_type", "chain_node")
+            .annotate(
+                n=Count("pk"),
+                above=Count("pk", filter=Q(is_above_scale=True)),
+                high=Count("pk", filter=Q(is_high_tech=True)),
+                specialized=Count("pk", filter=Q(is_specialized=True)),
+            )
+        ):
+            by_type[org_type] = by_type.get(org_type, 0) + n
+            if node:
+                counts[node] = counts.get(node, 0) + n
+            flags["above_scale"] += above
+            flags["high_tech"] += high
+            flags["specialized"] += specialized
+        return by_type, counts, flags
+
+    marker = freshness.markers(["organizations"])["organizations"]
+    return freshness.cached("organizations", marker, (), user, build)[0]
 
 
 @access.console_view

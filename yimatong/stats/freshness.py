@@ -44,6 +44,14 @@ TABLES: dict[str, tuple[str, ...]] = {
         "wechat.InboundMessage",
     ),
     "chain": (*STATISTICS, "directory.Organization", "directory.ChainNode"),
+    # The home page's organization counts (yimatong/views.py): who sees which organization
+    # follows the organizations, their shares and the users' teams.
+    "organizations": (
+        "directory.Organization",
+        "directory.Organization_collaborators",
+        "directory.ChainNode",
+        "accounts.User",
+    ),
     "services": (
         "services.Demand",
         "services.Policy",
