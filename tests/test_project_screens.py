@@ -1103,3 +1103,25 @@ def test_the_capital_in_place_rate_has_no_chinese_brackets_in_english(portfolio,
     html = page(in_english(investment.users["owner"]).get(project.get_absolute_url()))
     assert "· In-place rate 0.0%" in html
     assert "（" not in html and "）" not in html
+
+
+def test_the_supervision_lights_follow_a_stage_move_and_new_light_settings_at_once(new_project, investment):
+    from yimatong.investment.actions.projects import move_stage
+    from yimatong.investment.models import InvestmentSettings
+
+    leader = client_for(investment.users["leader"])
+
+    def grid():
+        page = leader.get(reverse("investment:supervision"))
+        return {stage.value: counts for stage, counts in page.context["grid"] if any(counts)}
+
+    project = new_project()
+    assert grid() == {"contact": [1, 0, 0]}  # the second read comes from the cache
+    assert grid() == {"contact": [1, 0, 0]}
+    move_stage(actor=investment.users["owner"], project=project, to="visit")
+    assert grid() == {"visit": [1, 0, 0]}
+    Project.objects.filter(pk=project.pk).update(last_progress_at=timezone.now() - dt.timedelta(days=70))
+    config = InvestmentSettings.current()
+    config.red_after_days = 65
+    config.save()
+    assert grid() == {"visit": [0, 0, 1]}

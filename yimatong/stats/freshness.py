@@ -44,6 +44,13 @@ TABLES: dict[str, tuple[str, ...]] = {
         "wechat.InboundMessage",
     ),
     "chain": (*STATISTICS, "directory.Organization", "directory.ChainNode"),
+    # The supervision page's lights per stage (yimatong/investment/views/overview.py).
+    "lights": (
+        "investment.Project",
+        "investment.Project_collaborators",
+        "investment.InvestmentSettings",
+        "accounts.User",
+    ),
     # The home page's organization counts (yimatong/views.py): who sees which organization
     # follows the organizations, their shares and the users' teams.
     "organizations": (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
@@ -36,20 +37,7 @@ def supervision(request: HttpRequest) -> HttpResponse:
     red = now - dt.timedelta(days=config.red_after_days)
     visible = Project.objects.visible_to(request.user)
     projects = visible.exclude(stage__in=[*EXITS, Stage.FULL_CAPACITY])
-    # One pass over the open projects, counting by stage and time since progress (what the
-    # lights are made of; ``with_light`` says the same per project).
-    by_stage = {
-        row["stage"]: row
-        for row in projects.order_by()
-        .values("stage")
-        .annotate(
-            green=Count("last_progress_at", filter=Q(last_progress_at__gt=yellow)),
-            yellow=Count(
-                "last_progress_at", filter=Q(last_progress_at__gt=red, last_progress_at__lte=yellow)
-            ),
-            red=Count("last_progress_at", filter=Q(last_progress_at__lte=red)),
-        )
-    }
+    by_stage = _lights_by_stage(request.user, projects, yellow, red)
     grid = [
         (
             Stage(stage),
@@ -83,6 +71,31 @@ def supervision(request: HttpRequest) -> HttpResponse:
             "can_supervise": access.can_supervise(request.user),
         },
     )
+
+
+def _lights_by_stage(user: Any, projects: Any, yellow: dt.datetime, red: dt.datetime) -> dict[str, dict]:
+    """One pass over the open projects, counting by stage and time since progress (what the
+    lights are made of; ``with_light`` says the same per project). Computed again when a project,
+    a share, a user or the light settings changed, and at the latest after ``freshness.TTL``
+    (lights also turn as days pass); read from the cache otherwise."""
+    from yimatong.stats import freshness
+
+    def build() -> dict[str, dict]:
+        return {
+            row["stage"]: row
+            for row in projects.order_by()
+            .values("stage")
+            .annotate(
+                green=Count("last_progress_at", filter=Q(last_progress_at__gt=yellow)),
+                yellow=Count(
+                    "last_progress_at", filter=Q(last_progress_at__gt=red, last_progress_at__lte=yellow)
+                ),
+                red=Count("last_progress_at", filter=Q(last_progress_at__lte=red)),
+            )
+        }
+
+    marker = freshness.markers(["lights"])["lights"]
+    return freshness.cached("lights", marker, (), user, build)[0]
 
 
 MAJOR_PAGE_SIZE = 20
