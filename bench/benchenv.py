@@ -8,16 +8,19 @@ whether normally, on an exception, on Ctrl-C (SIGINT) or on SIGTERM.
 
 from __future__ import annotations
 
+import http.client
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -149,3 +152,67 @@ class _signals_ignored:
     def __exit__(self, *exc: Any) -> None:
         for sig, handler in self.saved.items():
             signal.signal(sig, handler)
+
+
+# HTTP against a server a benchmark started ---------------------------------------------------------
+
+
+def wait_until_answers(
+    process: subprocess.Popen, port: int, path: str, log: Path, seconds: float, every: float = 0.3
+) -> float:
+    """Poll ``path`` on 127.0.0.1 until it answers 200; the seconds it took. Exits with the
+    server's log when the server died or never answered."""
+    started = time.monotonic()
+    while time.monotonic() < started + seconds:
+        if process.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path, headers={"Host": "127.0.0.1"})
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return time.monotonic() - started
+        except OSError:
+            pass
+        time.sleep(every)
+    raise SystemExit(f"gunicorn did not answer on port {port}:\n{log.read_text()[-3000:]}")
+
+
+def response_cookies(response: http.client.HTTPResponse) -> dict[str, str]:
+    found = {}
+    for name, value in response.getheaders():
+        if name.lower() == "set-cookie":
+            key, _, rest = value.partition("=")
+            found[key.strip()] = rest.split(";", 1)[0]
+    return found
+
+
+def login(port: int, username: str, password: str, timeout: float = 60) -> str:
+    """Sign in through the login page, as a browser does; returns the Cookie header."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request("GET", "/accounts/login/", headers={"Host": "127.0.0.1"})
+    response = conn.getresponse()
+    page = response.read().decode()
+    cookies = response_cookies(response)
+    conn.close()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert token, "no CSRF token on the login page"
+    form = urlencode({"csrfmiddlewaretoken": token.group(1), "username": username, "password": password})
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    conn.request(
+        "POST",
+        "/accounts/login/",
+        body=form,
+        headers={
+            "Host": "127.0.0.1",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        },
+    )
+    response = conn.getresponse()
+    response.read()
+    cookies.update(response_cookies(response))
+    conn.close()
+    assert response.status == 302 and "sessionid" in cookies, f"login as {username}: {response.status}"
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())

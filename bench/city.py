@@ -89,7 +89,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
-from bench.benchenv import BASELINE, BenchEnv, _signals_ignored  # noqa: E402
+from bench.benchenv import BASELINE, BenchEnv, _signals_ignored, login, wait_until_answers  # noqa: E402
 from bench.city_data import FULL, QUICK, TINY, Sizes  # noqa: E402
 
 PREFIX = os.environ.get("BENCH_DB_NAME", "ymt_city")  # another checkout may be benchmarking
@@ -1026,65 +1026,9 @@ def start_server(bench: BenchEnv, args: argparse.Namespace) -> tuple[int, Any, s
         spec = "python:yimatong.gunicorn_conf" if config.name == "gunicorn_conf.py" else str(config)
         command += ["--config", spec, "--preload"]
     process = bench.start(command, env=env, log=log)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/bench/floor/", headers={"Host": "127.0.0.1"})
-            status = conn.getresponse().status
-            conn.close()
-            if status == 200:
-                how = (
-                    f"--config {config.name} --preload"
-                    if config
-                    else "no gunicorn.conf.py: plain (no --preload)"
-                )
-                return port, process, how
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"gunicorn did not answer on port {port}:\n{log.read_text()[-3000:]}")
-
-
-def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
-    found = {}
-    for name, value in response.getheaders():
-        if name.lower() == "set-cookie":
-            key, _, rest = value.partition("=")
-            found[key.strip()] = rest.split(";", 1)[0]
-    return found
-
-
-def login(port: int, username: str) -> str:
-    """Sign in through the login page, as a browser does; returns the Cookie header."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request("GET", "/accounts/login/", headers={"Host": "127.0.0.1"})
-    response = conn.getresponse()
-    page = response.read().decode()
-    cookies = _cookies(response)
-    conn.close()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert token, "no CSRF token on the login page"
-    form = urlencode({"csrfmiddlewaretoken": token.group(1), "username": username, "password": PASSWORD})
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.request(
-        "POST",
-        "/accounts/login/",
-        body=form,
-        headers={
-            "Host": "127.0.0.1",
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-        },
-    )
-    response = conn.getresponse()
-    response.read()
-    cookies.update(_cookies(response))
-    conn.close()
-    assert response.status == 302 and "sessionid" in cookies, f"login as {username}: {response.status}"
-    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+    wait_until_answers(process, port, "/bench/floor/", log, 120)
+    how = f"--config {config.name} --preload" if config else "no gunicorn.conf.py: plain (no --preload)"
+    return port, process, how
 
 
 def send(port: int, req: Request, timeout: float) -> tuple[int | None, int, float, str]:
@@ -1537,7 +1481,7 @@ def main() -> None:
         if modes:
             port, process, how = start_server(bench, args)
             workers = Workers(process.pid)
-            creds.cookies = {p: login(port, p) for p in PERSONAS}
+            creds.cookies = {p: login(port, p, PASSWORD, timeout=120) for p in PERSONAS}
             # Long enough to see the queue behind workers killed at gunicorn's timeout.
             client_timeout = (math.ceil(args.concurrency / args.workers) + 1) * args.timeout + 30
             for mode in modes:

@@ -74,7 +74,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.benchenv import BASELINE, BenchEnv, _signals_ignored  # noqa: E402
+from bench.benchenv import BASELINE, BenchEnv, _signals_ignored, login, wait_until_answers  # noqa: E402
 
 BENCH_DB = os.environ.get(
     "BENCH_DB_NAME", "ymt_bench_demands"
@@ -888,58 +888,8 @@ def start_server(bench: BenchEnv, workers: int, threads: int) -> int:
         "warning",
     ]
     process = bench.start(command, env=env, log=log)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/bench/floor/", headers={"Host": "127.0.0.1"})
-            status = conn.getresponse().status
-            conn.close()
-            if status == 200:
-                return port
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"gunicorn did not answer on port {port}:\n{log.read_text()[-3000:]}")
-
-
-def _cookies(response: http.client.HTTPResponse) -> dict[str, str]:
-    found = {}
-    for name, value in response.getheaders():
-        if name.lower() == "set-cookie":
-            key, _, rest = value.partition("=")
-            found[key.strip()] = rest.split(";", 1)[0]
-    return found
-
-
-def login(port: int, username: str, password: str) -> str:
-    """Sign in through the login page, as a browser does; returns the Cookie header."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    conn.request("GET", "/accounts/login/", headers={"Host": "127.0.0.1"})
-    response = conn.getresponse()
-    page = response.read().decode()
-    cookies = _cookies(response)
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    assert token, "no CSRF token on the login page"
-    form = urlencode({"csrfmiddlewaretoken": token.group(1), "username": username, "password": password})
-    conn.request(
-        "POST",
-        "/accounts/login/",
-        body=form,
-        headers={
-            "Host": "127.0.0.1",
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-        },
-    )
-    response = conn.getresponse()
-    response.read()
-    cookies.update(_cookies(response))
-    conn.close()
-    assert response.status == 302 and "sessionid" in cookies, f"login as {username}: {response.status}"
-    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+    wait_until_answers(process, port, "/bench/floor/", log, 90)
+    return port
 
 
 class Connection:

@@ -67,7 +67,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.benchenv import BASELINE, BenchEnv, _signals_ignored  # noqa: E402
+from bench.benchenv import BASELINE, BenchEnv, _signals_ignored, wait_until_answers  # noqa: E402
 
 BENCH_DB = os.environ.get(
     "BENCH_DB_NAME", "ymt_bench_wechat"
@@ -389,21 +389,8 @@ def start_server(bench: BenchEnv, workers: int, threads: int) -> Server:
     ]
     started = time.perf_counter()
     process = bench.start(command, env=env, log=log)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"gunicorn exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-            conn.request("GET", "/readyz", headers={"Host": "127.0.0.1"})
-            status = conn.getresponse().status
-            conn.close()
-            if status == 200:
-                return Server(process, port, time.perf_counter() - started)
-        except OSError:
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"gunicorn did not answer on port {port}:\n{log.read_text()[-3000:]}")
+    wait_until_answers(process, port, "/readyz", log, 90, every=0.05)
+    return Server(process, port, time.perf_counter() - started)
 
 
 @dataclass
