@@ -94,8 +94,7 @@ def _organization_counts(user: User, visible: Any) -> tuple[dict[str, int], dict
             flags["specialized"] += specialized
         return by_type, counts, flags
 
-    marker = freshness.markers(["organizations"])["organizations"]
-    return freshness.cached("organizations", marker, (), user, build)[0]
+    return freshness.remember("organizations", user, build)
 
 
 @access.console_view

@@ -2,7 +2,7 @@
 
 Each panel names the tables its figures come from. Before a page is drawn, one query reads a
 marker of each table (its latest ``updated_at``, or its row count and largest id when it has
-none — every one served by an index); a panel is recomputed when a marker of its tables moved,
+none — an index serves the large tables; the small ones, a few thousand rows, are read in a millisecond or two); a panel is recomputed when a marker of its tables moved,
 and otherwise read from the cache. Entries also expire after ``TTL`` seconds, which bounds what
 no marker sees (a deletion, a light turning yellow as days pass). The page shows when its
 figures were computed.
@@ -48,6 +48,8 @@ TABLES: dict[str, tuple[str, ...]] = {
     "lights": (
         "investment.Project",
         "investment.Project_collaborators",
+        "investment.Milestone",  # a department sees the projects of its milestones and problems
+        "investment.Problem",
         "investment.InvestmentSettings",
         "accounts.User",
     ),
@@ -130,3 +132,9 @@ def cached(
         found = (build(), timezone.now())
         cache.set(key, found, TTL)
     return found
+
+
+def remember(panel: str, user: Any, build: Callable[[], Any], parts: tuple[Any, ...] = ()) -> Any:
+    """``build()`` for one panel outside the cockpit (its marker read on the spot), from the
+    cache while the panel's tables have not changed."""
+    return cached(panel, markers([panel])[panel], parts, user, build)[0]

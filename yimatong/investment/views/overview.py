@@ -94,8 +94,7 @@ def _lights_by_stage(user: Any, projects: Any, yellow: dt.datetime, red: dt.date
             )
         }
 
-    marker = freshness.markers(["lights"])["lights"]
-    return freshness.cached("lights", marker, (), user, build)[0]
+    return freshness.remember("lights", user, build)
 
 
 MAJOR_PAGE_SIZE = 20
