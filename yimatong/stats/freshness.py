@@ -3,9 +3,9 @@
 Each panel names the tables its figures come from. Before a page is drawn, one query reads a
 marker of each table (its latest ``updated_at``, or its row count and largest id when it has
 none; an index serves the large tables, the small ones are read in a millisecond or two); a
-panel is recomputed when a marker of its tables moved, and otherwise read from the cache. Entries also expire after ``TTL`` seconds, which bounds what
-no marker sees (a deletion, a light turning yellow as days pass). The page shows when its
-figures were computed.
+panel is recomputed when a marker of its tables moved, and otherwise read from the cache.
+Entries also expire after ``TTL`` seconds, which bounds what no marker sees (a deletion, a light
+turning yellow as days pass). The page shows when its figures were computed.
 """
 
 from __future__ import annotations
