@@ -110,7 +110,7 @@ def create_project(
             at=now,
             lead=lead.code if lead else "",
         )
-        audit.log_create(project, actor=actor)
+        audit.log_create(project, actor=actor, m2m=bool(data.get("collaborators") or data.get("insiders")))
     return project
 
 
