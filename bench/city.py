@@ -1518,6 +1518,8 @@ def main() -> None:
                         flush=True,
                     )
             rss = workers.finish()
+            server_log = (Path(bench.tmp) / "server.log").read_text(errors="replace")
+            rss["replaced_over_limit"] = server_log.count("MiB): replaced")  # gunicorn_conf.post_request
         load_after = os.getloadavg()
 
         key_name = f"city/{vendor}"
@@ -1546,7 +1548,8 @@ def main() -> None:
                     f"pid {pid} {mib:.0f} MiB (PSS {rss.get('after_load_pss_mib', {}).get(pid, 0):.0f})"
                     for pid, mib in rss["after_load_mib"].items()
                 )
-                + f"; the most seen during the load {rss['peak_mib']:.0f} MiB ({rss['workers_seen']} workers seen);"
+                + f"; the most seen during the load {rss['peak_mib']:.0f} MiB ({rss['workers_seen']} workers seen,"
+                f" {rss['replaced_over_limit']} replaced after a request left them over the limit);"
                 f" budget {RSS_BUDGET_MIB} MiB: {'FAIL' if over or rss['peak_mib'] > RSS_BUDGET_MIB else 'PASS'}"
             )
 
