@@ -552,6 +552,7 @@ def import_projects(
                 progress(len(created))
         # The figures of every batch at once (the board, the numbers and the cockpit read them).
         rollups.refresh([p.pk for p in created], created=True)
+        bulk.replan_foreign_key_checks()
     return created
 
 
