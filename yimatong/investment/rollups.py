@@ -301,19 +301,25 @@ def _refresh_chunk(ids: list[int], *, created: bool, deltas: dict[str, dict[tupl
     if stays_changed:
         if not created:
             ProjectStay.objects.filter(project_id__in=stays_changed).delete()
-        bulk.insert(
+        bulk.insert_values(
             ProjectStay,
-            [
-                ProjectStay(
-                    project_id=pk, owner_id=new[pk]["d"][0], team_id=new[pk]["d"][1], stage=stage, days=days
-                )
+            (
+                {
+                    "project_id": pk,
+                    "owner_id": new[pk]["d"][0],
+                    "team_id": new[pk]["d"][1],
+                    "stage": stage,
+                    "days": days,
+                }
                 for pk in stays_changed
                 for stage, days in new[pk]["s"]
-            ],
-            batch_size=1000,
+            ),
         )
     if created:
-        bulk.insert(ProjectRollup, changed)
+        bulk.insert_values(
+            ProjectRollup,
+            ({"project_id": state.project_id, "contribution": state.contribution} for state in changed),
+        )
     elif len(changed) == 1:
         ProjectRollup.objects.filter(pk=changed[0].pk).update(
             contribution=changed[0].contribution, updated_at=timezone.now()
