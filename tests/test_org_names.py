@@ -66,3 +66,11 @@ def test_names_read_word_by_word_give_the_same_pinyin_as_reading_them_whole(name
     whole_full = "".join(lazy_pinyin(name)).lower()
     assert pinyin_initials(name) == "".join(c for c in whole_initials if c.isascii() and c.isalnum())
     assert pinyin_full(name) == "".join(c for c in whole_full if c.isascii() and c.isalnum())
+
+
+def test_names_sharing_words_keep_each_words_reading_around_latin_letters_and_digits():
+    # Each run of Chinese characters is converted once and cached: the readings must be those
+    # of the whole run (重庆 chongqing, 银行 yinhang), whatever surrounds it.
+    assert pinyin_full("重庆ADC药物00001银行") == "chongqingadcyaowu00001yinhang"
+    assert pinyin_full("银行行长（重庆）") == "yinhanghangzhangchongqing"
+    assert pinyin_initials("基准导入00002生物科技有限公司") == "jzdr00002swkjyxgs"
