@@ -517,10 +517,35 @@ def leave_above_scale(
             actor=actor,
             organization=organization,
             month=month,
-            reason=note or str(member.get_exit_reason_display()),
+            reason=note,
             exit_reason=reason,
         )
     return member
+
+
+def above_scale_member(pk: int) -> AboveScaleMember:
+    return AboveScaleMember.objects.with_base_reports().select_related("organization").get(pk=pk)
+
+
+def above_scale_overview(year: int) -> dict[str, Any]:
+    """The year's set for the console and the API: when it was fixed, whether it may be fixed
+    again, its members (entrants and exits with their months) and its history."""
+    rules = ReportingRules.objects.filter(year=year).first()
+    return {
+        "fixed_at": rules.above_scale_fixed_at if rules is not None else None,
+        "refixable": not Period.objects.filter(
+            year=year, month=FIRST_MONTH, published_at__isnull=False
+        ).exists(),
+        "members": list(
+            AboveScaleMember.objects.filter(year=year)
+            .with_base_reports()
+            .select_related("organization")
+            .order_by("from_month", "organization__name")
+        ),
+        "events": list(
+            AboveScaleEvent.objects.filter(year=year).select_related("organization", "actor")[:200]
+        ),
+    }
 
 
 # Who must report, and reminders -------------------------------------------------------------------

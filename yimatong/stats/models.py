@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -137,6 +138,19 @@ class AboveScaleMemberQuerySet(models.QuerySet):
         """The members counted for January–``month``: joined by then and not left yet."""
         return self.filter(from_month__lte=month).filter(Q(left_month__isnull=True) | Q(left_month__gt=month))
 
+    def with_base_reports(self) -> AboveScaleMemberQuerySet:
+        """``base_reports``: how many periods of last year the enterprise reported, the periods
+        its comparable base is its own figures (0 where it filed none)."""
+        filed = (
+            MonthlyReport.objects.filter(organization=models.OuterRef("organization_id"))
+            .filter(year=models.OuterRef("year") - 1)
+            .order_by()
+            .values("organization")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(base_reports=Coalesce(models.Subquery(filed), 0))
+
 
 class AboveScaleMember(models.Model):
     """An enterprise in the 规上工业 set of a year. The set is fixed once last year's December
@@ -255,6 +269,15 @@ class AboveScaleEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.kind}"
+
+    @property
+    def how(self) -> str:
+        """How the enterprise joined or why it left, in the reader's language."""
+        if self.kind == self.Kind.JOINED and self.data.get("basis") in AboveScaleMember.Basis.values:
+            return str(AboveScaleMember.Basis(self.data["basis"]).label)
+        if self.kind == self.Kind.LEFT and self.data.get("exit_reason") in AboveScaleMember.Exit.values:
+            return str(AboveScaleMember.Exit(self.data["exit_reason"]).label)
+        return ""
 
 
 class Period(models.Model):
