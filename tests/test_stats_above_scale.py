@@ -406,7 +406,7 @@ def test_the_console_form_names_the_field_and_the_statistics_office_enters_an_en
     y = through_the_year
     officer = client_for(stats.officer)
     page = officer.get(reverse("stats:above_scale"), {"year": YEAR, "month": 3}).content.decode()
-    assert "上年未报送：基数计 0" not in page  # A and B reported last year
+    assert "上年未报送，计 0" not in page  # A and B reported last year
     refused = officer.post(
         reverse("stats:above_scale_join"),
         {"year": YEAR, "view_month": 3, "organization": y.c.pk, "month": 3, "basis": "new", "note": ""},
@@ -427,7 +427,7 @@ def test_the_console_form_names_the_field_and_the_statistics_office_enters_an_en
         done.status_code == 302 and done["Location"] == f"{reverse('stats:above_scale')}?year={YEAR}&month=3"
     )
     page = officer.get(done["Location"]).content.decode()
-    assert "上年未报送：基数计 0" in page and "新建投产入库" in page
+    assert "上年未报送，计 0" in page and "新建投产入库" in page
 
 
 def test_a_set_change_reaches_the_cockpit_at_once(stats, through_the_year, settings):

@@ -117,8 +117,8 @@ INDUSTRIAL_CODE = r"^(0[6-9]|[1-3][0-9]|4[0-6])"
 class _SetChangeForm(forms.Form):
     year = forms.IntegerField(min_value=2000, max_value=2100, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, year: int, **kwargs: Any):
-        super().__init__(*args, initial={"year": year}, **kwargs)
+    def __init__(self, *args: Any, year: int, month: int | None = None, **kwargs: Any):
+        super().__init__(*args, initial={"year": year, "month": month}, **kwargs)
         self.year = year
 
 

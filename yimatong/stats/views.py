@@ -238,9 +238,12 @@ def _above_scale_page(
             "entrants": sum(1 for m in counted if m.basis != m.Basis.ANNUAL),
             "exits": sum(1 for m in members if m.left_month is not None and m.left_month <= month),
             "officer": officer,
-            "entrant_form": bound.get("entrant_form") or (forms.EntrantForm(year=year) if officer else None),
-            "exit_form": bound.get("exit_form") or (forms.ExitForm(year=year) if officer else None),
-            "refix_form": bound.get("refix_form") or (forms.RefixForm(year=year) if officer else None),
+            "entrant_form": bound.get("entrant_form")
+            or (forms.EntrantForm(year=year, month=month) if officer else None),
+            "exit_form": bound.get("exit_form")
+            or (forms.ExitForm(year=year, month=month) if officer else None),
+            "refix_form": bound.get("refix_form")
+            or (forms.RefixForm(year=year, month=month) if officer else None),
         },
         status=status,
     )
