@@ -228,6 +228,13 @@ def fake_wechat(settings):
 
 
 @pytest.fixture
+def wechat_offline(settings):
+    """WeChat's API points at a loopback port nothing listens on: outbound calls fail fast."""
+    settings.WECHAT_API_BASE_URL = "http://127.0.0.1:9"
+    settings.WECHAT_TIMEOUT = 0.5
+
+
+@pytest.fixture
 def wechat_accounts(db):
     from tests.wechat_support import make_accounts
 

@@ -17,10 +17,8 @@ pytestmark = pytest.mark.usefixtures("on_commit_runs")
 
 
 @pytest.fixture
-def accounts(db, settings):
-    settings.WECHAT_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens: outbound calls fail fast
-    settings.WECHAT_TIMEOUT = 0.5
-    return wx.make_accounts()
+def accounts(wechat_offline, wechat_accounts):
+    return wechat_accounts
 
 
 @pytest.fixture
