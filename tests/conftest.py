@@ -242,6 +242,25 @@ def wechat_accounts(db):
 
 
 @pytest.fixture
+def expo_channel(wechat_accounts, park):
+    """The safe account's channel code at the 2026 expo: the owner promoter's, for antibody drugs."""
+    from yimatong.wechat.models import QrCode
+
+    return QrCode.objects.create(
+        account=wechat_accounts[0],
+        name="2026 生物医药大会展台",
+        purpose=QrCode.Purpose.EVENT,
+        event_name="2026 生物医药大会",
+        scene="expo-2026",
+        is_permanent=True,
+        url="http://weixin.qq.com/q/expo",
+        welcome_text="感谢光临生物城展台！",
+        promoter=park.users["owner"],
+        chain_node=park.antibody,
+    )
+
+
+@pytest.fixture
 def live_wechat(live_server, fake_wechat, wechat_accounts, settings):
     """The app served on a live port with the fake WeChat pushing to it (both accounts)."""
     from yimatong.wechat.provider import fake_account

@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import Contact
-from yimatong.investment.models import Channel, Lead, LeadEvent, LeadSource, Project, SiteVisit
+from yimatong.investment.models import Channel, Lead, Project, SiteVisit
 from yimatong.lib.errors import ActionError
 from yimatong.lib.sqlite import write_turn
 from yimatong.lib.tasks import enqueue_on_commit
@@ -315,15 +315,21 @@ def attach_lead(
     }
     lead = follower.lead
     if lead is not None and lead.status != Lead.Status.DISCARDED and lead.merged_into_id is None:
-        already = lead.sources.filter(channel=channel, qr_scene=source["qr_scene"]).exists()
-        if not already:
-            LeadSource.objects.create(lead=lead, received_at=now, **{k: v for k, v in source.items() if v})
-            from yimatong.investment import events
-
-            events.lead(
-                lead, LeadEvent.Kind.NOTE, actor=None, text=_("再次来访：%(what)s") % {"what": note[:80]}
-            )
-        _update_lead_facts(lead, data)
+        before = lead.owner_id
+        lead = lead_actions.add_source(
+            lead=lead,
+            source=source,
+            note=note,
+            owner=source["referred_by"],
+            chain_node=code.chain_node if code else None,
+            facts=data,
+            now=now,
+        )
+        if lead.owner_id != before and follower.assigned_to_id in (None, before):
+            # The conversation goes with the lead, unless someone gave it to another colleague.
+            Follower.objects.filter(pk=follower.pk).update(assigned_to=lead.owner, updated_at=now)
+            follower.assigned_to = lead.owner
+        follower.lead = lead
         return lead
     contact = follower.contact or _contact_for(follower, data)
     name = data.get("company_name") or _("微信访客 %(tail)s") % {"tail": follower.openid[-6:]}
@@ -364,21 +370,6 @@ def _contact_for(follower: Follower, data: dict[str, Any]) -> Contact:
     contact.save()
     audit.log_create(contact, actor=None)
     return contact
-
-
-def _update_lead_facts(lead: Lead, data: dict[str, Any]) -> None:
-    """Facts an investor typed in the H5 form fill what the lead does not know yet."""
-    updates = {}
-    if data.get("company_name") and lead.company_name.startswith(("微信访客", "WeChat visitor")):
-        updates["company_name"] = data["company_name"][:120]
-    for key in ("contact_phone", "interest", "chain_node"):
-        if data.get(key) and not getattr(lead, key if key != "chain_node" else "chain_node_id"):
-            updates[key] = data[key]
-    if updates:
-        for key, value in updates.items():
-            setattr(lead, key, value)
-        lead.refresh_search_fields()
-        lead.save()
 
 
 def _tell_staff_of_message(follower: Follower, message: InboundMessage) -> None:
