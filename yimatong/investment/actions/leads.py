@@ -243,7 +243,7 @@ def add_source(
     values = _source_values(source)
     scene = values.get("qr_scene", "")
     with transaction.atomic():
-        current = Lead.objects.select_for_update().select_related("owner").get(pk=lead.pk)
+        current = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
         sources = LeadSource.objects.filter(lead=current)
         if not sources.filter(channel=values["channel"], qr_scene=scene).exists():
             attributed = sources.exclude(qr_scene="").exists()
