@@ -31,6 +31,7 @@ PAGES = {
         "/",
         "/stats/cockpit/",
         "/stats/cockpit/bulletin/",
+        "/stats/above-scale/",
         "/investment/supervision/",
         "/investment/numbers/",
         "/services/demands/kpis/",
