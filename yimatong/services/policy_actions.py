@@ -16,7 +16,7 @@ from typing import Any
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yimatong.accounts import audit
@@ -249,6 +249,7 @@ def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: 
         policies = list(policies)
         if all(isinstance(policy, Target) for policy in policies):
             return policies  # already read (rematch matching again the enterprises edited meanwhile)
+    language = translation.get_language() or ""
     if isinstance(policies, QuerySet):
         rows = policies.values_list(
             "pk", "version", "amount", "is_published", Cast("conditions", output_field=TextField())
@@ -258,7 +259,7 @@ def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: 
                 pk,
                 version,
                 amount,
-                matching.compiled(text, paths, chain_key=chain_key)
+                matching.compiled(text, paths, chain_key=chain_key, language=language)
                 if published and text not in (None, "{}", "null")  # no conditions: matches nothing
                 else None,
             )
@@ -269,7 +270,7 @@ def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: 
             policy.pk,
             policy.version,
             policy.amount,
-            matching.compiled(policy.conditions, paths, chain_key=chain_key)
+            matching.compiled(policy.conditions, paths, chain_key=chain_key, language=language)
             if policy.is_published and policy.conditions
             else None,
         )
@@ -359,10 +360,10 @@ def _rematch_chunk(
                         policy.pk,
                         policy.version,
                         status,
-                        rate,
+                        _param(rate),
                         _json_text(missing),
                         _json_text(unknowns),
-                        amount,
+                        _param(amount),
                         policy.version if tell else None,
                     )
                 )
@@ -380,12 +381,21 @@ def _rate(met: int, leaves: int) -> Decimal:
 
 # The lists of texts as JSON, spelled as PostgreSQL gives jsonb back as text (", " between
 # items, characters unescaped) and as SQLite keeps it: a computed row is compared with the
-# stored one as text. One encoder built once (json.dumps builds one per call for these options).
-_encode = json.JSONEncoder(ensure_ascii=False).encode
+# stored one as text. Each text quoted by json's C encoder (json.dumps with these options
+# builds an encoder per call).
+_quote = json.encoder.encode_basestring
 
 
 def _json_text(items: list[str]) -> str:
-    return _encode(items) if items else "[]"
+    if len(items) == 1:
+        return f"[{_quote(items[0])}]"
+    return f"[{', '.join(map(_quote, items))}]"
+
+
+def _param(value: Decimal | None) -> Any:
+    """A decimal as the database driver takes it: SQLite's adapter makes text of it per row,
+    made here once per distinct value."""
+    return str(value) if value is not None and connection.vendor == "sqlite" else value
 
 
 def _rematch_columns(
@@ -404,16 +414,6 @@ def _rematch_columns(
     told apart only by the spelling of its JSON is rewritten, never wrongly kept."""
     MET = matching.MET
     position = {org_id: i for i, org_id in enumerate(org_ids)}
-    single: dict[str, str] = {}  # one text -> its JSON list (the unknown facts repeat a lot)
-
-    def as_json(items: list[str]) -> str:
-        if len(items) == 1:
-            found = single.get(items[0])
-            if found is None:
-                found = single[items[0]] = _encode(items)
-            return found
-        return _encode(items) if items else "[]"
-
     # Each stored row as (organization, pk, then the values compared: version, status, rate and
     # amount as floats, the lists as JSON text; then whether and which version it was told).
     postgres = connection.vendor == "postgresql"
@@ -428,7 +428,10 @@ def _rematch_columns(
     if by_org:
         sql += f" AND organization_id IN ({', '.join(['%s'] * len(org_ids))})"
     with transaction.atomic():
-        changed: list[tuple[Any, ...]] = []
+        # The rows to write by enterprise position: written in enterprise order, the index by
+        # enterprise is written in one sweep, not at random places, and the table is laid out
+        # as an enterprise reads it.
+        changed: list[list[tuple[Any, ...]]] = [[] for _org_id in org_ids]
         gone: list[int] = []
         fresh: list[tuple[int, int, int]] = []  # (policy, organization, version) to tell
         marked: list[int] = []  # stored rows unchanged but not yet told
@@ -442,12 +445,15 @@ def _rematch_columns(
                 leaves = len(tree.leaves)
                 rates = {met: _rate(met, leaves) for met in range(leaves + 1)}
                 floats = {met: float(rate) for met, rate in rates.items()}
+                params = {met: _param(rate) for met, rate in rates.items()}
                 amount = None if policy.amount is None else float(policy.amount)
+                amount_param = _param(policy.amount)
                 version, pk = policy.version, policy.pk
                 bulk = matching.evaluate_columns(tree, columns)
-                for i, status, met, missing, unknowns in matching.kept_outcomes(tree, bulk, columns):
+                for i, status, met, missing_json, unknown_json in matching.kept_outcomes(
+                    tree, bulk, columns, _json_text
+                ):
                     org_id = org_ids[i]
-                    missing_json, unknown_json = as_json(missing), as_json(unknowns)
                     before = stored.pop(org_id, None)
                     if before is None:
                         tell = status == MET
@@ -467,29 +473,27 @@ def _rematch_columns(
                             continue
                     if tell:
                         fresh.append((pk, org_id, version))
-                    changed.append(
+                    changed[i].append(
                         (
                             org_id,
                             pk,
                             version,
                             status,
-                            rates[met],
+                            params[met],
                             missing_json,
                             unknown_json,
-                            policy.amount if status == MET else None,
+                            amount_param if status == MET else None,
                             version if tell else None,
                         )
                     )
             # Left: pairs no longer kept (a stored pair of an enterprise not matched here stays).
             gone += [row[1] for org_id, row in stored.items() if by_org or org_id in position]
         _delete_matches(gone)
-        # In enterprise order (the rows start with it): the index by enterprise is then written
-        # in one sweep, not at random places, and the table is laid out as an enterprise reads it.
-        changed.sort()
-        _write_matches(changed, now, new=new)
+        rows = [row for of_one in changed for row in of_one]
+        _write_matches(rows, now, new=new)
         _mark_notified(marked)
         _tell_new_matches(fresh)
-    return len(changed)
+    return len(rows)
 
 
 def _delete_matches(pks: list[int]) -> None:
@@ -539,16 +543,6 @@ def _write_matches(rows: list[tuple[Any, ...]], now: dt.datetime, *, new: bool =
     )
     upsert = f"ON CONFLICT (policy_id, organization_id) DO UPDATE SET {updates}"
     if connection.vendor != "postgresql":
-        adapt = connection.ops.adapt_decimalfield_value
-        decimals: dict[Any, Any] = {None: None}
-
-        def decimal(value: Decimal | None) -> Any:
-            found = decimals.get(value, decimals)
-            if found is decimals:
-                found = decimals[value] = adapt(value)
-                found = str(found) if isinstance(found, Decimal) else found
-            return found
-
         constants = tuple(
             meta.get_field(name).get_db_prep_save(value, connection) for name, value in tail.items()
         )
@@ -556,10 +550,7 @@ def _write_matches(rows: list[tuple[Any, ...]], now: dt.datetime, *, new: bool =
         with connection.cursor() as cursor:
             cursor.executemany(
                 sql,
-                [
-                    (o, p, v, s, decimal(r), m, u, decimal(a), n, *constants)
-                    for o, p, v, s, r, m, u, a, n in rows
-                ],
+                (row + constants for row in rows),
             )
         return
     if len(rows) < COPY_FROM:
