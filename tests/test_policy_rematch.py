@@ -316,3 +316,19 @@ def test_incremental_edits_leave_the_same_rows_as_a_cold_recompute_of_the_whole_
         met = {key for key, (_v, status, *_rest) in incremental.items() if status == "met"}
         assert told == met  # every met pair told once for its version, either way
         assert not PolicyMatch.objects.filter(status="met").exclude(notified_version=F("policy_version"))
+
+
+def test_rows_taken_for_new_but_stored_meanwhile_are_merged_not_refused(park, city, monkeypatch):
+    """A recompute that read no stored rows COPies straight into the table (PostgreSQL); if a
+    profile saved meanwhile stored some of the pairs, the COPY is undone and the rows merged."""
+    policy_actions.rematch(Policy.objects.current(), policy_actions.residents())
+    before = stored()
+    PolicyMatch.objects.update(pass_rate=0)
+    write = policy_actions._write_matches
+    monkeypatch.setattr(policy_actions, "COPY_FROM", 1)
+    monkeypatch.setattr(
+        policy_actions, "_write_matches", lambda rows, now, new=False: write(rows, now, new=True)
+    )
+    rated = sum(1 for _version, _status, rate, *_rest in before.values() if rate != 0)
+    assert policy_actions.rematch(Policy.objects.current(), policy_actions.residents()) == rated > 0
+    assert stored() == before
