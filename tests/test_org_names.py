@@ -66,3 +66,37 @@ def test_names_read_word_by_word_give_the_same_pinyin_as_reading_them_whole(name
     whole_full = "".join(lazy_pinyin(name)).lower()
     assert pinyin_initials(name) == "".join(c for c in whole_initials if c.isascii() and c.isalnum())
     assert pinyin_full(name) == "".join(c for c in whole_full if c.isascii() and c.isalnum())
+
+
+def test_the_phrase_dictionary_held_compactly_is_pypinyins_own_word_for_word():
+    import json
+
+    from pypinyin.constants import PHRASES_DICT
+
+    from yimatong.lib import text
+
+    with text._PHRASES_JSON.open(encoding="utf-8") as f:
+        assert json.load(f) == PHRASES_DICT
+    # The words' readings decide the initials a search by pinyin finds: 重 in 重庆 reads chóng.
+    assert pinyin_initials("重庆泰和药业有限公司") == "cqthyyyxgs"
+    assert pinyin_full("银行") == "yinhang"
+
+
+def test_a_phrase_file_that_is_not_an_object_of_phrases_is_refused_not_half_read(tmp_path):
+    from yimatong.lib.text import _compact_phrases
+
+    good = tmp_path / "good.json"
+    good.write_text('{\n"重庆": [["chóng"], ["qìng"]],\n "\\u4e00\\u4e00": [["yī"], ["yī"]]\n}\n')
+    assert _compact_phrases(good) == {"重庆": [["chóng"], ["qìng"]], "一一": [["yī"], ["yī"]]}
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"重庆": [["chóng"], ["qìng"]], 3: []}')
+    with pytest.raises(ValueError, match="not a JSON object of phrases"):
+        _compact_phrases(bad)
+
+
+def test_names_sharing_words_keep_each_words_reading_around_latin_letters_and_digits():
+    # Each run of Chinese characters is converted once and cached: the readings must be those
+    # of the whole run (重庆 chongqing, 银行 yinhang), whatever surrounds it.
+    assert pinyin_full("重庆ADC药物00001银行") == "chongqingadcyaowu00001yinhang"
+    assert pinyin_full("银行行长（重庆）") == "yinhanghangzhangchongqing"
+    assert pinyin_initials("基准导入00002生物科技有限公司") == "jzdr00002swkjyxgs"

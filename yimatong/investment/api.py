@@ -535,7 +535,7 @@ def create_project(request: HttpRequest, payload: ProjectIn) -> Status:
     if not form.is_valid():
         raise _form_error(form)
     project = project_actions.create_project(actor=user, data=form.action_data())
-    return Status(201, _project_out(project, user))
+    return Status(201, _project_out(project, user, capital=Decimal("0")))  # no arrival yet
 
 
 @router.get("/projects/{code}", response=ProjectOut)

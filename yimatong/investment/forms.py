@@ -45,7 +45,9 @@ MONEY = {"max_digits": 14, "decimal_places": 2, "min_value": Decimal("0")}
 def _chain_field(form: forms.Form, name: str = "chain_node") -> None:
     field = form.fields[name]
     field.queryset = ChainNode.objects.all()
-    field.choices = [("", "—")] + [(n.pk, field.label_from_instance(n)) for n in chain_choices()]
+    # A callable: the tree is read when the field is rendered, not when a posted form (the API's,
+    # the console's on submit) is only validated, which needs no choices.
+    field.choices = lambda: [("", "—")] + [(n.pk, field.label_from_instance(n)) for n in chain_choices()]
 
 
 def staff_choices() -> Any:
