@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode, Organization
-from yimatong.lib.bulk import copy_rows
+from yimatong.lib.bulk import copy_rows, replan_foreign_key_checks
 from yimatong.lib.errors import ActionError, Conflict
 from yimatong.notifications.actions import notify, notify_many
 from yimatong.notifications.models import Notification
@@ -563,6 +563,10 @@ def _write_matches(rows: list[tuple[Any, ...]], now: dt.datetime, *, new: bool =
             )
         return
     constants = tuple(tail.values())
+    # The foreign keys of these rows are checked at COMMIT with plans cached by this connection:
+    # made when the park was small (a worker started before a bulk load), each would scan the
+    # whole table of enterprises once per row.
+    replan_foreign_key_checks()
     if new:
         try:
             with transaction.atomic():
