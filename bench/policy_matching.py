@@ -449,6 +449,34 @@ class NotifyTimer:
         self.module._tell_new_matches = self.original
 
 
+class CopyMeter:
+    """Counts each COPY of rows policy_actions runs (PostgreSQL; psycopg's copy() is not seen
+    by Django's execute wrappers) as a query of ``meter``, kind COPY, with its time."""
+
+    def __init__(self, meter: SqlMeter) -> None:
+        from yimatong.services import policy_actions
+
+        self.module = policy_actions
+        self.original = policy_actions.copy_rows
+        self.meter = meter
+
+    def __enter__(self) -> CopyMeter:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return self.original(*args, **kwargs)
+            finally:
+                self.meter.seconds += time.perf_counter() - started
+                self.meter.count += 1
+                self.meter.kinds["COPY"] += 1
+
+        self.module.copy_rows = timed
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.module.copy_rows = self.original
+
+
 def rss_kib(field_name: str) -> int:
     """VmRSS or VmHWM (peak) of this process, in KiB (0 where /proc is not there)."""
     try:
@@ -482,7 +510,25 @@ class Run:
     peak_mib: float
     load: tuple[float, float] = (0.0, 0.0)  # the host's 1-minute load average before and after
     cpu_seconds: float = 0.0  # CPU time of this process (not the PostgreSQL server's)
+    server_cpu_seconds: float | None = None  # CPU time of this connection's PostgreSQL backend
     kinds: dict[str, int] = field(default_factory=dict)
+
+
+def server_cpu() -> float | None:
+    """CPU seconds of this connection's PostgreSQL backend so far, read from /proc when the
+    server runs on this host (None on SQLite, whose work is in this process's CPU time)."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
 def measured(fn: Callable[[], int]) -> Run:
@@ -493,10 +539,12 @@ def measured(fn: Callable[[], int]) -> Run:
     peak_reset = reset_peak_rss()
     meter = SqlMeter()
     load_before = os.getloadavg()[0]
-    with NotifyTimer(meter) as notify, connection.execute_wrapper(meter):
+    server_before = server_cpu()
+    with NotifyTimer(meter) as notify, CopyMeter(meter), connection.execute_wrapper(meter):
         started, cpu = time.perf_counter(), time.process_time()
         rows = fn()
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server_after = server_cpu()
     peak = rss_kib("VmHWM") if peak_reset else 0
     return Run(
         seconds=seconds,
@@ -511,6 +559,9 @@ def measured(fn: Callable[[], int]) -> Run:
         load=(load_before, os.getloadavg()[0]),
         kinds=dict(meter.kinds),
         cpu_seconds=cpu,
+        server_cpu_seconds=None
+        if server_before is None or server_after is None
+        else server_after - server_before,
     )
 
 
@@ -676,9 +727,14 @@ def pct(values: list[float], q: float) -> float:
 def show_run(label: str, run: Run, pairs: int, scale: float) -> None:
     sql = ", ".join(f"{k} {v:,}" for k, v in sorted(run.kinds.items(), key=lambda kv: -kv[1]))
     python = run.seconds - run.notify_seconds - (run.sql_seconds - run.notify_sql_seconds)
+    server = (
+        f", of its PostgreSQL backend {run.server_cpu_seconds:.1f} s"
+        if run.server_cpu_seconds is not None
+        else ""
+    )
     print(
         f"  {label}: {run.seconds:.1f} s, {run.rows:,} rows written, {pairs / run.seconds:,.0f} pairs/s"
-        f" (host load average {run.load[0]:.1f} → {run.load[1]:.1f}; CPU of this process {run.cpu_seconds:.1f} s)\n"
+        f" (host load average {run.load[0]:.1f} → {run.load[1]:.1f}; CPU of this process {run.cpu_seconds:.1f} s{server})\n"
         f"    queries: {run.queries:,} ({sql}), {run.sql_seconds:.1f} s in execute()\n"
         f"    time: _tell_new_matches {run.notify_seconds:.1f} s ({run.notify_queries:,} of the queries,"
         f" {run.notify_sql_seconds:.1f} s of execute()); the other queries {run.sql_seconds - run.notify_sql_seconds:.1f} s;"
@@ -874,6 +930,9 @@ def main() -> None:
         "measured enterprises": measured_n,
         "full recompute cold (s)": round(recompute_s, 1),
         "full recompute cold, CPU of this process (s)": round(cold.cpu_seconds * scale, 1),
+        "full recompute cold, CPU of the PostgreSQL backend (s)": round(cold.server_cpu_seconds * scale, 1)
+        if cold.server_cpu_seconds is not None
+        else None,
         "full recompute cold, pairs/s": round(pairs / recompute_s),
         "full recompute cold, rows written": round(cold.rows * scale),
         "full recompute cold, queries": round(cold.queries * scale),
@@ -886,6 +945,11 @@ def main() -> None:
         "save_profile p95 (ms)": round(pct(times, 0.95) * 1000, 1),
         "save_profile p95, CPU of this process (ms)": round(pct(cpus, 0.95) * 1000, 1),
         "match_policy median (s)": round(statistics.median(r.seconds for r in edits), 2),
+        "match_policy median, CPU of the PostgreSQL backend (s)": round(
+            statistics.median(r.server_cpu_seconds for r in edits), 2
+        )
+        if edits[0].server_cpu_seconds is not None
+        else None,
         "match_policy median, CPU of this process (s)": round(
             statistics.median(r.cpu_seconds for r in edits), 2
         ),

@@ -74,6 +74,17 @@ def _values(obj: models.Model, prepared: list[tuple[str, Any, Any]]) -> list[Any
     return row
 
 
+def copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """COPY plain rows (values in ``columns``' order, as psycopg adapts them: JSON as its text)
+    into ``table`` on PostgreSQL, in the caller's transaction. Column defaults fill the rest."""
+    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
+    sql = f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN"
+    # psycopg's errors as Django's (IntegrityError…), as a query run through the cursor raises them.
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
 def insert_values(
     model: type[models.Model], rows: Iterable[dict[str, Any]], *, batch_size: int = 5000
 ) -> int:

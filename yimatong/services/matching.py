@@ -14,6 +14,7 @@ import bisect
 import json
 import operator
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -202,14 +203,16 @@ def compiled(
     chain_paths: dict[str, set[str]],
     *,
     chain_key: str | None = None,
+    language: str | None = None,
 ) -> Compiled:
     """A tree compiled once per process (per language and chain): matching one enterprise
     against every policy, after a profile change, then costs the evaluation alone.
-    ``chain_key`` is ``paths_key(chain_paths)``, computed once by a caller compiling many.
+    ``chain_key`` is ``paths_key(chain_paths)`` and ``language`` the active language, both
+    computed once by a caller compiling many.
     ``tree`` may be its JSON text as the database holds it: then it is decoded only the
     first time (two spellings of one tree are merely compiled twice)."""
     key = (
-        translation.get_language() or "",
+        language if language is not None else translation.get_language() or "",
         chain_key if chain_key is not None else paths_key(chain_paths),
         tree if isinstance(tree, str) else json.dumps(tree, sort_keys=True, default=str),
     )
@@ -466,14 +469,18 @@ def _plain(value: Any) -> str:
 BLOCK = 64  # sorted positions per precomputed suffix bitset
 
 
+_OFFSETS = [tuple(bit for bit in range(8) if byte >> bit & 1) for byte in range(256)]
+
+
 def indices(mask: int) -> list[int]:
-    """The positions of the set bits, lowest first."""
+    """The positions of the set bits, lowest first (read a byte at a time, skipping zero bytes)."""
     found: list[int] = []
-    bits = bin(mask)[:1:-1]  # lowest bit first, without "0b"
-    at = bits.find("1")
-    while at != -1:
-        found.append(at)
-        at = bits.find("1", at + 1)
+    append = found.append
+    for at, byte in enumerate(mask.to_bytes((mask.bit_length() + 7) // 8, "little")):
+        if byte:
+            base = at << 3
+            for bit in _OFFSETS[byte]:
+                append(base + bit)
     return found
 
 
@@ -667,10 +674,11 @@ def _leaf_masks(tree: Compiled, node: dict[str, Any], index: int, columns: Colum
 
 
 def kept_outcomes(
-    tree: Compiled, bulk: Bulk, columns: Columns
-) -> list[tuple[int, str, int, list[str], list[str]]]:
+    tree: Compiled, bulk: Bulk, columns: Columns, encode: Callable[[list[str]], Any] | None = None
+) -> list[tuple[int, str, int, Any, Any]]:
     """(position, status, leaves met, missing, unknown) of every kept enterprise, with the same
-    texts as ``Compiled.explain`` (none for a met one: the branches not taken don't matter)."""
+    texts as ``Compiled.explain`` (none for a met one: the branches not taken don't matter).
+    ``encode``: applied once to each list of texts (an empty one too), as they are stored."""
     explained = bulk.kept & ~bulk.met
     missing: defaultdict[int, list[str]] = defaultdict(list)
     unknown: defaultdict[int, list[str]] = defaultdict(list)
@@ -687,8 +695,12 @@ def kept_outcomes(
                 missing[i].append(describe(facts[i], UNMET))
         for i in indices(leaf_unknown & explained):
             unknown[i].append(describe(facts[i], UNKNOWN))
-    rows: list[tuple[int, str, int, list[str], list[str]]] = []
-    empty: list[str] = []
+    rows: list[tuple[int, str, int, Any, Any]] = []
+    empty: Any = []
+    if encode is not None:
+        empty = encode([])
+        missing = {i: encode(texts) for i, texts in missing.items()}  # type: ignore[assignment]
+        unknown = {i: encode(texts) for i, texts in unknown.items()}  # type: ignore[assignment]
     for count, members in bulk.counts.items():
         for i in indices(members & bulk.met):
             rows.append((i, MET, count, empty, empty))

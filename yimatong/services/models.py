@@ -473,14 +473,17 @@ class PolicyMatch(models.Model):
         PAID = "paid", _("已兑付")
         PUBLISHED = "published", _("已公示")
 
+    # No index of their own either: the unique pair leads with the policy and
+    # services_match_org_idx with the enterprise, and each index more is written for every row.
     policy = models.ForeignKey(
-        Policy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="matches"
+        Policy, verbose_name=_("政策"), on_delete=models.CASCADE, related_name="matches", db_index=False
     )
     organization = models.ForeignKey(
         "directory.Organization",
         verbose_name=_("企业"),
         on_delete=models.CASCADE,
         related_name="policy_matches",
+        db_index=False,
     )
     policy_version = models.PositiveIntegerField(_("条件版本"))
     # No index of its own: every query reads the matches of a policy or of an enterprise (the

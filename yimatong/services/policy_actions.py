@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet, TextField
 from django.db.models.functions import Cast
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode, Organization
+from yimatong.lib.bulk import copy_rows, replan_foreign_key_checks
 from yimatong.lib.errors import ActionError, Conflict
 from yimatong.notifications.actions import notify, notify_many
 from yimatong.notifications.models import Notification
@@ -248,6 +249,7 @@ def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: 
         policies = list(policies)
         if all(isinstance(policy, Target) for policy in policies):
             return policies  # already read (rematch matching again the enterprises edited meanwhile)
+    language = translation.get_language() or ""
     if isinstance(policies, QuerySet):
         rows = policies.values_list(
             "pk", "version", "amount", "is_published", Cast("conditions", output_field=TextField())
@@ -257,7 +259,7 @@ def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: 
                 pk,
                 version,
                 amount,
-                matching.compiled(text, paths, chain_key=chain_key)
+                matching.compiled(text, paths, chain_key=chain_key, language=language)
                 if published and text not in (None, "{}", "null")  # no conditions: matches nothing
                 else None,
             )
@@ -268,7 +270,7 @@ def _targets(policies: Iterable[Policy], paths: dict[str, set[str]], chain_key: 
             policy.pk,
             policy.version,
             policy.amount,
-            matching.compiled(policy.conditions, paths, chain_key=chain_key)
+            matching.compiled(policy.conditions, paths, chain_key=chain_key, language=language)
             if policy.is_published and policy.conditions
             else None,
         )
@@ -318,12 +320,14 @@ def _rematch_chunk(
     rates: dict[tuple[int, int], Decimal] = {}
     with transaction.atomic():
         stored = {
-            (policy_id, org_id): (pk, values)
-            for pk, policy_id, org_id, *values in PolicyMatch.objects.filter(
+            (policy_id, org_id): (pk, values, notified, not_interested)
+            for pk, policy_id, org_id, notified, not_interested, *values in PolicyMatch.objects.filter(
                 policy__in=policy_ids, organization__in=org_ids
-            ).values_list("pk", "policy", "organization", *MATCH_FIELDS)
+            ).values_list("pk", "policy", "organization", "notified_version", "not_interested", *MATCH_FIELDS)
         }
         changed: list[tuple[Any, ...]] = []
+        fresh: list[tuple[int, int, int]] = []
+        marked: list[int] = []
         keep: set[tuple[int, int]] = set()
         for org_id, one in zip(org_ids, facts, strict=True):
             for policy, tree in compiled:
@@ -338,27 +342,60 @@ def _rematch_chunk(
                     rate = rates[met, leaves] = _rate(met, leaves)
                 # A met policy needs nothing more (the branches not taken don't matter).
                 missing, unknowns = tree.explain(one) if status != MET else ([], [])
-                values = [
-                    policy.version,
-                    status,
-                    rate,
-                    missing,
-                    unknowns,
-                    policy.amount if status == MET else None,
-                ]
+                amount = policy.amount if status == MET else None
+                values = [policy.version, status, rate, missing, unknowns, amount]
                 before = stored.get(key)
+                tell = status == MET and (
+                    before is None or (not before[3] and (before[2] is None or before[2] < policy.version))
+                )
+                if tell:
+                    fresh.append((policy.pk, org_id, policy.version))
                 if before is not None and before[1] == values:
+                    if tell:
+                        marked.append(before[0])
                     continue
-                changed.append((policy.pk, org_id, *values))
-        gone = [pk for key, (pk, _values) in stored.items() if key not in keep]
+                changed.append(
+                    (
+                        org_id,
+                        policy.pk,
+                        policy.version,
+                        status,
+                        _param(rate),
+                        _json_text(missing),
+                        _json_text(unknowns),
+                        _param(amount),
+                        policy.version if tell else None,
+                    )
+                )
+        gone = [pk for key, (pk, *_rest) in stored.items() if key not in keep]
         _delete_matches(gone)
-        _upsert_matches(changed, now)
-        _tell_new_matches([policy.pk for policy, _tree in compiled], org_ids)
+        _write_matches(changed, now)
+        _mark_notified(marked)
+        _tell_new_matches(fresh)
     return len(changed)
 
 
 def _rate(met: int, leaves: int) -> Decimal:
     return Decimal(str(round(met * 100 / leaves, 1) if leaves else 100.0))
+
+
+# The lists of texts as JSON, spelled as PostgreSQL gives jsonb back as text (", " between
+# items, characters unescaped) and as SQLite keeps it: a computed row is compared with the
+# stored one as text. Each text quoted by json's C encoder (json.dumps with these options
+# builds an encoder per call).
+_quote = json.encoder.encode_basestring
+
+
+def _json_text(items: list[str]) -> str:
+    if len(items) == 1:
+        return f"[{_quote(items[0])}]"
+    return f"[{', '.join(map(_quote, items))}]"
+
+
+def _param(value: Decimal | None) -> Any:
+    """A decimal as the database driver takes it: SQLite's adapter makes text of it per row,
+    made here once per distinct value."""
+    return str(value) if value is not None and connection.vendor == "sqlite" else value
 
 
 def _rematch_columns(
@@ -377,78 +414,86 @@ def _rematch_columns(
     told apart only by the spelling of its JSON is rewritten, never wrongly kept."""
     MET = matching.MET
     position = {org_id: i for i, org_id in enumerate(org_ids)}
-    postgres = connection.vendor == "postgresql"
-    texts: dict[tuple[str, ...], str] = {(): "[]"}
-
-    def as_json(items: list[str]) -> str:
-        key = tuple(items)
-        found = texts.get(key)
-        if found is None:
-            found = texts[key] = json.dumps(items, ensure_ascii=not postgres)
-        return found
-
     # Each stored row as (organization, pk, then the values compared: version, status, rate and
-    # amount as floats, the lists as JSON text).
+    # amount as floats, the lists as JSON text; then whether and which version it was told).
+    postgres = connection.vendor == "postgresql"
     real, text = ("float8", "text") if postgres else ("REAL", "TEXT")
     table = connection.ops.quote_name(PolicyMatch._meta.db_table)
     sql = (
         f"SELECT organization_id, id, policy_version, status, CAST(pass_rate AS {real}), "
-        f"CAST(missing AS {text}), CAST(unknown AS {text}), CAST(estimated_amount AS {real}) "
-        f"FROM {table} WHERE policy_id = %s"
+        f"CAST(missing AS {text}), CAST(unknown AS {text}), CAST(estimated_amount AS {real}), "
+        f"notified_version, not_interested FROM {table} WHERE policy_id = %s"
     )
     by_org = len(org_ids) <= 2000
     if by_org:
         sql += f" AND organization_id IN ({', '.join(['%s'] * len(org_ids))})"
     with transaction.atomic():
-        changed: list[tuple[Any, ...]] = []
+        # The rows to write by enterprise position: written in enterprise order, the index by
+        # enterprise is written in one sweep, not at random places, and the table is laid out
+        # as an enterprise reads it.
+        changed: list[list[tuple[Any, ...]]] = [[] for _org_id in org_ids]
         gone: list[int] = []
+        fresh: list[tuple[int, int, int]] = []  # (policy, organization, version) to tell
+        marked: list[int] = []  # stored rows unchanged but not yet told
+        new = True  # no stored row among the policies: the rows are all inserts
         for policy, tree in chunk:
             with connection.cursor() as cursor:
                 cursor.execute(sql, [policy.pk, *org_ids] if by_org else [policy.pk])
                 stored = {row[0]: row for row in cursor.fetchall()}
+            new = new and not stored
             if tree is not None:
                 leaves = len(tree.leaves)
                 rates = {met: _rate(met, leaves) for met in range(leaves + 1)}
                 floats = {met: float(rate) for met, rate in rates.items()}
+                params = {met: _param(rate) for met, rate in rates.items()}
                 amount = None if policy.amount is None else float(policy.amount)
+                amount_param = _param(policy.amount)
                 version, pk = policy.version, policy.pk
                 bulk = matching.evaluate_columns(tree, columns)
-                for i, status, met, missing, unknowns in matching.kept_outcomes(tree, bulk, columns):
+                for i, status, met, missing_json, unknown_json in matching.kept_outcomes(
+                    tree, bulk, columns, _json_text
+                ):
                     org_id = org_ids[i]
-                    missing_json, unknown_json = as_json(missing), as_json(unknowns)
                     before = stored.pop(org_id, None)
-                    if before is not None and before[2:] == (
-                        version,
-                        status,
-                        floats[met],
-                        missing_json,
-                        unknown_json,
-                        amount if status == MET else None,
-                    ):
-                        continue
-                    changed.append(
-                        (
-                            pk,
-                            org_id,
+                    if before is None:
+                        tell = status == MET
+                    else:
+                        tell = status == MET and not before[9] and (before[8] is None or before[8] < version)
+                        if before[2:8] == (
                             version,
                             status,
-                            rates[met],
+                            floats[met],
                             missing_json,
                             unknown_json,
-                            policy.amount if status == MET else None,
+                            amount if status == MET else None,
+                        ):
+                            if tell:
+                                marked.append(before[1])
+                                fresh.append((pk, org_id, version))
+                            continue
+                    if tell:
+                        fresh.append((pk, org_id, version))
+                    changed[i].append(
+                        (
+                            org_id,
+                            pk,
+                            version,
+                            status,
+                            params[met],
+                            missing_json,
+                            unknown_json,
+                            amount_param if status == MET else None,
+                            version if tell else None,
                         )
                     )
             # Left: pairs no longer kept (a stored pair of an enterprise not matched here stays).
             gone += [row[1] for org_id, row in stored.items() if by_org or org_id in position]
         _delete_matches(gone)
-        # In enterprise order: the index by enterprise is then written in one sweep, not at
-        # random places (on SQLite most of the time of a first recompute).
-        changed.sort(key=lambda row: (row[1], row[0]))
-        _upsert_matches(changed, now)
-        _tell_new_matches(
-            [policy.pk for policy, tree in chunk if tree is not None], org_ids if by_org else None
-        )
-    return len(changed)
+        rows = [row for of_one in changed for row in of_one]
+        _write_matches(rows, now, new=new)
+        _mark_notified(marked)
+        _tell_new_matches(fresh)
+    return len(rows)
 
 
 def _delete_matches(pks: list[int]) -> None:
@@ -456,114 +501,134 @@ def _delete_matches(pks: list[int]) -> None:
         PolicyMatch.objects.filter(pk__in=pks[start : start + 5000]).delete()
 
 
-def _upsert_matches(rows: list[tuple[Any, ...]], now: dt.datetime) -> None:
-    """Insert or update (policy, organization, *MATCH_FIELDS) rows with one prepared
-    ``INSERT … ON CONFLICT … DO UPDATE`` run by ``executemany``, which SQLite and PostgreSQL
-    both speak. ``bulk_create(update_conflicts=True)`` does the same but builds the SQL for
-    every field of every row, about 120 µs a row, which made the writes most of a full
-    recompute (bench/policy_matching.py); values still go through each field's own
-    conversion, the repeated ones (the time, the rates, the amounts, empty lists) once. The
-    lists ``missing`` and ``unknown`` may come as JSON text already (``_rematch_columns``
-    writes them so to compare them with the stored rows): text goes to the database as it is."""
+def _mark_notified(pks: list[int]) -> None:
+    """Stored matches told now although unchanged (none, unless a row was written otherwise)."""
+    for start in range(0, len(pks), 5000):
+        PolicyMatch.objects.filter(pk__in=pks[start : start + 5000]).update(
+            notified_version=F("policy_version")
+        )
+
+
+# (organization, policy, *MATCH_FIELDS, notified_version): the rows _write_matches takes.
+ROW = ("organization_id", "policy_id", *MATCH_FIELDS, "notified_version")
+COPY_FROM = 1000  # rows: below this, one INSERT of arrays costs less than a staging table
+
+
+def _write_matches(rows: list[tuple[Any, ...]], now: dt.datetime, *, new: bool = False) -> None:
+    """Insert or update ``ROW`` rows (the lists as JSON text; ``notified_version`` None, or the
+    version told now) in set-based statements that SQLite and PostgreSQL both check against the
+    one-row-per-pair constraint. ``new``: none of the pairs was stored when read.
+
+    PostgreSQL: many rows are COPied into a temporary table and merged with one
+    ``INSERT … SELECT … ON CONFLICT DO UPDATE``; when every pair is new (a first recompute),
+    COPied straight into the table, and merged only if a pair was stored meanwhile (a profile
+    saved during the recompute). A few rows go as one ``INSERT … SELECT FROM unnest(arrays)``.
+    SQLite: one ``executemany`` of the same upsert, in C, in the caller's transaction.
+
+    ``bulk_create(update_conflicts=True)`` would build the SQL of every field of every row (about
+    120 µs a row; bench/policy_matching.py), and a statement per row costs its round trip."""
     if not rows:
         return
     meta = PolicyMatch._meta
-    table = connection.ops.quote_name(meta.db_table)
-    fields = [meta.get_field(name) for name in MATCH_FIELDS]
-    columns = ["policy_id", "organization_id", *(f.column for f in fields), "computed_at"]
-    extra = {
-        "notified_version": None,
-        "not_interested": False,
-        "payout": "",
-        "created_at": now,
-        "updated_at": now,
-    }
-    inserted = [*columns, *(name for name in extra if name not in columns)]
-    quoted = ", ".join(connection.ops.quote_name(c) for c in inserted)
+    table = meta.db_table
+    quote = connection.ops.quote_name
+    tail = {"not_interested": False, "payout": "", "computed_at": now, "created_at": now, "updated_at": now}
+    inserted = ", ".join(quote(c) for c in [*ROW, *tail])
     updates = ", ".join(
-        f"{connection.ops.quote_name(c)} = EXCLUDED.{connection.ops.quote_name(c)}"
-        for c in [*columns[2:], "updated_at"]
+        [
+            *(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in [*MATCH_FIELDS, "computed_at", "updated_at"]),
+            # Told once per version: a concurrent writer's mark is kept.
+            f"notified_version = COALESCE(EXCLUDED.notified_version, {quote(table)}.notified_version)",
+        ]
     )
-    sql = (
-        f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(inserted))}) "
-        f"ON CONFLICT (policy_id, organization_id) DO UPDATE SET {updates}"
-    )
-
-    class Converted(dict):
-        """A field's database values by Python value, each converted once."""
-
-        def __init__(self, field: Any):
-            super().__init__()
-            self.field = field
-
-        def __missing__(self, value: Any) -> Any:
-            self[value] = converted = self.field.get_db_prep_save(value, connection)
-            return converted
-
-    json_field = meta.get_field("missing")
-
-    def as_json(value: Any) -> Any:
-        return value if isinstance(value, str) else json_field.get_db_prep_save(value, connection)
-
-    rate, amount = Converted(meta.get_field("pass_rate")), Converted(meta.get_field("estimated_amount"))
-    tail = [
-        Converted(meta.get_field("computed_at"))[now],
-        *(Converted(meta.get_field(name))[value] for name, value in extra.items() if name not in columns),
-    ]
-    params = [
-        [policy_id, org_id, version, status, rate[r], as_json(m), as_json(u), amount[a], *tail]
-        for policy_id, org_id, version, status, r, m, u, a in rows
-    ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement per 5,000 rows: the columns as arrays, unnested server-side
-            # (executemany sends a statement per row, 4–5 times slower here).
-            by_column = {f.column: f for f in meta.concrete_fields}
-            types = [by_column[c].cast_db_type(connection).split("(")[0] for c in inserted]
-            unnest = ", ".join(f"%s::{t}[]" for t in types)
-            array_sql = sql.replace(
-                f"VALUES ({', '.join(['%s'] * len(inserted))})", f"SELECT * FROM unnest({unnest})"
+    upsert = f"ON CONFLICT (policy_id, organization_id) DO UPDATE SET {updates}"
+    if connection.vendor != "postgresql":
+        constants = tuple(
+            meta.get_field(name).get_db_prep_save(value, connection) for name, value in tail.items()
+        )
+        sql = f"INSERT INTO {quote(table)} ({inserted}) VALUES ({', '.join(['%s'] * (len(ROW) + len(tail)))}) {upsert}"
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                sql,
+                (row + constants for row in rows),
             )
-            for start in range(0, len(params), 5000):
-                cursor.execute(
-                    array_sql, [list(column) for column in zip(*params[start : start + 5000], strict=True)]
-                )
-        else:
-            for start in range(0, len(params), 5000):
-                cursor.executemany(sql, params[start : start + 5000])
+        return
+    if len(rows) < COPY_FROM:
+        types = ["bigint", "bigint", "integer", "text", "numeric", "jsonb", "jsonb", "numeric", "integer"]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(table)} ({inserted}) "
+                f"SELECT *, %s, %s, %s, %s, %s FROM unnest({', '.join(f'%s::{t}[]' for t in types)}) {upsert}",
+                [*tail.values(), *(list(column) for column in zip(*rows, strict=True))],
+            )
+        return
+    constants = tuple(tail.values())
+    # The foreign keys of these rows are checked at COMMIT with plans cached by this connection:
+    # made when the park was small (a worker started before a bulk load), each would scan the
+    # whole table of enterprises once per row.
+    replan_foreign_key_checks()
+    if new:
+        try:
+            with transaction.atomic():
+                copy_rows(table, [*ROW, *tail], (row + constants for row in rows))
+            return
+        except IntegrityError:
+            pass  # a pair stored since it was read: merged below
+    staging = "ymt_match_rows"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE {staging} (organization_id bigint, policy_id bigint, policy_version integer,"
+            " status varchar(8), pass_rate numeric(5, 1), missing jsonb, unknown jsonb,"
+            " estimated_amount numeric(12, 2), notified_version integer)"
+        )
+        copy_rows(staging, ROW, rows)
+        cursor.execute(
+            f"INSERT INTO {quote(table)} ({inserted}) SELECT *, %s, %s, %s, %s, %s FROM {staging} {upsert}",
+            list(constants),
+        )
+        cursor.execute(f"DROP TABLE {staging}")
 
 
-def _tell_new_matches(policy_ids: list[int], org_ids: list[int] | None) -> None:
+def _tell_new_matches(fresh: list[tuple[int, int, int]]) -> None:
     """政策直达: each enterprise hears of a policy it now qualifies for once per policy version,
-    in the console and by WeChat template to its followers. The recipients are read once for
-    the batch, the notifications written in bulk and the matches marked in bulk. ``org_ids``
-    None: every enterprise with a stored match of these policies."""
+    in the console and by WeChat template to its followers. ``fresh``: the (policy, organization,
+    version) matches just marked told (their ``notified_version`` written with the rows). Only
+    the enterprises with someone to tell are looked at: their users and followers read once for
+    the batch, the notifications written in bulk. Telling twice (two recomputes at once) is
+    harmless: a notification and a WeChat message are unique per policy version."""
     from yimatong.wechat.actions import tell_enterprise_policy
     from yimatong.wechat.models import Follower
 
-    rows = PolicyMatch.objects.filter(
-        policy__in=policy_ids, status=PolicyMatch.Status.MET, not_interested=False
-    ).filter(Q(notified_version__isnull=True) | Q(notified_version__lt=F("policy_version")))
-    if org_ids is not None:
-        rows = rows.filter(organization__in=org_ids)
-    fresh = list(rows.values_list("pk", "policy", "organization", "policy_version"))
     if not fresh:
         return
-    by_pk = Policy.objects.in_bulk({policy_id for _pk, policy_id, _org_id, _version in fresh})
-    told = sorted({org_id for _pk, _policy_id, org_id, _version in fresh})
+    organizations = sorted({org_id for _policy_id, org_id, _version in fresh})
     users: dict[int, list[User]] = {}
     following: set[int] = set()
-    for start in range(0, len(told), 5000):
-        some = told[start : start + 5000]
-        for user in User.objects.filter(is_active=True, role=User.Role.ENTERPRISE, organization_id__in=some):
+    enterprise_users = User.objects.filter(is_active=True, role=User.Role.ENTERPRISE)
+    followers = Follower.objects.filter(subscribed=True)
+    if len(organizations) > 2000:
+        # Most of the park: its enterprise users and followers read whole, fewer than the matches.
+        for user in enterprise_users.filter(organization_id__isnull=False):
             users.setdefault(user.organization_id, []).append(user)
         following.update(
-            Follower.objects.filter(subscribed=True, contact__organization_id__in=some).values_list(
+            followers.filter(contact__organization_id__isnull=False).values_list(
                 "contact__organization_id", flat=True
             )
         )
+    else:
+        for user in enterprise_users.filter(organization_id__in=organizations):
+            users.setdefault(user.organization_id, []).append(user)
+        following.update(
+            followers.filter(contact__organization_id__in=organizations).values_list(
+                "contact__organization_id", flat=True
+            )
+        )
+    told = [row for row in fresh if row[1] in users or row[1] in following]
+    if not told:
+        return
+    by_pk = Policy.objects.in_bulk({policy_id for policy_id, _org_id, _version in told})
     messages = []
-    for _pk, policy_id, org_id, version in fresh:
+    for policy_id, org_id, version in told:
         policy = by_pk[policy_id]
         if org_id in users:
             messages.append(
@@ -580,11 +645,6 @@ def _tell_new_matches(policy_ids: list[int], org_ids: list[int] | None) -> None:
         if org_id in following:
             tell_enterprise_policy(organization_id=org_id, policy=policy, version=version)
     notify_many(messages, kind=Notification.Kind.POLICY)
-    ids = [pk for pk, *_rest in fresh]
-    for start in range(0, len(ids), 5000):
-        PolicyMatch.objects.filter(pk__in=ids[start : start + 5000]).update(
-            notified_version=F("policy_version")
-        )
 
 
 def match_policy(policy: Policy) -> int:
