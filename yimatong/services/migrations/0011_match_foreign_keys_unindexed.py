@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('directory', '0005_search_indexes'),
-        ('services', '0009_match_status_unindexed'),
+        ('services', '0010_deadline_flags'),
     ]
 
     operations = [
