@@ -30,6 +30,7 @@ from yimatong.services.models import (
     DemandAttachment,
     DemandCategory,
     DemandEvent,
+    WorkCalendarDay,
     calendar_overrides,
 )
 
@@ -98,6 +99,35 @@ def calendar_changed(day: dt.date) -> int:
     until = since + dt.timedelta(days=1)
     spans = Q(dispatched_at__lt=until, signed_at__gte=since) | Q(signed_at__lt=until, completed_at__gte=since)
     return fill_work_hours(Demand.objects.filter(spans))
+
+
+def save_calendar_day(
+    *, actor: User | None, day: dt.date, is_workday: bool, note: str = ""
+) -> WorkCalendarDay:
+    """Enter or change one day of the park's calendar; the working hours measured across it are
+    counted again."""
+    with transaction.atomic():
+        current = WorkCalendarDay.objects.select_for_update().filter(date=day).first()
+        if current is None:
+            current = WorkCalendarDay.objects.create(date=day, is_workday=is_workday, note=note)
+            audit.log_create(current, actor=actor)
+        else:
+            before = audit.snapshot(current)
+            current.is_workday, current.note = is_workday, note
+            current.save(update_fields=["is_workday", "note", "updated_at"])
+            audit.log_change(current, before, actor=actor)
+        calendar_changed(day)
+    return current
+
+
+def delete_calendar_day(*, actor: User | None, entry: WorkCalendarDay) -> None:
+    """Remove a day the park had set: the calendar library's answer holds for it again."""
+    with transaction.atomic():
+        before = audit.snapshot(entry)
+        pk = entry.pk
+        entry.delete()
+        audit.log_delete(entry, before, object_id=pk, actor=actor)
+        calendar_changed(entry.date)
 
 
 def _reason(text: str, field: str = "reason") -> str:

@@ -17,6 +17,7 @@ from yimatong.accounts import access
 from yimatong.accounts.models import User
 from yimatong.directory.models import Organization
 from yimatong.lib.errors import ActionError
+from yimatong.lib.limits import IsoDate, column
 from yimatong.stats import actions, compute
 from yimatong.stats.cockpit import activity_rows
 from yimatong.stats.indicators import INDICATORS
@@ -194,15 +195,15 @@ class ReportIn(Schema):
     organization: str | None = None  # USCC; the statistics office files on an enterprise's behalf
     year: int
     month: int
-    output_month: Decimal | None = None
-    output_cum: Decimal | None = None
-    revenue_month: Decimal | None = None
-    revenue_cum: Decimal | None = None
-    tax_month: Decimal | None = None
-    tax_cum: Decimal | None = None
-    electricity_month: Decimal | None = None
-    electricity_cum: Decimal | None = None
-    employees: int | None = None
+    output_month: Decimal | None = column(MonthlyReport, "output_month", None)
+    output_cum: Decimal | None = column(MonthlyReport, "output_cum", None)
+    revenue_month: Decimal | None = column(MonthlyReport, "revenue_month", None)
+    revenue_cum: Decimal | None = column(MonthlyReport, "revenue_cum", None)
+    tax_month: Decimal | None = column(MonthlyReport, "tax_month", None)
+    tax_cum: Decimal | None = column(MonthlyReport, "tax_cum", None)
+    electricity_month: Decimal | None = column(MonthlyReport, "electricity_month", None)
+    electricity_cum: Decimal | None = column(MonthlyReport, "electricity_cum", None)
+    employees: int | None = column(MonthlyReport, "employees", None)
     lines: list[LineIO] = []
     explanations: dict[str, str] = {}
 
@@ -249,8 +250,8 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Any:
     return Status(201, _out(report))
 
 
-class ActivityOut(Schema):
-    week: dt.date
+class WeeklyActivityOut(Schema):
+    week: IsoDate
     signed: int
     signed_amount: Decimal
     started: int
@@ -263,10 +264,10 @@ class ActivityOut(Schema):
 
 @router.get(
     "/stats/activity",
-    response=list[ActivityOut],
+    response=list[WeeklyActivityOut],
     summary="The weekly 招商活跃指数 feed (签约, 开工, 外出拜访, 接待来访, 招商活动, 宣传报道)",
 )
-def activity(request: HttpRequest, start: dt.date, end: dt.date) -> Any:
+def activity(request: HttpRequest, start: IsoDate, end: IsoDate) -> Any:
     if not access.can_use_cockpit(request.auth):
         raise PermissionDenied
     if start > end or (end - start).days > 3700:
