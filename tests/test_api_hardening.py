@@ -134,6 +134,10 @@ def test_a_date_must_be_written_as_yyyy_mm_dd(investment):
     response = Client().get("/api/v1/investment/numbers?start=0", **bearer(investment, "leader"))
     assert response.status_code == 400
     assert response.json()["error"]["fields"] == {"start": ["应为日期（YYYY-MM-DD）。"]}
+    dated = Client().get(
+        "/api/v1/investment/numbers?year=2000&start=2000-01-01", **bearer(investment, "leader")
+    )
+    assert dated.status_code == 200
 
 
 def _project_on(org: Organization, park, **fields) -> Project:

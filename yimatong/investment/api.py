@@ -743,7 +743,7 @@ def investment_numbers(request: HttpRequest, query: Query[NumbersQuery]) -> dict
         raise PermissionDenied
     period = numbers.Period.from_params(
         {
-            k: (v.isoformat() if isinstance(v, IsoDate) else str(v))
+            k: (v.isoformat() if isinstance(v, dt.date) else str(v))
             for k, v in query.dict().items()
             if v is not None
         }
