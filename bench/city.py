@@ -1182,6 +1182,8 @@ class Workers:
     def __init__(self, master: int):
         self.master = master
         self.peak: dict[int, int] = {}
+        self.item = ""  # what the clients are requesting now
+        self.by_item: dict[str, int] = {}  # the largest worker seen while each item ran
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._sample, daemon=True)
         self.thread.start()
@@ -1221,7 +1223,9 @@ class Workers:
     def _sample(self) -> None:
         while not self.stop.wait(1.0):
             for pid in self.pids():
-                self.peak[pid] = max(self.peak.get(pid, 0), self.rss(pid))
+                size = self.rss(pid)
+                self.peak[pid] = max(self.peak.get(pid, 0), size)
+                self.by_item[self.item] = max(self.by_item.get(self.item, 0), size)
 
     def finish(self) -> dict[str, Any]:
         self.stop.set()
@@ -1233,6 +1237,10 @@ class Workers:
             "after_load_pss_mib": {str(pid): round(self.pss(pid) / MIB, 1) for pid in now},
             "peak_mib": round(max(self.peak.values(), default=0) / MIB, 1),
             "workers_seen": len(self.peak),
+            "largest_by_item_mib": {
+                item: round(size / MIB, 1)
+                for item, size in sorted(self.by_item.items(), key=lambda kv: -kv[1])[:5]
+            },
         }
 
 
@@ -1489,6 +1497,7 @@ def main() -> None:
                 print(f"\n{mode}:", flush=True)
                 plan = [floor_item(), *rows, floor_item()]
                 for n, item in enumerate(plan):
+                    workers.item = f"{item.name} [{mode}]"
                     load = drive(
                         port,
                         item,
@@ -1549,7 +1558,10 @@ def main() -> None:
                     for pid, mib in rss["after_load_mib"].items()
                 )
                 + f"; the most seen during the load {rss['peak_mib']:.0f} MiB ({rss['workers_seen']} workers seen,"
-                f" {rss['replaced_over_limit']} replaced after a request left them over the limit);"
+                f" {rss['replaced_over_limit']} replaced after a request left them over the limit;"
+                " largest while requesting: "
+                + ", ".join(f"{item} {mib:.0f} MiB" for item, mib in rss["largest_by_item_mib"].items())
+                + ");"
                 f" budget {RSS_BUDGET_MIB} MiB: {'FAIL' if over or rss['peak_mib'] > RSS_BUDGET_MIB else 'PASS'}"
             )
 

@@ -215,7 +215,7 @@ class Calendar:
             end = start
         else:
             end = self.days[bisect.bisect_right(self.days, start) + max(n, 1) - 1]
-        return end, start in self.guessed or end in self.guessed
+        return end, end in self.guessed
 
     def back(self, end: dt.date, n: int) -> dt.date:
         """The working day ``n`` working days before ``end`` (``end`` itself for 0)."""
@@ -495,7 +495,7 @@ class Writer:
         statutory, provisional2 = cal.add(sign_day, category.statutory_days)
         d.signed_at, d.signed_by_id = signed, officer
         d.deadline, d.statutory_deadline = deadline, statutory
-        d.deadline_provisional = provisional or provisional2
+        d.deadline_provisional, d.statutory_provisional = provisional, provisional2
         event(
             "signed",
             signed,
@@ -503,6 +503,8 @@ class Writer:
             "handling",
             deadline=deadline.isoformat(),
             provisional=d.deadline_provisional,
+            statutory_deadline=statutory.isoformat(),
+            statutory_provisional=provisional2,
         )
         clock = signed
 

@@ -228,10 +228,36 @@ def fake_wechat(settings):
 
 
 @pytest.fixture
+def wechat_offline(settings):
+    """WeChat's API points at a loopback port nothing listens on: outbound calls fail fast."""
+    settings.WECHAT_API_BASE_URL = "http://127.0.0.1:9"
+    settings.WECHAT_TIMEOUT = 0.5
+
+
+@pytest.fixture
 def wechat_accounts(db):
     from tests.wechat_support import make_accounts
 
     return make_accounts()
+
+
+@pytest.fixture
+def expo_channel(wechat_accounts, park):
+    """The safe account's channel code at the 2026 expo: the owner promoter's, for antibody drugs."""
+    from yimatong.wechat.models import QrCode
+
+    return QrCode.objects.create(
+        account=wechat_accounts[0],
+        name="2026 生物医药大会展台",
+        purpose=QrCode.Purpose.EVENT,
+        event_name="2026 生物医药大会",
+        scene="expo-2026",
+        is_permanent=True,
+        url="http://weixin.qq.com/q/expo",
+        welcome_text="感谢光临生物城展台！",
+        promoter=park.users["owner"],
+        chain_node=park.antibody,
+    )
 
 
 @pytest.fixture

@@ -1996,13 +1996,33 @@ def residents_report(park: Park) -> Any:
 
 
 def _stats_state() -> dict[str, Any]:
-    from yimatong.stats.models import MonthlyReport, Period, ReportRevision
+    from yimatong.stats.models import AboveScaleEvent, AboveScaleMember, MonthlyReport, Period, ReportRevision
 
     return {
         "reports": list(MonthlyReport.objects.order_by("pk").values_list("pk", "revision", "status")),
         "revisions": ReportRevision.objects.count(),
         "periods": list(Period.objects.values_list("year", "month", "published_at")),
+        "above_scale": list(
+            AboveScaleMember.objects.order_by("pk").values_list(
+                "pk", "organization_id", "basis", "from_month", "left_month", "updated_at"
+            )
+        ),
+        "above_scale_events": AboveScaleEvent.objects.count(),
     }
+
+
+def above_scale_2024(park: Park) -> Park:
+    """The 2024 set fixed from the directory's marks (no December 2023 report): the enterprise
+    persona's company; the other resident becomes a medical-device maker (3581) outside it."""
+    from yimatong.directory.models import IndustryCode
+    from yimatong.stats.actions import fix_above_scale
+
+    Organization.objects.filter(pk=park.other_resident.pk).update(
+        industry=IndustryCode.objects.get(code="3581")
+    )
+    Organization.objects.filter(pk=park.resident.pk).update(industry=IndustryCode.objects.get(code="2761"))
+    fix_above_scale(year=2024)
+    return park
 
 
 STATS_READERS = {"admin", "leader", "enterprise"}  # an enterprise its own reports
@@ -2024,6 +2044,40 @@ CASES += [
         "GET",
         lambda p: residents_report(p).get_absolute_url(),
         expect(STATS_READERS, hidden={"teamlead", "owner", "colleague", "other_team", "service"}),
+    ),
+    Case(
+        "stats:above_scale",
+        "GET",
+        lambda p: (above_scale_2024(p), reverse("stats:above_scale") + "?year=2024&month=5")[1],
+        expect({"admin", "leader"}),
+    ),
+    Case(
+        "stats:above_scale_join",
+        "POST",
+        lambda p: (above_scale_2024(p), reverse("stats:above_scale_join"))[1],
+        expect({"admin"}, 302),
+        data=lambda p: {
+            "year": 2024,
+            "view_month": 5,
+            "organization": p.other_resident.pk,
+            "month": 5,
+            "basis": "grown",
+            "note": "主营业务收入已达 2000 万元",
+        },
+    ),
+    Case(
+        "stats:above_scale_leave",
+        "POST",
+        lambda p: (above_scale_2024(p), reverse("stats:above_scale_leave"))[1],
+        expect({"admin"}, 302),
+        data=lambda p: {"year": 2024, "organization": p.resident.pk, "month": 6, "reason": "moved"},
+    ),
+    Case(
+        "stats:above_scale_refix",
+        "POST",
+        lambda p: (above_scale_2024(p), reverse("stats:above_scale_refix"))[1],
+        expect({"admin"}, 302),
+        data=lambda p: {"year": 2024, "reason": "上年 12 月报表逾期补报"},
     ),
     Case("stats:cockpit", "GET", lambda p: reverse("stats:cockpit"), expect(COCKPIT_USERS)),
     Case("stats:bulletin", "GET", lambda p: reverse("stats:bulletin"), expect(COCKPIT_USERS)),
@@ -2091,6 +2145,42 @@ CASES += [
             "employees": 60,
             "explanations": {"late": "逾期补报"},  # whatever today is, the filing is explained
         },
+    ),
+    Case(
+        "GET /api/v1/stats/above-scale",
+        "GET",
+        lambda p: (above_scale_2024(p), "/api/v1/stats/above-scale?year=2024&month=5")[1],
+        api_expect({"admin", "leader"}),
+    ),
+    Case(
+        "POST /api/v1/stats/above-scale/entrants",
+        "POST",
+        lambda p: (above_scale_2024(p), "/api/v1/stats/above-scale/entrants")[1],
+        api_expect({"admin"}, 201),
+        json=True,
+        data=lambda p: {
+            "organization": p.other_resident.uscc,
+            "year": 2024,
+            "month": 5,
+            "basis": "grown",
+            "note": "主营业务收入已达 2000 万元",
+        },
+    ),
+    Case(
+        "POST /api/v1/stats/above-scale/exits",
+        "POST",
+        lambda p: (above_scale_2024(p), "/api/v1/stats/above-scale/exits")[1],
+        api_expect({"admin"}),
+        json=True,
+        data=lambda p: {"organization": p.resident.uscc, "year": 2024, "month": 6, "reason": "closed"},
+    ),
+    Case(
+        "POST /api/v1/stats/above-scale/refix",
+        "POST",
+        lambda p: (above_scale_2024(p), "/api/v1/stats/above-scale/refix")[1],
+        api_expect({"admin"}),
+        json=True,
+        data=lambda p: {"year": 2024, "reason": "上年 12 月报表逾期补报"},
     ),
     Case(
         "GET /api/v1/stats/activity",

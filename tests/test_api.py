@@ -257,3 +257,20 @@ def test_a_team_lead_patches_another_teams_shared_record_without_touching_its_ow
     assert response.status_code == 200, response.json()
     org.refresh_from_db()
     assert (org.address, org.owner, org.team.code) == ("南京", park.users["other_team"], "dev")
+
+
+def test_a_mobile_number_with_letters_is_refused_through_the_api_and_nothing_is_stored(park):
+    from yimatong.directory.models import Contact
+
+    before = Contact.objects.count()
+    response = post_json(
+        Client(),
+        "/api/v1/contacts",
+        {"organization": str(park.prospect.code), "name": "吴经理", "mobile": "13812abc678"},
+        **bearer(park, "owner"),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {
+        "mobile": ["手机号码只能包含数字：13812abc678 含有字母，请核对。"]
+    }
+    assert Contact.objects.count() == before

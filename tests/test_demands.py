@@ -5,11 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import client_for
 from tests.factories import DepartmentFactory, OrganizationFactory, UserFactory
+from yimatong.accounts import actions as account_actions
 from yimatong.accounts.models import User
 from yimatong.lib.errors import ActionError
 from yimatong.lib.workdays import add_working_days, is_workday, working_days_between, working_hours_between
@@ -120,8 +122,116 @@ def test_a_deadline_in_an_unknown_year_is_computed_and_flagged_provisional(desk)
     tz = timezone.get_current_timezone()
     demand = _signed(desk, now=dt.datetime(2099, 9, 28, 10, 0, tzinfo=tz))
     assert demand.deadline is not None and demand.deadline_provisional is True
+    assert demand.statutory_provisional is True
     WorkCalendarDay.objects.create(date=dt.date(2099, 10, 1), is_workday=False, note="国庆")
     assert calendar_overrides() == {dt.date(2099, 10, 1): False}
+
+
+# Deadlines in years whose holidays are not known yet ------------------------------------------------
+# 2098 has a calendar (the park entered its National Day); 2099 has none until the park enters it.
+
+SIGN_2098 = {"date": dt.date(2098, 10, 1), "is_workday": False, "note": "国庆"}
+
+
+def _at(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(10, 0), tzinfo=timezone.get_current_timezone())
+
+
+def test_a_promised_deadline_in_a_known_year_is_not_provisional_because_the_statutory_one_is(desk):
+    WorkCalendarDay.objects.create(**SIGN_2098)
+    # Signed Monday 22 December 2098: promised 5 working days end on Monday the 29th (2098);
+    # statutory 13 end on Thursday 8 January 2099, a year without a calendar (Mon–Fri for now).
+    demand = _signed(desk, now=_at(dt.date(2098, 12, 22)))
+    assert (demand.deadline, demand.deadline_provisional) == (dt.date(2098, 12, 29), False)
+    assert (demand.statutory_deadline, demand.statutory_provisional) == (dt.date(2099, 1, 8), True)
+    _token, raw = account_actions.create_api_token(desk[2], name="测试")
+    api = Client().get(f"/api/v1/demands/{demand.code}", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+    assert (api["deadline_provisional"], api["statutory_provisional"]) == (False, True)
+
+
+def test_entering_a_new_years_holidays_moves_the_open_deadlines_and_the_ladder_follows_the_new_date(desk):
+    park, _land, officer, _category = desk
+    WorkCalendarDay.objects.create(**SIGN_2098)
+    # Signed Monday 29 December 2098; counted Mon–Fri: 5 working days to Monday 5 January 2099,
+    # 13 to Thursday 15 January, both provisional.
+    demand = _signed(desk, now=_at(dt.date(2098, 12, 29)))
+    assert (demand.deadline, demand.statutory_deadline) == (dt.date(2099, 1, 5), dt.date(2099, 1, 15))
+    assert demand.deadline_provisional and demand.statutory_provisional
+    untouched = _signed(desk, now=_at(dt.date(2098, 12, 1)))  # due 8 December: reaches no new day
+    finished = _signed(desk, now=_at(dt.date(2098, 12, 29)))
+    actions.complete(actor=officer, demand=finished, resolution="已答复")
+    assert actions.climb_ladder(today=dt.date(2099, 1, 2)).warned == 1  # "due tomorrow", on the guess
+
+    admin = client_for(park.users["admin"])
+    for day, note in ((dt.date(2099, 1, 1), "元旦"), (dt.date(2099, 1, 2), "元旦调休")):
+        response = admin.post(
+            reverse("admin:services_workcalendarday_add"),
+            {"date": day.isoformat(), "is_workday": "", "note": note},
+        )
+        assert response.status_code == 302
+
+    demand.refresh_from_db()
+    # 1 and 2 January off: Dec 30, 31, Jan 5, 6, 7 — and 13 working days end on Monday the 19th.
+    assert (demand.deadline, demand.deadline_provisional) == (dt.date(2099, 1, 7), False)
+    assert (demand.statutory_deadline, demand.statutory_provisional) == (dt.date(2099, 1, 19), False)
+    assert demand.ladder == Demand.Ladder.NONE  # moved later: the ladder starts again
+    moves = list(demand.events.filter(kind="deadline_moved").values_list("actor__username", "data"))
+    assert moves == [
+        (
+            "admin",
+            {
+                "deadline_from": "2099-01-05",
+                "deadline": "2099-01-06",
+                "provisional": False,
+                "statutory_from": "2099-01-15",
+                "statutory_deadline": "2099-01-16",
+                "statutory_provisional": False,
+            },
+        ),
+        (
+            "admin",
+            {
+                "deadline_from": "2099-01-06",
+                "deadline": "2099-01-07",
+                "provisional": False,
+                "statutory_from": "2099-01-16",
+                "statutory_deadline": "2099-01-19",
+                "statutory_provisional": False,
+            },
+        ),
+    ]
+    assert not untouched.events.filter(kind="deadline_moved").exists()
+    assert not finished.events.filter(kind="deadline_moved").exists()
+    assert Demand.objects.get(pk=finished.pk).deadline == dt.date(2099, 1, 5)
+
+    assert actions.climb_ladder(today=dt.date(2099, 1, 5)).urged == 0  # the old date is not due
+    assert actions.climb_ladder(today=dt.date(2099, 1, 6)).warned == 1
+    assert actions.climb_ladder(today=dt.date(2099, 1, 7)).urged == 1
+    titles = Notification.objects.filter(recipient=officer, title__contains=demand.title)
+    assert titles.filter(title__startswith="工单明日到期").count() == 2
+    page = client_for(officer).get(demand.get_absolute_url()).content.decode()
+    assert "园区工作日历变更：办理期限 2099-01-06 → 2099-01-07" in page
+
+
+def test_recomputing_deadlines_reads_and_writes_in_a_fixed_number_of_queries(desk):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    WorkCalendarDay.objects.create(**SIGN_2098)
+
+    def queries_to_enter_new_years_day(demands: int) -> int:
+        for _ in range(demands):
+            _signed(desk, now=_at(dt.date(2098, 12, 29)))
+        before = calendar_overrides()
+        WorkCalendarDay.objects.update_or_create(date=dt.date(2099, 1, 1), defaults={"is_workday": False})
+        with CaptureQueriesContext(connection) as queries:
+            moved = actions.recompute_deadlines({dt.date(2099, 1, 1)}, before=before)
+        assert moved == demands
+        WorkCalendarDay.objects.filter(date=dt.date(2099, 1, 1)).delete()
+        Demand.objects.update(status="completed")
+        return len(queries)
+
+    assert queries_to_enter_new_years_day(1) == queries_to_enter_new_years_day(4)
 
 
 def test_illegal_transitions_are_refused_with_a_clear_message_and_change_nothing(desk):

@@ -27,7 +27,7 @@ def test_a_worker_under_the_limit_after_a_request_keeps_serving(monkeypatch):
 def test_a_worker_still_over_the_limit_after_trimming_is_replaced_after_its_request(monkeypatch, caplog):
     monkeypatch.setattr(gunicorn_conf, "max_worker_rss_mib", 1)
     w = worker()
-    with caplog.at_level(logging.INFO, logger="gunicorn.error"):
+    with caplog.at_level(logging.WARNING, logger="gunicorn.error"):
         gunicorn_conf.post_request(w, None, {}, None)
     assert not w.alive
     assert "limit 1 MiB): replaced" in caplog.text

@@ -73,7 +73,8 @@ def test_mobile_numbers_are_stored_in_one_form(raw, stored):
     [
         ("1381234567", "phone_invalid"),
         ("12345678901", "phone_invalid"),
-        ("abc", "phone_format"),
+        ("abc", "phone_letters"),
+        ("13812abc678", "phone_letters"),
         ("023-66220001", "phone_not_mobile"),
     ],
 )

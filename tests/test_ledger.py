@@ -875,6 +875,32 @@ def test_the_projects_export_holds_the_visible_filtered_projects_and_hides_inves
     assert export.row_count == 3
 
 
+def test_the_leaders_project_export_asks_as_many_queries_for_thirty_projects_as_for_three(
+    investment, django_assert_max_num_queries
+):
+    park = investment
+    owner = park.users["owner"]
+    for i in range(30):
+        project_actions.create_project(
+            actor=owner,
+            data={
+                "name": f"批量项目{i:02d}",
+                "organization": park.prospect,
+                "chain_node": park.antibody,
+                "stage": "negotiation",
+                "codename": "保密项目" if i % 2 else "",
+            },
+        )
+    # Settings, the insider projects, the chain tree, the rows (one cursor): none per row.
+    with django_assert_max_num_queries(6):
+        content, count = ledger.projects_workbook(park.users["leader"], {})
+    assert count == 30
+    rows = list(load_workbook(io.BytesIO(content), read_only=True).worksheets[0].iter_rows(values_only=True))
+    line = {row[1]: row for row in rows[1:]}
+    assert line["批量项目00"][2:5] == ("苏州启明抗体药物有限公司", park.prospect.uscc, park.antibody.path())
+    assert line["批量项目01"][2:4] == ("保密项目", None)  # an empty cell reads as None
+
+
 def test_the_major_weekly_export_has_one_row_per_visible_major_project_with_this_weeks_progress(
     investment, django_capture_on_commit_callbacks
 ):

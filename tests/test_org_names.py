@@ -92,3 +92,11 @@ def test_a_phrase_file_that_is_not_an_object_of_phrases_is_refused_not_half_read
     bad.write_text('{"重庆": [["chóng"], ["qìng"]], 3: []}')
     with pytest.raises(ValueError, match="not a JSON object of phrases"):
         _compact_phrases(bad)
+
+
+def test_names_sharing_words_keep_each_words_reading_around_latin_letters_and_digits():
+    # Each run of Chinese characters is converted once and cached: the readings must be those
+    # of the whole run (重庆 chongqing, 银行 yinhang), whatever surrounds it.
+    assert pinyin_full("重庆ADC药物00001银行") == "chongqingadcyaowu00001yinhang"
+    assert pinyin_full("银行行长（重庆）") == "yinhanghangzhangchongqing"
+    assert pinyin_initials("基准导入00002生物科技有限公司") == "jzdr00002swkjyxgs"

@@ -67,6 +67,10 @@ def _with_industry(org: Organization, code: str) -> Organization:
 
 @pytest.fixture
 def stats(park) -> Stats:
+    return make_stats(park)
+
+
+def make_stats(park: Park) -> Stats:
     office = DepartmentFactory(code="statistics", name="经济运行局统计科", is_statistics_office=True)
     officer = UserFactory(username="statistician", name="钱统计", role=User.Role.SERVICE, department=office)
     lab = OrganizationFactory(

@@ -17,27 +17,13 @@ pytestmark = pytest.mark.usefixtures("on_commit_runs")
 
 
 @pytest.fixture
-def accounts(db, settings):
-    settings.WECHAT_API_BASE_URL = "http://127.0.0.1:9"  # nothing listens: outbound calls fail fast
-    settings.WECHAT_TIMEOUT = 0.5
-    return wx.make_accounts()
+def accounts(wechat_offline, wechat_accounts):
+    return wechat_accounts
 
 
 @pytest.fixture
-def channel(accounts, park):
-    safe, _plain = accounts
-    return QrCode.objects.create(
-        account=safe,
-        name="2026 生物医药大会展台",
-        purpose=QrCode.Purpose.EVENT,
-        event_name="2026 生物医药大会",
-        scene="expo-2026",
-        is_permanent=True,
-        url="http://weixin.qq.com/q/expo",
-        welcome_text="感谢光临生物城展台！",
-        promoter=park.users["owner"],
-        chain_node=park.antibody,
-    )
+def channel(accounts, expo_channel):
+    return expo_channel
 
 
 def test_get_verification_answers_echostr_only_with_a_good_signature(client, accounts):

@@ -18,14 +18,16 @@ from yimatong.investment.actions import leads as lead_actions
 from yimatong.investment.actions import projects as project_actions
 from yimatong.investment.actions import work
 from yimatong.investment.models import Lead, SiteVisit
+from yimatong.services.models import WorkCalendarDay, is_park_workday
 from yimatong.wechat.models import Follower, InboundMessage, OutboundMessage
 
 pytestmark = pytest.mark.usefixtures("on_commit_runs")
 
 
 def _next_weekday(days: int = 3) -> dt.date:
+    """The first working day (on the park's calendar) ``days`` or more days from now."""
     day = timezone.localdate() + dt.timedelta(days=days)
-    while day.weekday() >= 5:
+    while not is_park_workday(day):
         day += dt.timedelta(days=1)
     return day
 
@@ -135,12 +137,13 @@ def test_consulting_creates_a_lead_from_the_h5_form_and_joins_the_conversation(
 
 def test_a_bad_phone_number_is_refused_naming_the_field_and_nothing_is_stored(client, portal, fake_wechat):
     sign_in(client, fake_wechat, portal, "o-h5-4")
-    response = client.post(
-        reverse("wechat:portal_consult", args=[portal.slug]),
-        {"company_name": "某公司", "contact_name": "李", "contact_phone": "12345", "interest": "x"},
-    )
-    assert response.status_code == 400
-    assert "手机号" in response.content.decode()
+    for phone in ("12345", "13812abc678"):
+        response = client.post(
+            reverse("wechat:portal_consult", args=[portal.slug]),
+            {"company_name": "某公司", "contact_name": "李", "contact_phone": phone, "interest": "x"},
+        )
+        assert response.status_code == 400
+        assert "手机号" in response.content.decode()
     assert not Lead.objects.exists()
 
 
@@ -176,6 +179,35 @@ def test_a_visit_on_a_weekend_or_in_the_past_is_refused(client, portal, fake_wec
         )
         assert response.status_code == 400 and "考察日期" in response.content.decode()
     assert not SiteVisit.objects.exists()
+
+
+def test_a_visit_on_a_public_holiday_of_the_parks_calendar_is_refused(client, portal, fake_wechat):
+    sign_in(client, fake_wechat, portal, "o-h5-6")
+    holiday = _next_weekday()
+    WorkCalendarDay.objects.create(date=holiday, is_workday=False, note="园区年假")
+    response = client.post(
+        reverse("wechat:portal_visit", args=[portal.slug]),
+        {"date": holiday.isoformat(), "slot": "09:30", "visitor_count": 1},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["date"] == [
+        f"{holiday.isoformat()} 是节假日，不安排考察，请选择工作日。"
+    ]
+    assert not SiteVisit.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_visit_on_a_national_holiday_is_refused_but_a_make_up_saturday_is_bookable():
+    from yimatong.wechat.forms import VisitBookingForm
+
+    # 2024: 1–7 October off (National Day); Saturday 12 October a make-up working day.
+    today = dt.date(2024, 9, 20)
+    national_day = VisitBookingForm({"date": "2024-10-02", "slot": "09:30", "visitor_count": 1}, today=today)
+    make_up_saturday = VisitBookingForm(
+        {"date": "2024-10-12", "slot": "09:30", "visitor_count": 1}, today=today
+    )
+    assert national_day.errors["date"] == ["2024-10-02 是节假日，不安排考察，请选择工作日。"]
+    assert make_up_saturday.is_valid(), make_up_saturday.errors
 
 
 def _investor_with_project(client, portal, fake_wechat, park, openid="o-h5-7"):

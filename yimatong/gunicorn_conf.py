@@ -102,7 +102,7 @@ def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     _trim_heap()
     size = rss_mib()
     if size > limit:
-        worker.log.info(
+        worker.log.warning(
             "worker %s at %.0f MiB after a request (limit %d MiB): replaced", worker.pid, size, limit
         )
         worker.alive = False

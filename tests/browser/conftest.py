@@ -102,10 +102,35 @@ def context(browser: Any) -> Generator[Any]:
         ctx.close()
 
 
+# Every page reports what its Content-Security-Policy refused: chromium logs it on the console
+# and fires securitypolicyviolation, which this script (run before the page's own) logs too.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (e) => {
+  console.error(`Content Security Policy violation: ${e.violatedDirective} blocked ${e.blockedURI || "inline"} ` +
+    `at ${e.sourceFile}:${e.lineNumber} on ${document.location.pathname}: ${e.sample}`);
+});
+"""
+
+
 @pytest.fixture
-def page(context: Any, request: pytest.FixtureRequest) -> Generator[Any]:
-    """A page; if the test fails, its last state is saved to var/screenshots/failed-<test>.png."""
+def csp_violations() -> list[str]:
+    """What the Content-Security-Policy refused on the test's pages (the ``page`` fixture fails
+    the test when anything is left here at its end)."""
+    return []
+
+
+@pytest.fixture
+def page(context: Any, request: pytest.FixtureRequest, csp_violations: list[str]) -> Generator[Any]:
+    """A page; if the test fails, its last state is saved to var/screenshots/failed-<test>.png.
+    A test that passes while the Content-Security-Policy refused something still fails."""
     tab = context.new_page()
+    tab.add_init_script(REPORT_CSP_VIOLATIONS)
+    tab.on(
+        "console",
+        lambda message: (
+            csp_violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     yield tab
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed:
@@ -113,6 +138,8 @@ def page(context: Any, request: pytest.FixtureRequest) -> Generator[Any]:
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
         with contextlib.suppress(Exception):  # a diagnostic must not hide the real failure
             tab.screenshot(path=str(SCREENSHOTS / f"failed-{name}.png"), full_page=True)
+    elif csp_violations:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(csp_violations), pytrace=False)
 
 
 @pytest.fixture

@@ -81,7 +81,9 @@ def test_a_wrong_password_shows_the_error_and_stays_on_the_login_page(
         page.get_by_role("button", name="登录", exact=True).click()
     assert answer.value.status == 400
 
-    expect(page.locator(".login-card .alert-error")).to_have_text("用户名/手机号或密码不正确。")
+    expect(page.locator(".login-card .alert-error")).to_have_text(
+        "用户名/手机号或密码不正确。连续输错 5 次后账户将锁定 15 分钟，忘记密码或被锁定请联系系统管理员。"
+    )
     expect(page).to_have_url(login_url)
     expect(page.locator("#id_username")).to_have_value("owner")
     expect(page.locator("#id_password")).to_have_value("")

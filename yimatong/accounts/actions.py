@@ -45,14 +45,15 @@ def check_credentials(*, identifier: str, password: str) -> LoginResult:
 
     Each attempt is counted *before* the (deliberately slow) password check, with a conditional
     UPDATE that a locked or exhausted account refuses: guesses sent in parallel can never check
-    more than ``LOGIN_MAX_FAILURES`` passwords per lock period. The message never says whether
-    the account exists, except that a locked account says so (its owner needs to know why).
+    more than ``LOGIN_MAX_FAILURES`` passwords per lock period. An unknown user, a wrong password,
+    an inactive and a locked account get the same message after the same work, so that neither
+    the answer nor its timing tells a guesser which usernames or phone numbers exist.
     """
-    generic = _("用户名/手机号或密码不正确。")
+    refused = LoginResult(None, failure_message())
     user = find_user(identifier)
     if user is None:
         User().set_password(password)  # same cost as a real check: timing reveals no usernames
-        return LoginResult(None, generic)
+        return refused
     now = timezone.now()
     limit = settings.LOGIN_MAX_FAILURES
     claimed = (
@@ -61,23 +62,27 @@ def check_credentials(*, identifier: str, password: str) -> LoginResult:
         .update(failed_login_count=F("failed_login_count") + 1)
     )
     if not claimed:
-        return LoginResult(None, _locked_message(_lock_if_exhausted(user, now), now))
+        _lock_if_exhausted(user, now)
+        User().set_password(password)  # a locked account costs what a password check costs
+        return refused
     if not user.check_password(password) or not user.is_active:
-        return LoginResult(None, _record_failure(user, now) or generic)
+        _record_failure(user, now)
+        return refused
     User.objects.filter(pk=user.pk).update(failed_login_count=0, locked_until=None)
     user.failed_login_count, user.locked_until = 0, None
     return LoginResult(user)
 
 
-def _locked_message(until: dt.datetime, now: dt.datetime) -> str:
-    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
-    return _("登录失败次数过多，账户已锁定，请 %(minutes)d 分钟后再试或联系系统管理员。") % {
-        "minutes": minutes
-    }
+def failure_message() -> str:
+    """The one answer to a refused sign-in, whatever the reason."""
+    return _(
+        "用户名/手机号或密码不正确。连续输错 %(failures)d 次后账户将锁定 %(minutes)d 分钟，"
+        "忘记密码或被锁定请联系系统管理员。"
+    ) % {"failures": settings.LOGIN_MAX_FAILURES, "minutes": settings.LOGIN_LOCKOUT_MINUTES}
 
 
-def _lock_if_exhausted(user: User, now: dt.datetime) -> dt.datetime:
-    """Lock an account whose attempts are used up (by guesses still in flight); return until when."""
+def _lock_if_exhausted(user: User, now: dt.datetime) -> None:
+    """Lock an account whose attempts are used up (by guesses still in flight)."""
     until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
     with transaction.atomic():
         locked = (
@@ -87,18 +92,15 @@ def _lock_if_exhausted(user: User, now: dt.datetime) -> dt.datetime:
         )
         if locked:
             audit.log_event(AuditEntry.Action.LOCKED, user, actor=None)
-    return User.objects.values_list("locked_until", flat=True).get(pk=user.pk) or until
 
 
-def _record_failure(user: User, now: dt.datetime) -> str:
+def _record_failure(user: User, now: dt.datetime) -> None:
     """The attempt was counted when it was claimed; log it and lock when it was the last one."""
     with transaction.atomic():
         audit.log_event(AuditEntry.Action.LOGIN_FAILED, user, actor=None)
         failures = User.objects.values_list("failed_login_count", flat=True).get(pk=user.pk)
-    if failures < settings.LOGIN_MAX_FAILURES:
-        return ""
-    _lock_if_exhausted(user, now)
-    return _("登录失败次数过多，账户已锁定 %(minutes)d 分钟。") % {"minutes": settings.LOGIN_LOCKOUT_MINUTES}
+    if failures >= settings.LOGIN_MAX_FAILURES:
+        _lock_if_exhausted(user, now)
 
 
 def sign_out(request: HttpRequest) -> None:

@@ -141,34 +141,39 @@ def log_creates(objs: list[models.Model], *, actor: User | None, batch_size: int
     actor_id = actor.pk if actor is not None and actor.pk else None
     actor_name = (actor.display_name if actor is not None else "")[:150]
     specs = _created_fields(type(objs[0]))
-    entries = []
-    for obj in objs:
+    action = AuditEntry.Action.CREATE
+    # A relation's display (the related record's name) is worked out once per related record.
+    displays: dict[tuple[str, Any], str] = {}
+
+    def entry(obj: models.Model) -> dict[str, Any]:
         changes = []
         for name, attname, is_relation in specs:  # what _diff({}, snapshot(obj)) lists, in its order
             raw = getattr(obj, attname)
             value = plain(raw)
             if value in (None, "", [], False):
                 continue
-            display = str(getattr(obj, name)) if is_relation else None
+            display = None
+            if is_relation:
+                display = displays.get((name, raw))
+                if display is None:
+                    display = displays[(name, raw)] = str(getattr(obj, name))
             changes.append(
                 {"field": name, "old": None, "new": value, "old_display": None, "new_display": display}
             )
-        entries.append(
-            AuditEntry(
-                actor_id=actor_id,
-                actor_name=actor_name,
-                action=AuditEntry.Action.CREATE,
-                content_type=content_type,
-                object_id=str(obj.pk),
-                object_repr=str(obj)[:200],
-                changes=changes,
-                ip=origin.ip,
-                channel=origin.channel,
-                user_agent=origin.user_agent,
-            )
-        )
-    bulk.insert(AuditEntry, entries, batch_size=batch_size)
-    return len(entries)
+        return {
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "action": action,
+            "content_type_id": content_type.pk,
+            "object_id": str(obj.pk),
+            "object_repr": str(obj)[:200],
+            "changes": changes,
+            "ip": origin.ip,
+            "channel": origin.channel,
+            "user_agent": origin.user_agent,
+        }
+
+    return bulk.insert_values(AuditEntry, (entry(obj) for obj in objs), batch_size=batch_size)
 
 
 def _created_fields(model: type[models.Model]) -> list[tuple[str, str, bool]]:

@@ -100,6 +100,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             stats_items.append(item(_("领导驾驶舱"), "stats:cockpit", "chart"))
         if access.can_read_statistics(user):
             stats_items.append(item(_("企业直报"), "stats:report_list", "list"))
+            stats_items.append(item(_("规上名录"), "stats:above_scale", "building"))
         stats_items += [
             item(_("招商数据"), "investment:numbers", "chart"),
             item(_("产业链分布"), "directory:chain", "tree"),

@@ -69,26 +69,27 @@ def imported_projects(
     ``refresh=False`` leaves the read aggregates to the caller, who must then call
     ``rollups.refresh(ids, created=True)`` for these projects before its transaction ends (once
     for several batches: the tally rows are written once)."""
-    actor = actor if actor and actor.pk else None
-    rows = [
-        ProjectEvent(
-            project=obj,
-            kind=step["kind"],
-            actor=actor,
-            from_stage=step.get("from_stage", ""),
-            to_stage=step.get("to_stage", ""),
-            signed_amount=step.get("signed_amount", Decimal("0")),
-            landed_amount=step.get("landed_amount", Decimal("0")),
-            data=_plain(step.get("data", {})),
-            at=step["at"],
-        )
+    actor_id = actor.pk if actor and actor.pk else None
+    zero = Decimal("0")
+    rows = (
+        {
+            "project_id": obj.pk,
+            "kind": step["kind"],
+            "actor_id": actor_id,
+            "from_stage": step.get("from_stage", ""),
+            "to_stage": step.get("to_stage", ""),
+            "signed_amount": step.get("signed_amount", zero),
+            "landed_amount": step.get("landed_amount", zero),
+            "data": _plain(step.get("data", {})),
+            "at": step["at"],
+        }
         for obj, steps in history
         for step in steps
-    ]
-    bulk.insert(ProjectEvent, rows)
+    )
+    count = bulk.insert_values(ProjectEvent, rows)
     if refresh:
         rollups.refresh([obj.pk for obj, _steps in history], created=True)
-    return len(rows)
+    return count
 
 
 def project_changed(

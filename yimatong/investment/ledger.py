@@ -542,53 +542,121 @@ def import_rows(rows: Iterable[CheckedRow], user: User, progress: Callable[[int]
 # Exports ------------------------------------------------------------------------------------------
 
 
+# The project list's columns that are the project's own fields, read as they are.
+_PLAIN_KEYS = (
+    "planned_investment",
+    "expected_output",
+    "expected_tax",
+    "land_mu",
+    "floor_area",
+    "jobs",
+    "signed_on",
+    "contracted_investment",
+    "registered_on",
+    "construction_started_on",
+    "fixed_asset_investment",
+    "production_started_on",
+    "full_capacity_on",
+    "exit_reason",
+    "description",
+)
+
+
 def projects_workbook(user: Any, params: dict[str, Any]) -> tuple[bytes, int]:
-    """A filtered project list in the ledger's columns (plus code, light and last progress)."""
+    """A filtered project list in the ledger's columns (plus code, light and last progress).
+
+    Streamed: the rows are read as tuples through one cursor (the investor, the registered
+    company, the contact and the owner joined in), the chain paths and the labels are worked
+    out once, and who may see a codenamed project's investor is read once for the requester,
+    so a list of 50,000 projects is one query and no query per row."""
+    from yimatong.accounts import access
     from yimatong.investment.filters import projects_for
 
     qs, _filters = projects_for(user, params, InvestmentSettings.current())
-    qs = (
-        qs.select_related("organization", "owner", "chain_node", "registered_organization", "contact")
-        .prefetch_related("insiders")
-        .order_by("code")
+    fields = (
+        "code",
+        "name",
+        "organization__name",
+        "organization__uscc",
+        "chain_node_id",
+        "stage",
+        "agreement_type",
+        "registered_organization__uscc",
+        "registered_organization__name",
+        "owner__name",
+        "owner__username",
+        "priority",
+        "source_channel",
+        "contact__name",
+        "is_major",
+        "codename",
+        "owner_id",
+        "pk",
+        "light",
+        "last_progress_at",
+        *_PLAIN_KEYS,
     )
+    position = {name: index for index, name in enumerate(fields)}
+    plain = [position[key] for key in _PLAIN_KEYS]
+    sees_every_investor = access.role_of(user) == access.Role.ADMIN
+    insider_of = set(
+        Project.insiders.through.objects.filter(user_id=user.pk).values_list("project_id", flat=True)
+    )
+    paths = _chain_paths()
+    stages = {value: str(label) for value, label in Stage.choices}
+    agreements = {value: str(label) for value, label in Project.Agreement.choices}
+    channels = {value: str(label) for value, label in Channel.choices}
+    lights = {value: str(label) for value, label in Light.choices}
+    yes, no = _("是"), _("否")
+    zone = timezone.get_current_timezone()
+
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("招商项目"))
-    headers = [_("项目编号"), *[str(c.header) for c in COLUMNS], _("灯色"), _("最近进展")]
-    sheet.append(headers)
+    sheet.append([_("项目编号"), *[str(c.header) for c in COLUMNS], _("灯色"), _("最近进展")])
     rows = 0
-    lights = dict(Light.choices)
-    for project in qs.iterator(chunk_size=500):
-        shows = project.shows_investor_to(user)
+    for row in qs.order_by("code").values_list(*fields).iterator(chunk_size=2000):
+        (code, name, investor, uscc, chain_id, stage, agreement, reg_uscc, reg_name, owner_name,
+         owner_username, priority, source, contact, is_major, codename, owner_id, pk, light,
+         last_progress_at) = row[:20]  # fmt: skip
+        shows = not codename or sees_every_investor or owner_id == user.pk or pk in insider_of
         values = {
-            "name": project.name,
-            "investor": project.organization.name if shows else project.codename,
-            "uscc": (project.organization.uscc or "") if shows else "",
-            "chain": project.chain_node.path() if project.chain_node else "",
-            "stage": str(project.get_stage_display()),
-            "agreement_type": str(project.get_agreement_type_display()) if project.agreement_type else "",
-            "registered_uscc": project.registered_organization.uscc
-            if project.registered_organization
-            else "",
-            "registered_name": project.registered_organization.name
-            if project.registered_organization
-            else "",
-            "owner": project.owner.display_name,
-            "priority": project.priority.upper(),
-            "source": str(project.get_source_channel_display()),
-            "contact_name": project.contact.name if project.contact and shows else "",
+            "name": name,
+            "investor": investor if shows else codename,
+            "uscc": (uscc or "") if shows else "",
+            "chain": paths.get(chain_id, ""),
+            "stage": stages.get(stage, stage),
+            "agreement_type": agreements.get(agreement, agreement) if agreement else "",
+            "registered_uscc": reg_uscc if reg_name is not None else "",
+            "registered_name": reg_name or "",
+            "owner": owner_name or owner_username,
+            "priority": priority.upper(),
+            "source": channels.get(source, source),
+            "contact_name": contact if contact is not None and shows else "",
             "contact_phone": "",
-            "is_major": _("是") if project.is_major else _("否"),
+            "is_major": yes if is_major else no,
         }
-        line = [project.code]
-        for column in COLUMNS:
-            line.append(values[column.key] if column.key in values else getattr(project, column.key, ""))
-        line += [str(lights.get(project.light, "")), timezone.localtime(project.last_progress_at).date()]
+        values.update(zip(_PLAIN_KEYS, (row[i] for i in plain), strict=True))
+        line = [code, *[values[column.key] for column in COLUMNS]]
+        line += [lights.get(light, ""), last_progress_at.astimezone(zone).date()]
         sheet.append(line)
         rows += 1
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue(), rows
+
+
+def _chain_paths() -> dict[int, str]:
+    """Every chain node's path (``ChainNode.path``), from the whole tree read once."""
+    nodes = {node.pk: node for node in ChainNode.objects.all()}
+    paths = {}
+    for node in nodes.values():
+        chain, current, seen = [node], nodes.get(node.parent_id), {node.pk}
+        while current is not None and current.pk not in seen:
+            chain.append(current)
+            seen.add(current.pk)
+            current = nodes.get(current.parent_id)
+        paths[node.pk] = " / ".join(n.display_name() for n in reversed(chain))
+    return paths
 
 
 def major_weekly_workbook(user: Any, params: dict[str, Any]) -> tuple[bytes, int]:

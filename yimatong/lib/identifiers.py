@@ -57,6 +57,14 @@ def clean_mobile(raw: str, *, region: str = "CN") -> str:
     entered with their + country code, are stored in E.164 (+85291234567).
     """
     text = (raw or "").strip()
+    # libphonenumber reads letters as keypad digits (1-800-FLOWERS), so "13812abc678" would
+    # parse as 13812222678: a mobile number here is digits, spaces, dashes, dots, brackets, "+".
+    if any(ch.isalpha() for ch in text):
+        raise ValidationError(
+            _("手机号码只能包含数字：%(number)s 含有字母，请核对。"),
+            code="phone_letters",
+            params={"number": text},
+        )
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:

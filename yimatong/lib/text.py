@@ -62,10 +62,13 @@ def _import_pypinyin() -> Any:
 _import_pypinyin()
 
 from pypinyin import Style, lazy_pinyin  # noqa: E402  (after the phrases are loaded)
+from pypinyin.constants import RE_HANS  # noqa: E402
 from pypinyin.core import Pinyin  # noqa: E402
 
 _NON_ALNUM = re.compile(r"[^0-9a-z]+")
 _SEGMENTER = Pinyin()
+_HANS = re.compile(RE_HANS.pattern.lstrip("^").removesuffix("$"))
+_RUNS = re.compile(f"{_HANS.pattern}|(?:(?!{_HANS.pattern}).)+", re.DOTALL)
 
 
 @lru_cache(maxsize=50_000)
@@ -73,12 +76,21 @@ def _word_pinyin(word: str, style: Style) -> tuple[str, ...]:
     return tuple(lazy_pinyin(word, style=style))
 
 
+@lru_cache(maxsize=50_000)
+def _hans_pinyin(run: str, style: Style) -> str:
+    """A run of Chinese characters, segmented into the words of pypinyin's phrase dictionary
+    (重庆, 有限公司 …) and single characters, each word converted on its own so that the words'
+    readings are kept."""
+    return "".join(part for word in _SEGMENTER.seg(run) for part in _word_pinyin(word, style))
+
+
 def _pinyin(text: str, style: Style) -> str:
-    """``lazy_pinyin`` joined, word by word: pypinyin segments the text into the words of its
-    phrase dictionary (重庆, 有限公司 …) and single characters, and converts each word on its
-    own, so the words' readings are kept (a ledger import converts 100,000 names made of the
-    same few thousand words; each word is converted once)."""
-    return "".join(part for word in _SEGMENTER.seg(text) for part in _word_pinyin(word, style))
+    """``lazy_pinyin`` joined. pypinyin splits a text into runs of Chinese characters and runs
+    of anything else (kept as they are) before it segments the Chinese runs; the same split is
+    done here so that each Chinese run is segmented once for all the names that share it (a
+    ledger import converts 100,000 names: 基准导入00001生物科技有限公司 and its neighbours share
+    基准导入 and 生物科技有限公司)."""
+    return "".join(_hans_pinyin(run, style) if _HANS.match(run) else run for run in _RUNS.findall(text))
 
 
 def pinyin_initials(text: str) -> str:

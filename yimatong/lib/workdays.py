@@ -1,9 +1,11 @@
 """Working days of the Chinese calendar (State Council holidays and 调休 make-up days).
 
 python ``chinese_calendar`` knows the years it ships. A park enters the days of later years (or
-corrections) in its own calendar; callers pass those as ``overrides`` ({date: is_workday}). For
-a day nobody knows, Monday–Friday stands in and the answer says so through ``provisional``:
-a deadline is always computed, never refused.
+corrections) in its own calendar; callers pass those as ``overrides`` ({date: is_workday}). A
+day the park did not enter is a working day from Monday to Friday. A year has a calendar when
+the library ships it or the park entered days of it; a date in a year without one is
+*provisional* (its own year, not the days on the way to it): a deadline is always computed,
+never refused, and said to be provisional until its year's holidays are known.
 """
 
 from __future__ import annotations
@@ -21,19 +23,37 @@ DAY_END = dt.time(17, 0)
 
 
 def is_workday(day: dt.date, overrides: Overrides | None = None) -> tuple[bool, bool]:
-    """(is a working day, is provisional: neither the park nor the library knows this day)."""
+    """(is a working day, is provisional: the day's year has no holiday calendar)."""
+    return _works(day, overrides), not year_known(day.year, overrides)
+
+
+def year_known(year: int, overrides: Overrides | None = None) -> bool:
+    """Whether the holidays of ``year`` are known: shipped by the library or entered by the park."""
+    return _library_knows(year) or any(day.year == year for day in overrides or ())
+
+
+def _works(day: dt.date, overrides: Overrides | None) -> bool:
     if overrides and day in overrides:
-        return overrides[day], False
+        return overrides[day]
     return _state_council(day)
 
 
 @lru_cache(maxsize=4096)
-def _state_council(day: dt.date) -> tuple[bool, bool]:
+def _state_council(day: dt.date) -> bool:
     """The library's answer, cached: it rescans its whole table on every call."""
     try:
-        return chinese_calendar.is_workday(day), False
+        return chinese_calendar.is_workday(day)
     except NotImplementedError:
-        return day.weekday() < 5, True
+        return day.weekday() < 5
+
+
+@lru_cache(maxsize=256)
+def _library_knows(year: int) -> bool:
+    try:
+        chinese_calendar.is_workday(dt.date(year, 6, 30))
+    except NotImplementedError:
+        return False
+    return True
 
 
 def working_days_between(start: dt.date, end: dt.date, overrides: Overrides | None = None) -> int:
@@ -41,28 +61,22 @@ def working_days_between(start: dt.date, end: dt.date, overrides: Overrides | No
     count, day = 0, start
     while day < end:
         day += dt.timedelta(days=1)
-        if is_workday(day, overrides)[0]:
+        if _works(day, overrides):
             count += 1
     return count
 
 
 def add_working_days(start: dt.date, days: int, overrides: Overrides | None = None) -> tuple[dt.date, bool]:
     """The ``days``-th working day after ``start`` (0: ``start`` itself if it is a working day,
-    else the next one), and whether any day on the way was provisional."""
-    provisional = False
+    else the next one), and whether that day is provisional (its year has no holiday calendar)."""
     day = start
-    working, guessed = is_workday(day, overrides)
-    provisional |= guessed
-    if days == 0 and working:
-        return day, provisional
-    left = max(days, 1) if days else 1
-    while left:
-        day += dt.timedelta(days=1)
-        working, guessed = is_workday(day, overrides)
-        provisional |= guessed
-        if working:
-            left -= 1
-    return day, provisional
+    if not (days == 0 and _works(day, overrides)):
+        left = max(days, 1)
+        while left:
+            day += dt.timedelta(days=1)
+            if _works(day, overrides):
+                left -= 1
+    return day, not year_known(day.year, overrides)
 
 
 def working_hours_between(start: dt.datetime, end: dt.datetime, overrides: Overrides | None = None) -> float:
@@ -72,7 +86,7 @@ def working_hours_between(start: dt.datetime, end: dt.datetime, overrides: Overr
     total = 0.0
     day = start.date()
     while day <= end.date():
-        if is_workday(day, overrides)[0]:
+        if _works(day, overrides):
             opens = dt.datetime.combine(day, DAY_START, tzinfo=start.tzinfo)
             closes = dt.datetime.combine(day, DAY_END, tzinfo=start.tzinfo)
             lo, hi = max(opens, start), min(closes, end)

@@ -9,12 +9,13 @@ and approved before the deadline) → 办结 → 审核 (fail: 重办) → 回�
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +23,7 @@ from yimatong.accounts import access, audit
 from yimatong.accounts.models import Department, User
 from yimatong.investment.actions.codes import next_code
 from yimatong.lib.errors import ActionError, StaleObject
-from yimatong.lib.workdays import add_working_days, working_days_between
+from yimatong.lib.workdays import Overrides, add_working_days, working_days_between
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
 from yimatong.services.models import (
@@ -89,16 +90,130 @@ def _move(demand: Demand, expected: set[str], changes: dict[str, Any]) -> Demand
     return demand
 
 
-def calendar_changed(day: dt.date) -> int:
-    """The park entered or changed a working day: the stored working hours of the demands whose
-    measured spans cover it are counted again; returns how many changed."""
+def calendar_changed(
+    *days: dt.date, before: Overrides | None = None, actor: User | None = None
+) -> CalendarReport:
+    """The park entered, changed or removed days of its working calendar.
+
+    The stored working hours of the demands whose measured spans cover a changed day are counted
+    again. With ``before`` (the park's calendar as it was), the deadlines of the open demands are
+    recomputed too (``recompute_deadlines``)."""
     from yimatong.services.kpis import fill_work_hours
 
+    report = CalendarReport()
     zone = timezone.get_default_timezone()
-    since = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
-    until = since + dt.timedelta(days=1)
-    spans = Q(dispatched_at__lt=until, signed_at__gte=since) | Q(signed_at__lt=until, completed_at__gte=since)
-    return fill_work_hours(Demand.objects.filter(spans))
+    for day in sorted(set(days)):
+        since = dt.datetime.combine(day, dt.time.min, tzinfo=zone)
+        until = since + dt.timedelta(days=1)
+        spans = Q(dispatched_at__lt=until, signed_at__gte=since) | Q(
+            signed_at__lt=until, completed_at__gte=since
+        )
+        report.hours += fill_work_hours(Demand.objects.filter(spans))
+    if before is not None and days:
+        report.deadlines = recompute_deadlines(set(days), before=before, actor=actor)
+    return report
+
+
+@dataclass
+class CalendarReport:
+    hours: int = 0
+    deadlines: int = 0
+
+
+def recompute_deadlines(days: set[dt.date], *, before: Overrides, actor: User | None = None) -> int:
+    """Move the deadlines of the open demands to the park's calendar as it now is.
+
+    Each deadline keeps the number of working days it was given (promised limit, approved
+    extensions, paused days) counted from when its clock started (signing, or the last redo; the
+    statutory deadline from signing) on the calendar it was computed with (``before``); that count
+    is laid again on the calendar as it is now. A deadline whose year had no holidays and now has
+    them loses its provisional flag. Every changed demand gets a DEADLINE_MOVED event; a deadline
+    moved later restarts the escalation ladder, which reads the new date.
+
+    Set-based: one read of the candidates (open demands whose deadlines reach a changed day, or
+    are provisional), computed in Python, written with one UPDATE per distinct outcome."""
+    after = calendar_overrides()
+    zone = timezone.get_default_timezone()
+    first = min(days)
+    until = dt.datetime.combine(max(days) + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    last_redo = (
+        DemandEvent.objects.filter(demand=OuterRef("pk"), kind=DemandEvent.Kind.REOPENED)
+        .order_by("-at")
+        .values("at")[:1]
+    )
+    reaches = Q(signed_at__lt=until) & (Q(deadline__gte=first) | Q(statutory_deadline__gte=first))
+    candidates = (
+        Demand.objects.filter(status__in=[S.HANDLING, S.AWAITING_INFO], deadline__isnull=False)
+        .filter(reaches | Q(deadline_provisional=True) | Q(statutory_provisional=True))
+        .annotate(redone_at=Subquery(last_redo))
+        .order_by("pk")
+    )
+    now = timezone.now()
+    # Demands that get the same new dates are written by one UPDATE (bulk_update's CASE per row
+    # costs seconds per thousand rows; here there are as many statements as distinct outcomes).
+    moves: dict[tuple[Any, ...], list[int]] = defaultdict(list)
+    events: list[DemandEvent] = []
+    with transaction.atomic():
+        rows = candidates.select_for_update(of=("self",)).values_list(
+            "pk",
+            "signed_at",
+            "redone_at",
+            "deadline",
+            "statutory_deadline",
+            "deadline_provisional",
+            "statutory_provisional",
+        )
+        for pk, signed_at, redone_at, deadline, statutory, was_prov, was_stat_prov in rows:
+            signed_on = timezone.localdate(signed_at)
+            started = timezone.localdate(redone_at) if redone_at else signed_on
+            new_deadline, provisional = _relay(started, deadline, before, after)
+            new_statutory, statutory_provisional = (
+                _relay(signed_on, statutory, before, after) if statutory else (None, False)
+            )
+            outcome = (new_deadline, new_statutory, provisional, statutory_provisional)
+            if outcome == (deadline, statutory, was_prov, was_stat_prov):
+                continue
+            moves[(*outcome, new_deadline > deadline)].append(pk)
+            events.append(
+                DemandEvent(
+                    demand_id=pk,
+                    kind=DemandEvent.Kind.DEADLINE_MOVED,
+                    actor=actor if actor and actor.pk else None,
+                    data=audit.plain(
+                        {
+                            "deadline_from": deadline,
+                            "deadline": new_deadline,
+                            "provisional": provisional,
+                            "statutory_from": statutory,
+                            "statutory_deadline": new_statutory,
+                            "statutory_provisional": statutory_provisional,
+                        }
+                    ),
+                    at=now,
+                )
+            )
+        for (deadline, statutory, provisional, statutory_provisional, later), pks in moves.items():
+            # A deadline moved later starts the ladder again (its notices are keyed by the date).
+            ladder = {"ladder": Demand.Ladder.NONE} if later else {}
+            for chunk in range(0, len(pks), 500):
+                Demand.objects.filter(pk__in=pks[chunk : chunk + 500]).update(
+                    deadline=deadline,
+                    statutory_deadline=statutory,
+                    deadline_provisional=provisional,
+                    statutory_provisional=statutory_provisional,
+                    version=F("version") + 1,
+                    updated_at=now,
+                    **ladder,
+                )
+        DemandEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)
+
+
+def _relay(start: dt.date, deadline: dt.date, before: Overrides, after: Overrides) -> tuple[dt.date, bool]:
+    """The deadline ``start`` + n working days on ``after``, n counted on ``before``."""
+    if deadline <= start:  # the same day (an emergency): it stays a working day on its own
+        return add_working_days(start, 0, after)
+    return add_working_days(start, working_days_between(start, deadline, before), after)
 
 
 def save_calendar_day(
@@ -343,7 +458,7 @@ def decide_extension(*, actor: User, demand: Demand, approve: bool, note: str = 
             deadline, provisional = add_working_days(current.deadline, days, calendar_overrides())
             changes.update(
                 deadline=deadline,
-                deadline_provisional=current.deadline_provisional or provisional,
+                deadline_provisional=provisional,
                 extension_days=current.extension_days + days,
                 ladder=Demand.Ladder.NONE,
             )
@@ -390,7 +505,8 @@ def sign(*, actor: User, demand: Demand, now: dt.datetime | None = None) -> Dema
                 "signed_by": actor,
                 "deadline": deadline,
                 "statutory_deadline": statutory,
-                "deadline_provisional": provisional or provisional2,
+                "deadline_provisional": provisional,
+                "statutory_provisional": provisional2,
                 "ladder": Demand.Ladder.NONE,
             },
         )
@@ -402,6 +518,8 @@ def sign(*, actor: User, demand: Demand, now: dt.datetime | None = None) -> Dema
             at=now,
             deadline=deadline,
             provisional=demand.deadline_provisional,
+            statutory_deadline=statutory,
+            statutory_provisional=demand.statutory_provisional,
         )
         _tell(
             _enterprise_users(demand),
@@ -470,16 +588,23 @@ def supply_info(
         current = Demand.objects.select_for_update().get(pk=demand.pk)
         overrides = calendar_overrides()
         paused_days = 0
-        deadline = current.deadline
+        deadline, provisional = current.deadline, current.deadline_provisional
         if current.paused_at is not None and current.deadline is not None:
             paused_days = working_days_between(
                 timezone.localdate(current.paused_at), timezone.localdate(now), overrides
             )
             if paused_days:
-                deadline, _guess = add_working_days(current.deadline, paused_days, overrides)
+                deadline, provisional = add_working_days(current.deadline, paused_days, overrides)
         before = current.status
         demand = _move(
-            current, {S.AWAITING_INFO}, {"status": S.HANDLING, "paused_at": None, "deadline": deadline}
+            current,
+            {S.AWAITING_INFO},
+            {
+                "status": S.HANDLING,
+                "paused_at": None,
+                "deadline": deadline,
+                "deadline_provisional": provisional,
+            },
         )
         _event(
             demand,

@@ -3,7 +3,7 @@ from typing import Any
 from django.contrib import admin
 
 from yimatong.services import actions
-from yimatong.services.models import BankProduct, DemandCategory, WorkCalendarDay
+from yimatong.services.models import BankProduct, DemandCategory, WorkCalendarDay, calendar_overrides
 
 
 @admin.register(DemandCategory)
@@ -26,22 +26,24 @@ class WorkCalendarDayAdmin(admin.ModelAdmin):
     list_filter = ("is_workday",)
     date_hierarchy = "date"
 
-    # A day entered, changed or removed moves the working hours measured across it.
+    # A day entered, changed or removed moves the working hours measured across it and the
+    # deadlines of the open demands that reach it (recomputed from the calendar as it was).
     def save_model(self, request: Any, obj: WorkCalendarDay, form: Any, change: bool) -> None:
+        before = calendar_overrides()
         previous = WorkCalendarDay.objects.filter(pk=obj.pk).values_list("date", flat=True).first()
         super().save_model(request, obj, form, change)
-        for day in {obj.date, previous} - {None}:
-            actions.calendar_changed(day)
+        actions.calendar_changed(*({obj.date, previous} - {None}), before=before, actor=request.user)
 
     def delete_model(self, request: Any, obj: WorkCalendarDay) -> None:
+        before = calendar_overrides()
         super().delete_model(request, obj)
-        actions.calendar_changed(obj.date)
+        actions.calendar_changed(obj.date, before=before, actor=request.user)
 
     def delete_queryset(self, request: Any, queryset: Any) -> None:
+        before = calendar_overrides()
         days = list(queryset.values_list("date", flat=True))
         super().delete_queryset(request, queryset)
-        for day in days:
-            actions.calendar_changed(day)
+        actions.calendar_changed(*days, before=before, actor=request.user)
 
 
 @admin.register(BankProduct)

@@ -49,6 +49,8 @@ class DemandOut(Schema):
     lead_department: str | None
     deadline: IsoDate | None
     deadline_provisional: bool
+    statutory_deadline: dt.date | None
+    statutory_provisional: bool
     working_days_left: int | None
     ladder: int
     redo_count: int
@@ -100,6 +102,8 @@ def _out(demand: Demand, user: Any, overrides: dict | None = None) -> dict[str, 
         "lead_department": demand.lead_department.code if demand.lead_department_id else None,
         "deadline": demand.deadline,
         "deadline_provisional": demand.deadline_provisional,
+        "statutory_deadline": demand.statutory_deadline,
+        "statutory_provisional": demand.statutory_provisional,
         "working_days_left": state.get("left"),
         "ladder": demand.ladder,
         "redo_count": demand.redo_count,

@@ -39,6 +39,14 @@ def calendar_overrides() -> dict[dt.date, bool]:
     return dict(WorkCalendarDay.objects.values_list("date", "is_workday"))
 
 
+def is_park_workday(day: dt.date) -> bool:
+    """Whether the park works on ``day``: its own calendar first, then the State Council's."""
+    from yimatong.lib.workdays import is_workday
+
+    entered = WorkCalendarDay.objects.filter(date=day).values_list("is_workday", flat=True).first()
+    return entered if entered is not None else is_workday(day)[0]
+
+
 class DemandCategory(models.Model):
     """What a demand is about, with its statutory and promised time limits in working days."""
 
@@ -169,8 +177,15 @@ class Demand(models.Model):
     dispatched_at = models.DateTimeField(_("分派时间"), null=True, blank=True, db_index=True)
     deadline = models.DateField(_("办理期限"), null=True, blank=True, db_index=True)
     statutory_deadline = models.DateField(_("法定期限"), null=True, blank=True)
+    # Each deadline is provisional while its own year has no holiday calendar (see
+    # yimatong.lib.workdays); entering that year's days recomputes both (actions.calendar_changed).
     deadline_provisional = models.BooleanField(
         _("期限为暂定"), default=False, help_text=_("期限所在年份的节假日尚未录入，按周一至周五计算。")
+    )
+    statutory_provisional = models.BooleanField(
+        _("法定期限为暂定"),
+        default=False,
+        help_text=_("法定期限所在年份的节假日尚未录入，按周一至周五计算。"),
     )
     paused_at = models.DateTimeField(_("暂停计时"), null=True, blank=True)
     extension_days = models.PositiveSmallIntegerField(_("已批准延期（工作日）"), default=0)
@@ -285,6 +300,7 @@ class DemandEvent(models.Model):
         REOPENED = "reopened", _("重办")
         ESCALATED = "escalated", _("督促")
         SUPERVISED = "supervised", _("督办")
+        DEADLINE_MOVED = "deadline_moved", _("期限重算")
         WITHDRAWN = "withdrawn", _("撤回")
         NOTE = "note", _("备注")
 

@@ -1,6 +1,7 @@
 """Monthly direct reporting: filing a report (hard checks refuse, soft checks ask for an
 explanation), the revision history, publishing a period (figures frozen with who published
-them), fixing the year's 规上工业 set, and reminding the enterprises that have not reported."""
+them), the year's 规上工业 set (fixed once last December's reports are in, then entrants and
+exits from a month on), and reminding the enterprises that have not reported."""
 
 from __future__ import annotations
 
@@ -18,13 +19,14 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import access, audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import Organization
-from yimatong.lib.errors import ActionError
+from yimatong.lib.errors import ActionError, Conflict, StaleObject
 from yimatong.notifications.actions import notify_many
 from yimatong.notifications.models import Notification
 from yimatong.stats import checks
 from yimatong.stats.models import (
     FIRST_MONTH,
     FLOWS,
+    AboveScaleEvent,
     AboveScaleMember,
     InvestmentLine,
     MonthlyReport,
@@ -220,6 +222,7 @@ def publish_period(*, actor: User, year: int, month: int) -> int:
     if not access.is_statistics_officer(actor):
         raise ActionError(_("只有统计部门可以发布数据。"), code="forbidden")
     _check_period(year, month)
+    _rules_for_update(year)  # one at a time with the changes of the year's 规上 set
     period, _created = Period.objects.select_for_update().get_or_create(year=year, month=month)
     now = timezone.now()
     published = 0
@@ -245,11 +248,13 @@ def publish_period(*, actor: User, year: int, month: int) -> int:
     return published
 
 
-@transaction.atomic
-def fix_above_scale(*, year: int, actor: User | None = None, force: bool = False) -> int:
-    """Fix the 规上工业 set of ``year`` from the previous year's December revenue (industrial
-    enterprises at or above the year's threshold). Without any December report of the previous
-    year, the enterprises marked 规上 in the directory are taken. Fixed once; ``force`` refixes."""
+# The year's 规上工业 set ----------------------------------------------------------------------------
+
+
+def _rules_for_update(year: int) -> ReportingRules:
+    """The year's rules row, created with the inherited rules when nobody set the year up, and
+    locked: publication and every change of the year's set take it, so that they run one at a
+    time (a set change never slips in beside a period being published)."""
     rules = ReportingRules.for_year(year)
     if rules.pk is None:
         try:
@@ -257,29 +262,290 @@ def fix_above_scale(*, year: int, actor: User | None = None, force: bool = False
                 rules.save()
         except IntegrityError:  # another worker set the year up at the same moment
             pass
-    rules = ReportingRules.objects.select_for_update().get(year=year)
+    return ReportingRules.objects.select_for_update().get(year=year)
+
+
+def set_is_due(year: int, today: dt.date) -> bool:
+    """Last year's December reports are in once their deadline (the year's ``deadline_day`` of
+    January) has passed: the year's set is fixed then, not on the first sweep of January."""
+    return today > checks.deadline(year - 1, 12, ReportingRules.for_year(year - 1))
+
+
+def _annual_list(year: int, rules: ReportingRules) -> dict[int, Decimal | None]:
+    """Industrial residents whose last December 营业收入 (1–12月) reached the year's threshold,
+    with that revenue; without any December report, the enterprises marked 规上 in the directory."""
+    december = MonthlyReport.objects.filter(year=year - 1, month=12).select_related("organization__industry")
+    if december.exists():
+        return {
+            report.organization_id: report.revenue_cum
+            for report in december
+            if is_industrial(report.organization) and (report.revenue_cum or 0) >= rules.above_scale_revenue
+        }
+    return dict.fromkeys(
+        Organization.objects.filter(org_type=Organization.Type.RESIDENT, is_above_scale=True).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+def _apply_annual_list(year: int, listed: dict[int, Decimal | None]) -> dict[str, list[int]]:
+    """Make the year's annual members exactly ``listed``: an annual member no longer listed is
+    taken out, a listed entrant becomes an annual member from the first period (the list comes
+    first), and the entrants not listed stay as they were entered."""
+    existing = {m.organization_id: m for m in AboveScaleMember.objects.select_for_update().filter(year=year)}
+    added, removed = [], []
+    for org_id, member in existing.items():
+        if member.basis == AboveScaleMember.Basis.ANNUAL and org_id not in listed:
+            member.delete()
+            removed.append(org_id)
+    new = []
+    for org_id, revenue in listed.items():
+        member = existing.get(org_id)
+        if member is None:
+            new.append(AboveScaleMember(year=year, organization_id=org_id, revenue_last_year=revenue))
+            added.append(org_id)
+        elif (member.basis, member.from_month, member.revenue_last_year) != (
+            AboveScaleMember.Basis.ANNUAL,
+            FIRST_MONTH,
+            revenue,
+        ):
+            member.basis, member.from_month, member.revenue_last_year = (
+                AboveScaleMember.Basis.ANNUAL,
+                FIRST_MONTH,
+                revenue,
+            )
+            member.save()
+    AboveScaleMember.objects.bulk_create(new)
+    return {"added": sorted(added), "removed": sorted(removed)}
+
+
+def _set_event(
+    kind: str,
+    *,
+    year: int,
+    actor: User | None,
+    organization: Organization | None = None,
+    month: int | None = None,
+    reason: str = "",
+    **data: Any,
+) -> AboveScaleEvent:
+    return AboveScaleEvent.objects.create(
+        year=year,
+        kind=kind,
+        organization=organization,
+        month=month,
+        reason=reason[:200],
+        data=data,
+        actor=actor if actor is not None and actor.pk else None,
+    )
+
+
+@transaction.atomic
+def fix_above_scale(*, year: int, actor: User | None = None, force: bool = False, reason: str = "") -> int:
+    """Fix the 规上工业 set of ``year`` from the previous year's December revenue (industrial
+    enterprises at or above the year's threshold); returns the set's size. Fixed once; ``force``
+    fixes it again (``refix_above_scale`` is the statistics office's way, with its checks)."""
+    rules = _rules_for_update(year)
     if rules.above_scale_fixed_at is not None and not force:
         return AboveScaleMember.objects.filter(year=year).count()
-    AboveScaleMember.objects.filter(year=year).delete()
-    december = MonthlyReport.objects.filter(year=year - 1, month=12).select_related("organization__industry")
-    members: list[AboveScaleMember] = []
-    if december.exists():
-        for report in december:
-            if is_industrial(report.organization) and (report.revenue_cum or 0) >= rules.above_scale_revenue:
-                members.append(
-                    AboveScaleMember(
-                        year=year, organization=report.organization, revenue_last_year=report.revenue_cum
-                    )
-                )
-    else:
-        members = [
-            AboveScaleMember(year=year, organization=org)
-            for org in Organization.objects.filter(org_type=Organization.Type.RESIDENT, is_above_scale=True)
-        ]
-    AboveScaleMember.objects.bulk_create(members)
+    kind = AboveScaleEvent.Kind.REFIXED if rules.above_scale_fixed_at else AboveScaleEvent.Kind.FIXED
+    listed = _annual_list(year, rules)
+    changes = _apply_annual_list(year, listed)
+    before = audit.snapshot(rules)
     rules.above_scale_fixed_at = timezone.now()
     rules.save(update_fields=["above_scale_fixed_at", "updated_at"])
-    return len(members)
+    audit.log_change(rules, before, actor=actor)
+    count = AboveScaleMember.objects.filter(year=year).count()
+    _set_event(kind, year=year, actor=actor, reason=reason, members=count, **changes)
+    return count
+
+
+def fix_above_scale_when_due(*, today: dt.date | None = None) -> int | None:
+    """The sweep's step: fix this year's set once last December's deadline has passed; None
+    before that (the set is not fixed on the first sweep of January)."""
+    today = today or timezone.localdate()
+    if not set_is_due(today.year, today):
+        return None
+    return fix_above_scale(year=today.year)
+
+
+def _refuse_unless_officer(actor: User) -> None:
+    if not access.is_statistics_officer(actor):
+        raise ActionError(_("只有统计部门可以调整规上工业名录。"), code="forbidden")
+
+
+def _refuse_published_from(year: int, month: int) -> None:
+    """A published period's figures were counted over its set: the set changes only from a
+    period not yet published."""
+    published = (
+        Period.objects.filter(year=year, month__gte=month, published_at__isnull=False)
+        .order_by("month")
+        .values_list("month", flat=True)
+        .first()
+    )
+    if published is not None:
+        message = _("%(period)s数据已发布，名录只能从未发布的报告期起变动。") % {
+            "period": period_label(year, published)
+        }
+        raise ActionError(message, fields={"month": [message]})
+
+
+def _reason(text: str, field: str = "reason") -> str:
+    text = (text or "").strip()
+    if len(text) < 2:
+        raise ActionError(_("请说明原因。"), fields={field: [_("请填写原因（至少 2 个字）。")]})
+    return text[:200]
+
+
+def refix_above_scale(*, actor: User, year: int, reason: str) -> int:
+    """The statistics office fixes the year's set again (a late or corrected December report),
+    with a reason, while the year's first period (1–2月) is unpublished; entrants stay."""
+    _refuse_unless_officer(actor)
+    reason = _reason(reason)
+    with transaction.atomic():
+        _rules_for_update(year)
+        if Period.objects.filter(year=year, month=FIRST_MONTH, published_at__isnull=False).exists():
+            raise ActionError(
+                _("%(period)s数据已发布，年度名录不能再重新确定；年内变动请用新增入库或退库。")
+                % {"period": period_label(year, FIRST_MONTH)},
+                code="published",
+            )
+        return fix_above_scale(year=year, actor=actor, force=True, reason=reason)
+
+
+def join_above_scale(
+    *,
+    actor: User,
+    year: int,
+    organization: Organization,
+    month: int,
+    basis: str,
+    note: str,
+) -> AboveScaleMember:
+    """新增入库: an enterprise founded this year (``NEW``) or newly at the threshold (``GROWN``)
+    counts in the set from ``month`` on. Its comparable base is its own last-year reports where
+    it filed them and 0 where it did not exist (the formulas read the reports)."""
+    _refuse_unless_officer(actor)
+    _check_period(year, month)
+    if basis not in (AboveScaleMember.Basis.NEW, AboveScaleMember.Basis.GROWN):
+        raise ActionError(_("请选择入库方式。"), fields={"basis": [_("新建投产或达到规模标准。")]})
+    note = _reason(note, "note")
+    if organization.org_type != Organization.Type.RESIDENT or not is_industrial(organization):
+        message = _("只有入驻的工业企业（国民经济行业代码 06–46）可以进入规上工业名录。")
+        raise ActionError(message, fields={"organization": [message]})
+    founded = organization.registered_on
+    if basis == AboveScaleMember.Basis.NEW and founded is not None and founded.year != year:
+        message = _("该企业成立于 %(date)s，不是本年新建；已有的企业达到标准请选“达到规模标准入库”。") % {
+            "date": founded.isoformat()
+        }
+        raise ActionError(message, fields={"basis": [message]})
+    with transaction.atomic():
+        rules = _rules_for_update(year)
+        if rules.above_scale_fixed_at is None:
+            raise ActionError(_("%(year)s年规上工业名录尚未确定。") % {"year": year}, code="not_fixed")
+        current = AboveScaleMember.objects.filter(year=year, organization=organization).first()
+        if current is not None:
+            message = (
+                _("该企业已在%(year)s年名录中。") % {"year": year}
+                if current.left_month is None
+                else _("该企业已于 %(month)s 月退库，本年不能再次入库。") % {"month": current.left_month}
+            )
+            raise ActionError(message, fields={"organization": [message]})
+        _refuse_published_from(year, month)
+        december = MonthlyReport.objects.filter(organization=organization, year=year - 1, month=12).first()
+        try:
+            with transaction.atomic():
+                member = AboveScaleMember.objects.create(
+                    year=year,
+                    organization=organization,
+                    basis=basis,
+                    from_month=month,
+                    note=note,
+                    revenue_last_year=december.revenue_cum if december is not None else None,
+                )
+        except IntegrityError as exc:  # entered by someone else at the same moment
+            raise Conflict(_("该企业刚被他人加入名录。")) from exc
+        audit.log_create(member, actor=actor)
+        _set_event(
+            AboveScaleEvent.Kind.JOINED,
+            year=year,
+            actor=actor,
+            organization=organization,
+            month=month,
+            reason=note,
+            basis=basis,
+        )
+    return member
+
+
+def leave_above_scale(
+    *, actor: User, year: int, organization: Organization, month: int, reason: str, note: str = ""
+) -> AboveScaleMember:
+    """退库: the enterprise is out of the set, and so out of the comparable base, from ``month``
+    on; the periods before it still count it."""
+    _refuse_unless_officer(actor)
+    _check_period(year, month)
+    if reason not in AboveScaleMember.Exit.values:
+        raise ActionError(_("请选择退库原因。"), fields={"reason": [_("请选择退库原因。")]})
+    note = (note or "").strip()[:200]
+    if reason == AboveScaleMember.Exit.OTHER:
+        note = _reason(note, "note")
+    with transaction.atomic():
+        _rules_for_update(year)
+        member = AboveScaleMember.objects.filter(year=year, organization=organization).first()
+        if member is None:
+            message = _("该企业不在%(year)s年规上工业名录中。") % {"year": year}
+            raise ActionError(message, fields={"organization": [message]})
+        if member.left_month is not None:
+            message = _("该企业已于 %(month)s 月退库。") % {"month": member.left_month}
+            raise ActionError(message, fields={"organization": [message]})
+        if month <= member.from_month:
+            message = _("退库月份应晚于入库月份（%(month)s 月）。") % {"month": member.from_month}
+            raise ActionError(message, fields={"month": [message]})
+        _refuse_published_from(year, month)
+        before = audit.snapshot(member)
+        updated = AboveScaleMember.objects.filter(pk=member.pk, left_month__isnull=True).update(
+            left_month=month, exit_reason=reason, exit_note=note, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise StaleObject(str(organization))
+        member.refresh_from_db()
+        audit.log_change(member, before, actor=actor)
+        _set_event(
+            AboveScaleEvent.Kind.LEFT,
+            year=year,
+            actor=actor,
+            organization=organization,
+            month=month,
+            reason=note,
+            exit_reason=reason,
+        )
+    return member
+
+
+def above_scale_member(pk: int) -> AboveScaleMember:
+    return AboveScaleMember.objects.with_base_reports().select_related("organization").get(pk=pk)
+
+
+def above_scale_overview(year: int) -> dict[str, Any]:
+    """The year's set for the console and the API: when it was fixed, whether it may be fixed
+    again, its members (entrants and exits with their months) and its history."""
+    rules = ReportingRules.objects.filter(year=year).first()
+    return {
+        "fixed_at": rules.above_scale_fixed_at if rules is not None else None,
+        "refixable": not Period.objects.filter(
+            year=year, month=FIRST_MONTH, published_at__isnull=False
+        ).exists(),
+        "members": list(
+            AboveScaleMember.objects.filter(year=year)
+            .with_base_reports()
+            .select_related("organization")
+            .order_by("from_month", "organization__name")
+        ),
+        "events": list(
+            AboveScaleEvent.objects.filter(year=year).select_related("organization", "actor")[:200]
+        ),
+    }
 
 
 # Who must report, and reminders -------------------------------------------------------------------
@@ -288,12 +554,20 @@ def fix_above_scale(*, year: int, actor: User | None = None, force: bool = False
 def expected_reporters(year: int, month: int) -> Any:
     """The enterprises a period expects a report from: this year's 规上工业 set, and every
     enterprise that reported in the year before this period (an active reporter)."""
-    members = AboveScaleMember.objects.filter(year=year).values("organization_id")
+    members = AboveScaleMember.objects.filter(year=year).in_force(month).values("organization_id")
+    # Closed or moved away: no longer asked for reports.
+    gone = AboveScaleMember.objects.filter(
+        year=year,
+        left_month__lte=month,
+        exit_reason__in=[AboveScaleMember.Exit.CLOSED, AboveScaleMember.Exit.MOVED],
+    ).values("organization_id")
     active = MonthlyReport.objects.filter(year=year, month__lt=month).values("organization_id")
     if month == FIRST_MONTH:
         active = MonthlyReport.objects.filter(year=year - 1, month=12).values("organization_id")
-    return Organization.objects.filter(org_type=Organization.Type.RESIDENT).filter(
-        Q(pk__in=members) | Q(pk__in=active)
+    return (
+        Organization.objects.filter(org_type=Organization.Type.RESIDENT)
+        .filter(Q(pk__in=members) | Q(pk__in=active))
+        .exclude(pk__in=gone)
     )
 
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from yimatong.accounts import access
 from yimatong.accounts.models import User
@@ -21,7 +21,7 @@ from yimatong.lib.limits import IsoDate, column
 from yimatong.stats import actions, compute
 from yimatong.stats.cockpit import activity_rows
 from yimatong.stats.indicators import INDICATORS
-from yimatong.stats.models import MonthlyReport, period_label
+from yimatong.stats.models import AboveScaleMember, MonthlyReport, period_label
 from yimatong.stats.panels import segments
 
 router = Router(tags=["statistics"])
@@ -225,14 +225,7 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Any:
     if access.role_of(user) == User.Role.ENTERPRISE:
         organization = user.organization
     else:
-        organization = Organization.objects.filter(
-            uscc=(payload.organization or "").upper(), org_type=Organization.Type.RESIDENT
-        ).first()
-        if organization is None:
-            raise ActionError(
-                _("请用统一社会信用代码指明企业。"),
-                fields={"organization": [_("没有该统一社会信用代码的入驻企业。")]},
-            )
+        organization = _resident(payload.organization)
     data = payload.dict(exclude={"organization", "year", "month", "explanations"})
     try:
         report = actions.submit_report(
@@ -248,6 +241,192 @@ def file_report(request: HttpRequest, payload: ReportIn) -> Any:
         exc.fields["codes"] = [w.code for w in exc.warnings]
         raise
     return Status(201, _out(report))
+
+
+def _resident(uscc: str | None) -> Organization:
+    organization = Organization.objects.filter(
+        uscc=(uscc or "").upper(), org_type=Organization.Type.RESIDENT
+    ).first()
+    if organization is None:
+        raise ActionError(
+            _("请用统一社会信用代码指明企业。"),
+            fields={"organization": [_("没有该统一社会信用代码的入驻企业。")]},
+        )
+    return organization
+
+
+# The year's 规上工业 set ------------------------------------------------------------------------
+
+
+class AboveScaleMemberOut(Schema):
+    organization: str
+    uscc: str | None
+    basis: Literal["annual", "new", "grown"]
+    from_month: int
+    left_month: int | None
+    exit_reason: Literal["", "closed", "moved", "below", "other"]
+    note: str
+    exit_note: str
+    revenue_last_year: Decimal | None
+    base_reports: int = Field(
+        description="last year's periods the enterprise reported: its base there, 0 elsewhere"
+    )
+    in_force: bool | None = Field(None, description="counted for January–month (when month is asked)")
+
+
+class AboveScaleEventOut(Schema):
+    kind: Literal["fixed", "refixed", "joined", "left"]
+    organization: str | None
+    month: int | None
+    reason: str
+    actor: str | None
+    at: dt.datetime
+
+
+class AboveScaleOut(Schema):
+    year: int
+    fixed_at: dt.datetime | None
+    refixable: bool = Field(
+        description="the year's first period (1–2月) is unpublished: the set may be fixed again"
+    )
+    in_force: int | None = Field(None, description="members counted for January–month (when month is asked)")
+    members: list[AboveScaleMemberOut]
+    events: list[AboveScaleEventOut]
+
+
+def _member_out(member: AboveScaleMember, month: int | None = None) -> dict[str, Any]:
+    return {
+        "organization": member.organization.name,
+        "uscc": member.organization.uscc,
+        **{
+            name: getattr(member, name)
+            for name in (
+                "basis",
+                "from_month",
+                "left_month",
+                "exit_reason",
+                "note",
+                "exit_note",
+                "revenue_last_year",
+            )
+        },
+        "base_reports": getattr(member, "base_reports", 0),
+        "in_force": None if month is None else member.in_force(month),
+    }
+
+
+def above_scale_out(year: int, month: int | None = None) -> dict[str, Any]:
+    overview = actions.above_scale_overview(year)
+    members = overview["members"]
+    return {
+        "year": year,
+        "fixed_at": overview["fixed_at"],
+        "refixable": overview["refixable"],
+        "in_force": None if month is None else sum(1 for m in members if m.in_force(month)),
+        "members": [_member_out(m, month) for m in members],
+        "events": [
+            {
+                "kind": e.kind,
+                "organization": e.organization.name if e.organization_id else None,
+                "month": e.month,
+                "reason": e.reason,
+                "actor": e.actor.display_name if e.actor_id else None,
+                "at": e.created_at,
+            }
+            for e in overview["events"]
+        ],
+    }
+
+
+@router.get(
+    "/stats/above-scale",
+    response=AboveScaleOut,
+    summary="The year's 规上工业 set: its members, entrants and exits by month, and its history",
+    description=(
+        "Fixed once last year's December reports are in; an entrant (新增入库: `new`, founded this "
+        "year, or `grown`, newly at the threshold) counts from `from_month`, an exit (退库) no "
+        "longer from `left_month`. With `month`, each member says whether it counts for January–month."
+    ),
+)
+def above_scale(request: HttpRequest, year: int, month: int | None = None) -> Any:
+    if not access.can_read_statistics(request.auth):
+        raise PermissionDenied
+    if month is not None and not 2 <= month <= 12:
+        raise ActionError(_("月份应为 2–12。"), fields={"month": [_("月份应为 2–12。")]})
+    return above_scale_out(year, month)
+
+
+class EntrantIn(Schema):
+    organization: str = Field(description="the enterprise's USCC")
+    year: int
+    month: int = Field(description="the first period it counts in (2 is January–February)")
+    basis: Literal["new", "grown"] = Field(
+        description="new: founded this year; grown: newly at the threshold"
+    )
+    note: str = Field(max_length=200)
+
+
+@router.post(
+    "/stats/above-scale/entrants",
+    response={201: AboveScaleMemberOut},
+    summary="新增入库: an enterprise joins the year's 规上工业 set from a month on (statistics office)",
+)
+def add_entrant(request: HttpRequest, payload: EntrantIn) -> Any:
+    if not access.is_statistics_officer(request.auth):
+        raise PermissionDenied
+    member = actions.join_above_scale(
+        actor=request.auth,
+        year=payload.year,
+        organization=_resident(payload.organization),
+        month=payload.month,
+        basis=payload.basis,
+        note=payload.note,
+    )
+    return Status(201, _member_out(actions.above_scale_member(member.pk)))
+
+
+class ExitIn(Schema):
+    organization: str = Field(description="the enterprise's USCC")
+    year: int
+    month: int = Field(description="the first period it no longer counts in")
+    reason: Literal["closed", "moved", "below", "other"]
+    note: str = Field("", max_length=200)
+
+
+@router.post(
+    "/stats/above-scale/exits",
+    response=AboveScaleMemberOut,
+    summary="退库: an enterprise leaves the year's 规上工业 set from a month on (statistics office)",
+)
+def add_exit(request: HttpRequest, payload: ExitIn) -> Any:
+    if not access.is_statistics_officer(request.auth):
+        raise PermissionDenied
+    member = actions.leave_above_scale(
+        actor=request.auth,
+        year=payload.year,
+        organization=_resident(payload.organization),
+        month=payload.month,
+        reason=payload.reason,
+        note=payload.note,
+    )
+    return _member_out(actions.above_scale_member(member.pk))
+
+
+class RefixIn(Schema):
+    year: int
+    reason: str = Field(max_length=200)
+
+
+@router.post(
+    "/stats/above-scale/refix",
+    response=AboveScaleOut,
+    summary="Fix the year's 规上工业 set again from last December's reports, with a reason, while 1–2月 is unpublished",
+)
+def refix(request: HttpRequest, payload: RefixIn) -> Any:
+    if not access.is_statistics_officer(request.auth):
+        raise PermissionDenied
+    actions.refix_above_scale(actor=request.auth, year=payload.year, reason=payload.reason)
+    return above_scale_out(payload.year)
 
 
 class WeeklyActivityOut(Schema):

@@ -5,8 +5,9 @@ Which figures count. A period that has been published counts its published figur
 publication; a correction made since waits for the next publication); a period not yet
 published counts the latest revision, and the result says it is preliminary.
 
-Scopes. Industrial output, revenue and electricity are counted over the year's 规上工业 set,
-fixed at the start of the year (``AboveScaleMember``); fixed-asset and industrial investment
+Scopes. Industrial output, revenue and electricity are counted over the year's 规上工业 set as
+it stands for the period (``AboveScaleMember``: fixed once last December's reports are in, an
+entrant counted from its month, an exit no longer from its month); fixed-asset and industrial investment
 over the investment lines whose planned total is at least the year's threshold (500万元), so
 an enterprise's investment figure is the sum of its projects in scope; tax over every reporter.
 """
@@ -123,12 +124,25 @@ def _published(years: list[int], months: list[int]) -> dict[tuple[int, int], Per
     }
 
 
-def _year_rules(year: int, data: formulas.Panel) -> tuple[formulas.Scopes, dict[str, Decimal]]:
-    """The scopes of ``year`` (its 规上工业 set; every enterprise of the panel for investment,
-    whose scope is the lines already summed in) and its annual targets."""
-    above = frozenset(
-        str(pk) for pk in AboveScaleMember.objects.filter(year=year).values_list("organization_id", flat=True)
+def _above_scale_by_month(year: int) -> Any:
+    """``month -> frozenset`` of the year's 规上工业 set in force for January–month, from one
+    read of the year's members."""
+    rows = list(
+        AboveScaleMember.objects.filter(year=year).values_list("organization_id", "from_month", "left_month")
     )
+
+    def at(month: int) -> frozenset[str]:
+        return frozenset(
+            str(pk) for pk, joined, left in rows if joined <= month and (left is None or left > month)
+        )
+
+    return at
+
+
+def _year_rules(year: int, data: formulas.Panel) -> tuple[Any, dict[str, Decimal]]:
+    """``month -> Scopes`` of ``year`` (its 规上工业 set for the period; every enterprise of the
+    panel for investment, whose scope is the lines already summed in) and its annual targets."""
+    above = _above_scale_by_month(year)
     everyone = frozenset(r.enterprise for r in data)
     rules = ReportingRules.for_year(year)
     targets = {
@@ -136,7 +150,11 @@ def _year_rules(year: int, data: formulas.Panel) -> tuple[formulas.Scopes, dict[
         for code, v in (rules.targets or {}).items()
         if code in formulas.INDICATORS and v
     }
-    return formulas.Scopes(above_scale=above, investment=everyone), targets
+
+    def scopes(month: int) -> formulas.Scopes:
+        return formulas.Scopes(above_scale=above(month), investment=everyone)
+
+    return scopes, targets
 
 
 def compute(
@@ -152,7 +170,7 @@ def compute(
     if data is None:
         data = panel(years, months, published={key: True for key in periods})
     scopes, targets = _year_rules(year, data)
-    results = formulas.indicators(data, year, month, scopes, targets=targets, codes=codes)
+    results = formulas.indicators(data, year, month, scopes(month), targets=targets, codes=codes)
     from yimatong.directory.models import Organization
 
     keys = {int(k) for result in results.values() for k in result.enterprises}
@@ -197,7 +215,7 @@ def trend(year: int, codes: list[str]) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {code: [] for code in codes}
     for month in months:
         for code in codes:
-            scope = scopes.of(formulas.INDICATORS[code])
+            scope = scopes(month).of(formulas.INDICATORS[code])
             cumulative = formulas.cumulative_yoy(data, code, year, month, scope)
             rows[code].append(
                 {

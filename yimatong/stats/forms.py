@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yimatong.directory.models import Organization
 from yimatong.stats.checks import labels, required_fields
-from yimatong.stats.models import FLOWS
+from yimatong.stats.models import FLOWS, AboveScaleMember
 
 LINES = 3  # investment projects offered on the form (more through the import)
 
@@ -106,3 +106,85 @@ def initial_period() -> dict[str, int]:
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Excel 文件"), help_text=_("按“企业直报导入模板”填写的 .xlsx 文件。"))
+
+
+# The year's 规上工业 set (统计部门) --------------------------------------------------------------------
+
+# GB/T 4754 门类 B–D (codes 06–46): the industries a 规上工业 enterprise belongs to.
+INDUSTRIAL_CODE = r"^(0[6-9]|[1-3][0-9]|4[0-6])"
+
+
+class _SetChangeForm(forms.Form):
+    year = forms.IntegerField(min_value=2000, max_value=2100, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, year: int, month: int | None = None, **kwargs: Any):
+        super().__init__(*args, initial={"year": year, "month": month}, **kwargs)
+        self.year = year
+
+
+class EntrantForm(_SetChangeForm):
+    """新增入库: an industrial resident not yet in the year's set, from a month on."""
+
+    organization = forms.ModelChoiceField(label=_("企业"), queryset=Organization.objects.none())
+    month = forms.TypedChoiceField(
+        label=_("自报告期起计入"),
+        coerce=int,
+        choices=period_choices,
+        help_text=_("该期及以后的 1–n 月累计数计入。"),
+    )
+    basis = forms.ChoiceField(
+        label=_("入库方式"),
+        choices=[
+            (AboveScaleMember.Basis.NEW.value, AboveScaleMember.Basis.NEW.label),
+            (AboveScaleMember.Basis.GROWN.value, AboveScaleMember.Basis.GROWN.label),
+        ],
+        widget=forms.RadioSelect,
+        help_text=_("同口径基数取企业本身上年同期数；上年不存在的月份计 0。"),
+    )
+    note = forms.CharField(
+        label=_("入库说明"),
+        max_length=200,
+        help_text=_("例如：2024 年 3 月投产，主营业务收入已达 2000 万元。"),
+    )
+
+    def __init__(self, *args: Any, year: int, **kwargs: Any):
+        super().__init__(*args, year=year, **kwargs)
+        self.fields["organization"].queryset = (
+            Organization.objects.filter(
+                org_type=Organization.Type.RESIDENT, industry__code__regex=INDUSTRIAL_CODE
+            )
+            .exclude(pk__in=AboveScaleMember.objects.filter(year=year).values("organization_id"))
+            .order_by("name")
+        )
+
+
+class ExitForm(_SetChangeForm):
+    """退库: a member of the year's set that has not left, from a month on."""
+
+    organization = forms.ModelChoiceField(label=_("企业"), queryset=Organization.objects.none())
+    month = forms.TypedChoiceField(
+        label=_("自报告期起不再计入"),
+        coerce=int,
+        choices=period_choices,
+        help_text=_("该期及以后既不计入本年数，也不计入基数。"),
+    )
+    reason = forms.ChoiceField(label=_("退库原因"), choices=AboveScaleMember.Exit.choices)
+    note = forms.CharField(
+        label=_("退库说明"), max_length=200, required=False, help_text=_("原因为“其他”时必填。")
+    )
+
+    def __init__(self, *args: Any, year: int, **kwargs: Any):
+        super().__init__(*args, year=year, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.filter(
+            pk__in=AboveScaleMember.objects.filter(year=year, left_month__isnull=True).values(
+                "organization_id"
+            )
+        ).order_by("name")
+
+
+class RefixForm(_SetChangeForm):
+    reason = forms.CharField(
+        label=_("重新确定的原因"),
+        max_length=200,
+        help_text=_("例如：某企业上年 12 月报表逾期补报。"),
+    )

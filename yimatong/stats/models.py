@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -120,15 +121,75 @@ class ReportingRules(models.Model):
         return found
 
 
+class AboveScaleMemberQuerySet(models.QuerySet):
+    def visible_to(self, user: Any) -> AboveScaleMemberQuerySet:
+        """The set is the statistics office's and the leaders' to read."""
+        from yimatong.accounts import access
+
+        return self if access.can_read_statistics(user) else self.none()
+
+    def editable_by(self, user: Any) -> AboveScaleMemberQuerySet:
+        """Only the statistics office adds enterprises to the set or takes them out."""
+        from yimatong.accounts import access
+
+        return self if access.is_statistics_officer(user) else self.none()
+
+    def in_force(self, month: int) -> AboveScaleMemberQuerySet:
+        """The members counted for January–``month``: joined by then and not left yet."""
+        return self.filter(from_month__lte=month).filter(Q(left_month__isnull=True) | Q(left_month__gt=month))
+
+    def with_base_reports(self) -> AboveScaleMemberQuerySet:
+        """``base_reports``: how many periods of last year the enterprise reported, the periods
+        its comparable base is its own figures (0 where it filed none)."""
+        filed = (
+            MonthlyReport.objects.filter(organization=models.OuterRef("organization_id"))
+            .filter(year=models.OuterRef("year") - 1)
+            .order_by()
+            .values("organization")
+            .annotate(n=models.Count("pk"))
+            .values("n")
+        )
+        return self.annotate(base_reports=Coalesce(models.Subquery(filed), 0))
+
+
 class AboveScaleMember(models.Model):
-    """The 规上工业 set of a year, fixed at the start of that year (from the previous year's
-    main business revenue), so that a year's growth is counted over one set."""
+    """An enterprise in the 规上工业 set of a year. The set is fixed once last year's December
+    reports are in (from their main business revenue); during the year an enterprise joins it
+    from a month on (新增入库: newly built and producing, or newly above the threshold) and
+    leaves it from a month on (退库), so that each period's growth is counted over the set of
+    that period."""
+
+    class Basis(models.TextChoices):
+        ANNUAL = "annual", _("年初名录")
+        NEW = "new", _("新建投产入库")
+        GROWN = "grown", _("达到规模标准入库")
+
+    class Exit(models.TextChoices):
+        CLOSED = "closed", _("关停")
+        MOVED = "moved", _("迁出")
+        BELOW = "below", _("降为规模以下")
+        OTHER = "other", _("其他")
 
     year = models.PositiveSmallIntegerField(_("年度"))
     organization = models.ForeignKey(
         "directory.Organization", verbose_name=_("企业"), on_delete=models.CASCADE, related_name="+"
     )
     revenue_last_year = _money(_("上年主营业务收入（万元）"))
+    basis = models.CharField(_("入库方式"), max_length=10, choices=Basis.choices, default=Basis.ANNUAL)
+    from_month = models.PositiveSmallIntegerField(
+        _("入库月份"), default=FIRST_MONTH, help_text=_("自该月的 1–n 月累计数起计入。")
+    )
+    note = models.CharField(_("入库说明"), max_length=200, blank=True)
+    left_month = models.PositiveSmallIntegerField(
+        _("退库月份"), null=True, blank=True, help_text=_("自该月的 1–n 月累计数起不再计入。")
+    )
+    exit_reason = models.CharField(_("退库原因"), max_length=10, choices=Exit.choices, blank=True)
+    exit_note = models.CharField(_("退库说明"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    # The cockpit's freshness marker reads it: every change of the set moves it.
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    objects = AboveScaleMemberQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("规上工业名录")
@@ -136,10 +197,87 @@ class AboveScaleMember(models.Model):
         ordering = ["year", "organization"]
         constraints = [
             models.UniqueConstraint(fields=["year", "organization"], name="stats_above_scale_once"),
+            models.CheckConstraint(
+                condition=Q(from_month__gte=FIRST_MONTH) & Q(from_month__lte=12),
+                name="stats_above_scale_from_month",
+            ),
+            # The annual list counts from the year's first period; an entrant from its month.
+            models.CheckConstraint(
+                condition=~Q(basis="annual") | Q(from_month=FIRST_MONTH),
+                name="stats_above_scale_annual_from_first",
+            ),
+            models.CheckConstraint(
+                condition=(Q(left_month__isnull=True) & Q(exit_reason=""))
+                | (Q(left_month__gt=models.F("from_month")) & Q(left_month__lte=12) & ~Q(exit_reason="")),
+                name="stats_above_scale_left_after_joined",
+            ),
         ]
+        indexes = [models.Index(fields=["updated_at"], name="stats_above_scale_changed_idx")]
 
     def __str__(self) -> str:
         return f"{self.year} {self.organization_id}"
+
+    def in_force(self, month: int) -> bool:
+        return self.from_month <= month and (self.left_month is None or self.left_month > month)
+
+
+class AboveScaleEvent(models.Model):
+    """The history of a year's 规上工业 set, append-only: the set fixed, fixed again with a
+    reason, an enterprise joining or leaving from a month. Written only by ``stats.actions``."""
+
+    class Kind(models.TextChoices):
+        FIXED = "fixed", _("确定年度名录")
+        REFIXED = "refixed", _("重新确定年度名录")
+        JOINED = "joined", _("新增入库")
+        LEFT = "left", _("退库")
+
+    year = models.PositiveSmallIntegerField(_("年度"))
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    organization = models.ForeignKey(
+        "directory.Organization",
+        verbose_name=_("企业"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    month = models.PositiveSmallIntegerField(_("月份"), null=True, blank=True)
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    data = models.JSONField(_("内容"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("规上名录变动")
+        verbose_name_plural = pgettext_lazy("plural", "规上名录变动")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["year", "created_at"], name="stats_above_scale_event_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["fixed", "refixed"])
+                | (Q(organization__isnull=False) & Q(month__isnull=False)),
+                name="stats_above_scale_event_names_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.kind}"
+
+    @property
+    def how(self) -> str:
+        """How the enterprise joined or why it left, in the reader's language."""
+        if self.kind == self.Kind.JOINED and self.data.get("basis") in AboveScaleMember.Basis.values:
+            return str(AboveScaleMember.Basis(self.data["basis"]).label)
+        if self.kind == self.Kind.LEFT and self.data.get("exit_reason") in AboveScaleMember.Exit.values:
+            return str(AboveScaleMember.Exit(self.data["exit_reason"]).label)
+        return ""
 
 
 class Period(models.Model):

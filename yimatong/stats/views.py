@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -211,3 +212,120 @@ def import_template(request: HttpRequest) -> HttpResponse:
         "attachment; filename*=UTF-8''%E4%BC%81%E4%B8%9A%E7%9B%B4%E6%8A%A5%E5%AF%BC%E5%85%A5%E6%A8%A1%E6%9D%BF.xlsx"
     )
     return response
+
+
+# The year's 规上工业 set ---------------------------------------------------------------------------
+
+
+def _above_scale_page(
+    request: HttpRequest, year: int, month: int, status: int = 200, **bound: Any
+) -> HttpResponse:
+    overview = actions.above_scale_overview(year)
+    members = overview["members"]
+    officer = access.is_statistics_officer(request.user)
+    counted = [m for m in members if m.in_force(month)]
+    return render(
+        request,
+        "stats/above_scale.html",
+        {
+            "year": year,
+            "month": month,
+            "label": period_label(year, month),
+            "months": forms.period_choices(),
+            "overview": overview,
+            "rows": [(m, m.in_force(month)) for m in members],
+            "counted": len(counted),
+            "entrants": sum(1 for m in counted if m.basis != m.Basis.ANNUAL),
+            "exits": sum(1 for m in members if m.left_month is not None and m.left_month <= month),
+            "officer": officer,
+            "entrant_form": bound.get("entrant_form")
+            or (forms.EntrantForm(year=year, month=month) if officer else None),
+            "exit_form": bound.get("exit_form")
+            or (forms.ExitForm(year=year, month=month) if officer else None),
+            "refix_form": bound.get("refix_form")
+            or (forms.RefixForm(year=year, month=month) if officer else None),
+        },
+        status=status,
+    )
+
+
+@access.console_view
+def above_scale(request: HttpRequest) -> HttpResponse:
+    """The year's 规上工业 set: who counts for a period, entrants and exits by month, the history;
+    the statistics office changes it here."""
+    access.deny_unless(access.can_read_statistics(request.user))
+    year, month = _period(request)
+    return _above_scale_page(request, year, month)
+
+
+def _set_change(request: HttpRequest, form_class: Any, name: str, change: Any) -> HttpResponse:
+    """A POST of one of the set's forms: the form, then the action; back to the page with the
+    period the officer was looking at, or the page again with the form's errors (400)."""
+    access.deny_unless(access.is_statistics_officer(request.user))
+    try:
+        year = int(request.POST.get("year", ""))
+        month = int(request.POST.get("view_month", "") or forms.initial_period()["month"])
+    except ValueError:
+        year, month = forms.initial_period()["year"], forms.initial_period()["month"]
+    if not (2000 <= year <= 2100 and 2 <= month <= 12):
+        year, month = forms.initial_period()["year"], forms.initial_period()["month"]
+    form = form_class(request.POST, year=year)
+    if form.is_valid():
+        try:
+            message = change(form.cleaned_data)
+        except ActionError as exc:
+            exc.add_to(form)
+        else:
+            messages.success(request, message)
+            return redirect(f"{reverse('stats:above_scale')}?year={year}&month={month}")
+    return _above_scale_page(request, year, month, status=400, **{name: form})
+
+
+@access.console_view
+@require_POST
+def above_scale_join(request: HttpRequest) -> HttpResponse:
+    def join(data: dict[str, Any]) -> str:
+        member = actions.join_above_scale(
+            actor=request.user,
+            year=data["year"],
+            organization=data["organization"],
+            month=data["month"],
+            basis=data["basis"],
+            note=data["note"],
+        )
+        return _("%(name)s 已新增入库，自%(period)s起计入。") % {
+            "name": data["organization"].name,
+            "period": period_label(member.year, member.from_month),
+        }
+
+    return _set_change(request, forms.EntrantForm, "entrant_form", join)
+
+
+@access.console_view
+@require_POST
+def above_scale_leave(request: HttpRequest) -> HttpResponse:
+    def leave(data: dict[str, Any]) -> str:
+        member = actions.leave_above_scale(
+            actor=request.user,
+            year=data["year"],
+            organization=data["organization"],
+            month=data["month"],
+            reason=data["reason"],
+            note=data["note"],
+        )
+        return _("%(name)s 已退库，自%(period)s起不再计入。") % {
+            "name": data["organization"].name,
+            "period": period_label(member.year, member.left_month),
+        }
+
+    return _set_change(request, forms.ExitForm, "exit_form", leave)
+
+
+@access.console_view
+@require_POST
+def above_scale_refix(request: HttpRequest) -> HttpResponse:
+    def refix(data: dict[str, Any]) -> str:
+        count = actions.refix_above_scale(actor=request.user, year=data["year"], reason=data["reason"])
+        return _("%(year)s年规上工业名录已重新确定：%(n)s 家。") % {"year": data["year"], "n": count}
+
+    return _set_change(request, forms.RefixForm, "refix_form", refix)

@@ -26,15 +26,16 @@ from django.utils.translation import gettext as _
 from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import Contact
-from yimatong.investment.models import Channel, Lead, LeadEvent, LeadSource, Project, SiteVisit
+from yimatong.investment.models import Channel, Lead, Project, SiteVisit
 from yimatong.lib.errors import ActionError
 from yimatong.lib.sqlite import write_turn
 from yimatong.lib.tasks import enqueue_on_commit
 from yimatong.notifications.actions import notify
 from yimatong.notifications.models import Notification
-from yimatong.wechat import protocol
+from yimatong.wechat import protocol, push
 from yimatong.wechat.client import ParkClient, WeChatError
 from yimatong.wechat.models import (
+    EPOCH,
     MAX_TEMPORARY_DAYS,
     PERMANENT_CODE_CAP,
     Follower,
@@ -118,10 +119,9 @@ def receive(
     (SQLite) or the rows' locks (PostgreSQL) are held for three statements only, and on SQLite
     the writers queue for their turn instead of polling for the lock."""
     now = now or timezone.now()
-    openid = str(fields.get("FromUserName") or "")
-    msg_type = str(fields.get("MsgType") or "").lower()
-    if not openid or not msg_type:
-        raise protocol.BadPush("FromUserName and MsgType are required")
+    push.check(fields)  # before any query: a push that cannot be stored as it came is refused
+    openid = fields["FromUserName"]
+    msg_type = fields["MsgType"].lower()
     dedup_key = protocol.dedup_key(fields)
     stored = InboundMessage.objects.filter(account=account, dedup_key=dedup_key)
     if stored.exists():
@@ -131,10 +131,7 @@ def receive(
     code = QrCode.objects.filter(account=account, scene=scene).first() if scene else None
     if code is not None:
         code.account = account  # its welcome falls back on the account's
-    try:
-        sent_at = dt.datetime.fromtimestamp(int(fields.get("CreateTime") or 0), tz=dt.UTC)
-    except (TypeError, ValueError, OverflowError):
-        sent_at = now
+    sent_at = _sent_at(fields.get("CreateTime"), now)
     is_user_message = msg_type in USER_MESSAGE_TYPES
     reply = passive_reply(account, msg_type, event, fields, code, replies)
     changes: dict[str, Any] = {"updated_at": now}
@@ -172,7 +169,7 @@ def receive(
                     if msg_type in InboundMessage.Type.values
                     else InboundMessage.Type.OTHER,
                     event=event,
-                    event_key=str(fields.get("EventKey") or "")[:200],
+                    event_key=str(fields.get("EventKey") or "")[: push.EVENT_KEY_LENGTH],
                     content=_content_of(msg_type, fields),
                     data={k: v for k, v in fields.items() if isinstance(v, str)},
                     code=code,
@@ -194,6 +191,16 @@ def receive(
         except IntegrityError:
             return Received(None)
     return Received(message, reply)
+
+
+def _sent_at(create_time: str | None, now: dt.datetime) -> dt.datetime:
+    """When WeChat says the push was sent; ``now`` when it says nothing plausible (a time
+    before 2000 or in the future would sort the conversation wrongly, or not render at all)."""
+    try:
+        sent_at = dt.datetime.fromtimestamp(int(create_time or 0), tz=dt.UTC)
+    except (ValueError, OverflowError, OSError):
+        return now
+    return sent_at if EPOCH <= sent_at <= now + dt.timedelta(days=1) else now
 
 
 def _content_of(msg_type: str, fields: dict[str, Any]) -> str:
@@ -308,15 +315,21 @@ def attach_lead(
     }
     lead = follower.lead
     if lead is not None and lead.status != Lead.Status.DISCARDED and lead.merged_into_id is None:
-        already = lead.sources.filter(channel=channel, qr_scene=source["qr_scene"]).exists()
-        if not already:
-            LeadSource.objects.create(lead=lead, received_at=now, **{k: v for k, v in source.items() if v})
-            from yimatong.investment import events
-
-            events.lead(
-                lead, LeadEvent.Kind.NOTE, actor=None, text=_("再次来访：%(what)s") % {"what": note[:80]}
-            )
-        _update_lead_facts(lead, data)
+        before = lead.owner_id
+        lead = lead_actions.add_source(
+            lead=lead,
+            source=source,
+            note=note,
+            owner=source["referred_by"],
+            chain_node=code.chain_node if code else None,
+            facts=data,
+            now=now,
+        )
+        if lead.owner_id != before and follower.assigned_to_id in (None, before):
+            # The conversation goes with the lead, unless someone gave it to another colleague.
+            Follower.objects.filter(pk=follower.pk).update(assigned_to=lead.owner, updated_at=now)
+            follower.assigned_to = lead.owner
+        follower.lead = lead
         return lead
     contact = follower.contact or _contact_for(follower, data)
     name = data.get("company_name") or _("微信访客 %(tail)s") % {"tail": follower.openid[-6:]}
@@ -357,21 +370,6 @@ def _contact_for(follower: Follower, data: dict[str, Any]) -> Contact:
     contact.save()
     audit.log_create(contact, actor=None)
     return contact
-
-
-def _update_lead_facts(lead: Lead, data: dict[str, Any]) -> None:
-    """Facts an investor typed in the H5 form fill what the lead does not know yet."""
-    updates = {}
-    if data.get("company_name") and lead.company_name.startswith(("微信访客", "WeChat visitor")):
-        updates["company_name"] = data["company_name"][:120]
-    for key in ("contact_phone", "interest", "chain_node"):
-        if data.get(key) and not getattr(lead, key if key != "chain_node" else "chain_node_id"):
-            updates[key] = data[key]
-    if updates:
-        for key, value in updates.items():
-            setattr(lead, key, value)
-        lead.refresh_search_fields()
-        lead.save()
 
 
 def _tell_staff_of_message(follower: Follower, message: InboundMessage) -> None:

@@ -14,6 +14,7 @@ from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode
 from yimatong.investment.models import Project
 from yimatong.lib.identifiers import clean_mobile
+from yimatong.services.models import is_park_workday
 from yimatong.wechat.models import MAX_TEMPORARY_DAYS, OfficialAccount, QrCode
 
 
@@ -118,15 +119,24 @@ class VisitBookingForm(forms.Form):
         label=_("想了解的内容"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    def __init__(self, *args: Any, today: dt.date | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.today = today or timezone.localdate()
+
     def clean_date(self) -> dt.date:
         value = self.cleaned_data["date"]
-        today = timezone.localdate()
+        today = self.today
         if value <= today:
             raise forms.ValidationError(_("考察日期须晚于今天。"))
         if value > today + dt.timedelta(days=90):
             raise forms.ValidationError(_("只能预约 90 天内的考察。"))
-        if value.weekday() >= 5:
-            raise forms.ValidationError(_("周末不安排考察，请选择工作日。"))
+        if not is_park_workday(value):
+            # The demands' calendar: State Council holidays and make-up days, and the park's own.
+            if value.weekday() >= 5:
+                raise forms.ValidationError(_("周末不安排考察，请选择工作日。"))
+            raise forms.ValidationError(
+                _("%(date)s 是节假日，不安排考察，请选择工作日。") % {"date": value.isoformat()}
+            )
         return value
 
     def starts_at(self) -> dt.datetime:

@@ -14,10 +14,15 @@ from wechatpy.crypto import PrpCrypto
 from wechatpy.exceptions import InvalidAppIdException
 
 MESSAGE_TYPES = {"text", "image", "voice", "video", "shortvideo", "location", "link"}
+MSG_KEY_PREFIX = "msg:"  # a message's de-duplication key: the prefix and its MsgId
 
 
 class BadPush(Exception):
     """The request is not a well-formed push (400)."""
+
+
+class BadFields(BadPush):
+    """A push from WeChat whose fields cannot be stored as they came (400, whatever the account)."""
 
 
 class Forbidden(Exception):
@@ -35,8 +40,14 @@ def signature_ok(token: str, signature: str, timestamp: str, nonce: str) -> bool
 
 
 def parse_xml(body: bytes | str) -> dict[str, Any]:
-    """The ``<xml>`` element as a flat dict; entities and DTDs refused."""
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    """The ``<xml>`` element as a flat dict; entities and DTDs refused. WeChat sends UTF-8:
+    a body in any other encoding (UTF-16 included) is refused."""
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as exc:
+        raise BadPush("the body is not UTF-8") from exc
+    if "\x00" in text:  # never in XML; UTF-16 read as UTF-8 is full of them
+        raise BadPush("a NUL character in the body")
     if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise BadPush("DTDs and entities are not accepted")
     try:
@@ -108,7 +119,7 @@ def dedup_key(fields: dict[str, Any]) -> str:
     msg_type = str(fields.get("MsgType", "")).lower()
     msg_id = str(fields.get("MsgId", "") or "")
     if msg_type != "event" and msg_id and msg_id != "0":
-        return f"msg:{msg_id}"
+        return f"{MSG_KEY_PREFIX}{msg_id}"
     return ":".join(
         [
             "evt",
@@ -136,7 +147,12 @@ def text_reply(*, to: str, sender: str, content: str, now: int | None = None) ->
     if not content.strip():
         raise ValueError("a passive reply must not be empty")
     return (
-        "<xml><ToUserName><![CDATA[{to}]]></ToUserName><FromUserName><![CDATA[{sender}]]></FromUserName>"
-        "<CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
-        "<Content><![CDATA[{content}]]></Content></xml>"
-    ).format(to=to, sender=sender, now=now or int(time.time()), content=content.replace("]]>", "]]&gt;"))
+        f"<xml><ToUserName><![CDATA[{_cdata(to)}]]></ToUserName><FromUserName><![CDATA[{_cdata(sender)}]]></FromUserName>"
+        f"<CreateTime>{now or int(time.time())}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+        f"<Content><![CDATA[{_cdata(content)}]]></Content></xml>"
+    )
+
+
+def _cdata(text: str) -> str:
+    """Text that cannot end the CDATA section it is put in."""
+    return text.replace("]]>", "]]&gt;")

@@ -141,7 +141,7 @@ def team_for(node: ChainNode | None) -> Team | None:
     return None
 
 
-def auto_assign(lead: Lead, *, now: dt.datetime | None = None) -> User | None:
+def auto_assign(lead: Lead, *, now: dt.datetime | None = None, **why: Any) -> User | None:
     """Round robin inside the team that covers the lead's chain segment: the promoter who was
     given a lead longest ago gets this one. Leads without a covering team stay in the pool."""
     team = team_for(lead.chain_node)
@@ -155,7 +155,7 @@ def auto_assign(lead: Lead, *, now: dt.datetime | None = None) -> User | None:
         last_given = _last_assignment(team)
         never = dt.datetime.min.replace(tzinfo=dt.UTC)
         owner = min(members, key=lambda user: (last_given.get(user.pk, never), user.pk))
-        _give(lead, owner, actor=None, kind=LeadEvent.Kind.ASSIGNED, now=now, auto=True)
+        _give(lead, owner, actor=None, kind=LeadEvent.Kind.ASSIGNED, now=now, auto=True, **why)
     return owner
 
 
@@ -180,6 +180,7 @@ def _give(
     kind: str,
     now: dt.datetime | None = None,
     auto: bool = False,
+    **why: Any,
 ) -> None:
     now = now or timezone.now()
     previous = lead.owner
@@ -206,6 +207,7 @@ def _give(
         owner_name=owner.display_name,
         previous=previous.display_name if previous else "",
         auto=auto,
+        **why,
     )
     if actor is None or actor.pk != owner.pk:
         notify(
@@ -216,6 +218,100 @@ def _give(
             body=_("线索 %(code)s 已分配给您，请及时跟进。") % {"code": lead.code},
             url=lead.get_absolute_url(),
         )
+
+
+def add_source(
+    *,
+    lead: Lead,
+    source: dict[str, Any],
+    note: str = "",
+    owner: User | None = None,
+    chain_node: ChainNode | None = None,
+    facts: dict[str, Any] | None = None,
+    now: dt.datetime | None = None,
+) -> Lead:
+    """Another way a lead reached the park (a QR scan, a message, a form): its source, recorded
+    once per channel and QR scene with a note on the timeline, and the facts the investor typed
+    that the lead does not know yet.
+
+    A source from a channel code (a ``qr_scene``, with the code's promoter as ``owner`` and its
+    chain segment) attributes a lead that no code has attributed yet and no person has assigned:
+    WeChat does not promise that the scan which brought an investor is processed before their
+    first message, and the lead ends where the scan would have put it had it come first (the
+    promoter, their team, the chain segment), with an event saying why."""
+    now = now or timezone.now()
+    values = _source_values(source)
+    scene = values.get("qr_scene", "")
+    with transaction.atomic():
+        current = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead.pk)
+        sources = LeadSource.objects.filter(lead=current)
+        if not sources.filter(channel=values["channel"], qr_scene=scene).exists():
+            attributed = sources.exclude(qr_scene="").exists()
+            LeadSource.objects.create(lead=current, received_at=now, **values)
+            events.lead(
+                current, LeadEvent.Kind.NOTE, actor=None, text=_("再次来访：%(what)s") % {"what": note[:80]}
+            )
+            if scene and not attributed and current.is_open and not _held_by_a_person(current):
+                _attribute(current, owner=owner, chain_node=chain_node, scene=scene, now=now)
+        _fill_facts(current, facts or {})
+    return current
+
+
+def _held_by_a_person(lead: Lead) -> bool:
+    """Whether the lead's owner was chosen by a person (claimed, assigned or reassigned by
+    someone, or entered by its promoter) rather than by the system (a code, the round robin)."""
+    if lead.owner_id is None:
+        return False
+    given = (
+        LeadEvent.objects.filter(
+            lead=lead, kind__in=[LeadEvent.Kind.ASSIGNED, LeadEvent.Kind.CLAIMED, LeadEvent.Kind.REASSIGNED]
+        )
+        .order_by("-at", "-pk")
+        .first()
+    )
+    return given is not None and given.actor_id is not None
+
+
+def _attribute(
+    lead: Lead, *, owner: User | None, chain_node: ChainNode | None, scene: str, now: dt.datetime
+) -> None:
+    """The lead takes a channel code's chain segment and promoter, or the chain's team by the
+    round robin when the code names no promoter (see ``add_source``)."""
+    why: dict[str, Any] = {"why": "late_scan", "scene": scene}
+    if chain_node is not None and lead.chain_node_id is None:
+        Lead.objects.filter(pk=lead.pk).update(chain_node=chain_node, updated_at=now)
+        lead.chain_node = chain_node
+        why["chain"] = chain_node.name
+    given = False
+    if owner is not None and owner.pk != lead.owner_id:
+        kind = LeadEvent.Kind.REASSIGNED if lead.owner_id else LeadEvent.Kind.ASSIGNED
+        _give(lead, owner, actor=None, kind=kind, now=now, **why)
+        given = True
+    elif owner is None and lead.owner_id is None and InvestmentSettings.current().auto_assign:
+        given = auto_assign(lead, now=now, **why) is not None
+    if "chain" in why and not given:  # the assignment's event says it otherwise
+        events.lead(
+            lead,
+            LeadEvent.Kind.NOTE,
+            actor=None,
+            text=_("扫码晚于首条留言到达，按渠道二维码 %(scene)s 归入产业链环节：%(chain)s")
+            % {"scene": scene, "chain": why["chain"]},
+        )
+
+
+def _fill_facts(lead: Lead, facts: dict[str, Any]) -> None:
+    """Facts an investor typed (the H5 form) fill what the lead does not know yet."""
+    updates = {}
+    if facts.get("company_name") and lead.company_name.startswith(("微信访客", "WeChat visitor")):
+        updates["company_name"] = facts["company_name"][: Lead._meta.get_field("company_name").max_length]
+    for key in ("contact_phone", "interest", "chain_node"):
+        if facts.get(key) and not getattr(lead, key if key != "chain_node" else "chain_node_id"):
+            updates[key] = facts[key]
+    if updates:
+        for key, value in updates.items():
+            setattr(lead, key, value)
+        lead.refresh_search_fields()
+        lead.save()
 
 
 def claim_lead(*, lead: Lead, actor: User) -> Lead:

@@ -525,6 +525,7 @@ def import_projects(
     if not rows:
         return []
     created: list[Project] = []
+    known: dict[int, dict[str, Any]] = {}  # each project's share of the read aggregates
     with transaction.atomic():
         investors, registered = _import_organizations(actor, rows)
         contacts = _import_contacts(actor, rows, investors)
@@ -543,15 +544,16 @@ def import_projects(
                 for i in range(start, min(start + batch_size, len(rows)))
             ]
             bulk.insert(Project, batch)
-            events.imported_projects(
-                [(p, _imported_history(p, now)) for p in batch], actor=actor, refresh=False
-            )
+            history = [(p, _imported_history(p, now)) for p in batch]
+            events.imported_projects(history, actor=actor, refresh=False)
+            known.update((p.pk, rollups.created_contribution(p, steps)) for p, steps in history)
             audit.log_creates(batch, actor=actor)
             created += batch
             if progress is not None:
                 progress(len(created))
         # The figures of every batch at once (the board, the numbers and the cockpit read them).
-        rollups.refresh([p.pk for p in created], created=True)
+        rollups.refresh([p.pk for p in created], created=True, known=known)
+        bulk.replan_foreign_key_checks()
     return created
 
 

@@ -11,6 +11,9 @@
     const chart = window.echarts.init(el, null, { locale: locale, renderer: "canvas" });
     const option = JSON.parse(source.textContent);
     option.animation = false;
+    // Tooltips drawn on the canvas: ECharts' HTML tooltips carry style attributes, which the
+    // Content-Security-Policy refuses.
+    if (option.tooltip) option.tooltip.renderMode = "richText";
     chart.setOption(option);
     charts.push(chart);
     el.dataset.ready = "1";

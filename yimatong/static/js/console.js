@@ -34,3 +34,28 @@ document.addEventListener("htmx:sendError", (event) => {
 const chatToBottom = () => document.querySelectorAll(".chat").forEach((chat) => { chat.scrollTop = chat.scrollHeight; });
 document.addEventListener("DOMContentLoaded", chatToBottom);
 document.addEventListener("htmx:afterSettle", chatToBottom);
+
+// Behaviours that would otherwise be inline handlers, which the Content-Security-Policy forbids.
+// A select or checkbox marked data-autosubmit submits its form; a data-print button prints.
+document.addEventListener("change", (event) => {
+  const field = event.target;
+  if (field.matches && field.matches("[data-autosubmit]") && field.form) {
+    field.form.submit();
+    return;
+  }
+  // A live filter form refreshes on any change except of its search box, which has its own
+  // debounced trigger (hx-trigger="filterchange, input from:input[name=q] ...").
+  const filters = field.closest && field.closest("form[data-filter-change]");
+  if (filters && field.name !== "q" && window.htmx) window.htmx.trigger(filters, "filterchange");
+});
+document.addEventListener("click", (event) => {
+  if (event.target.closest("[data-print]")) window.print();
+});
+
+// Bars take their width from data-width (percent) through the CSSOM: a style attribute would be
+// refused by the Content-Security-Policy.
+const sizeBars = (root) => {
+  root.querySelectorAll("[data-width]").forEach((bar) => { bar.style.width = `${Number(bar.dataset.width) || 0}%`; });
+};
+document.addEventListener("DOMContentLoaded", () => sizeBars(document));
+document.addEventListener("htmx:afterSettle", (event) => sizeBars(event.detail.elt || document));

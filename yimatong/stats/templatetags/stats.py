@@ -16,3 +16,11 @@ def cell(value: Any) -> str:
     if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
         return floatformat(value, "-2")
     return str(value)
+
+
+@register.filter
+def period_month(month: int | None) -> str:
+    """A reporting period by its month: 1–2 月 for the first, 1–n 月 after it."""
+    from yimatong.stats.forms import period_choices
+
+    return str(dict(period_choices()).get(month, "—"))

@@ -37,6 +37,8 @@ def callback(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         try:
             return _answer(request, kept)
+        except protocol.BadFields:
+            raise  # a push read and decrypted: the account's copy played no part
         except (protocol.Forbidden, protocol.BadPush):
             # This process's copy of the account may predate a new token, key or mode.
             fresh = callback_accounts.is_stale(kept) if kept.read_at < started else None
@@ -61,8 +63,8 @@ def _answer(request: HttpRequest, kept: CallbackAccount) -> HttpResponse:
     if request.method == "GET":
         return _text(query.get("echostr", ""))
 
-    length = int(request.META.get("CONTENT_LENGTH") or 0)
-    if length > settings.WECHAT_CALLBACK_MAX_BYTES:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > settings.WECHAT_CALLBACK_MAX_BYTES:
         raise protocol.BadPush("body too large")
     body = request.body
     if len(body) > settings.WECHAT_CALLBACK_MAX_BYTES:
