@@ -274,3 +274,14 @@ def test_no_two_schemas_share_a_component_name():
     # ninja's wrappers of each operation's parameters and answer are not components.
     shared.pop("NinjaResponseSchema", None)
     assert shared == {}
+
+
+def test_a_year_beyond_its_column_when_refixing_the_above_scale_set_answers_400_naming_year(park):
+    response = post_json(
+        Client(),
+        "/api/v1/stats/above-scale/refix",
+        {"year": 786221573318913796204539150336, "reason": "重新确定"},
+        **bearer(park, "admin"),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"year": ["不能大于 32767。"]}

@@ -193,8 +193,8 @@ def list_reports(request: HttpRequest, year: int, month: int | None = None) -> A
 
 class ReportIn(Schema):
     organization: str | None = None  # USCC; the statistics office files on an enterprise's behalf
-    year: int
-    month: int
+    year: int = column(MonthlyReport, "year")
+    month: int = column(MonthlyReport, "month")
     output_month: Decimal | None = column(MonthlyReport, "output_month", None)
     output_cum: Decimal | None = column(MonthlyReport, "output_cum", None)
     revenue_month: Decimal | None = column(MonthlyReport, "revenue_month", None)
@@ -358,8 +358,10 @@ def above_scale(request: HttpRequest, year: int, month: int | None = None) -> An
 
 class EntrantIn(Schema):
     organization: str = Field(description="the enterprise's USCC")
-    year: int
-    month: int = Field(description="the first period it counts in (2 is January–February)")
+    year: int = column(AboveScaleMember, "year")
+    month: int = column(
+        AboveScaleMember, "from_month", description="the first period it counts in (2 is January–February)"
+    )
     basis: Literal["new", "grown"] = Field(
         description="new: founded this year; grown: newly at the threshold"
     )
@@ -387,8 +389,8 @@ def add_entrant(request: HttpRequest, payload: EntrantIn) -> Any:
 
 class ExitIn(Schema):
     organization: str = Field(description="the enterprise's USCC")
-    year: int
-    month: int = Field(description="the first period it no longer counts in")
+    year: int = column(AboveScaleMember, "year")
+    month: int = column(AboveScaleMember, "left_month", description="the first period it no longer counts in")
     reason: Literal["closed", "moved", "below", "other"]
     note: str = Field("", max_length=200)
 
@@ -413,7 +415,7 @@ def add_exit(request: HttpRequest, payload: ExitIn) -> Any:
 
 
 class RefixIn(Schema):
-    year: int
+    year: int = column(AboveScaleMember, "year")
     reason: str = Field(max_length=200)
 
 
