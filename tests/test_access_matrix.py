@@ -6,6 +6,7 @@ Adding a route without an entry here fails ``test_every_route_has_a_matrix_entry
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -129,6 +130,12 @@ def locked_user(park: Park) -> User:
 
 
 # Investment objects, created per test by the URL functions below ---------------------------
+
+
+def calendar_day(park: Park) -> Any:
+    from yimatong.services.models import WorkCalendarDay
+
+    return WorkCalendarDay.objects.create(date=dt.date(2027, 10, 9), is_workday=True, note="国庆调休上班")
 
 
 def owned_lead(park: Park) -> Any:
@@ -2091,6 +2098,22 @@ CASES += [
         "GET",
         lambda p: reverse("stats:project_list", args=["xlsx"]),
         expect(COCKPIT_USERS),
+    ),
+    # The working-day calendar: every console user reads it; administrators set it, as in the console.
+    Case("GET /api/v1/calendar", "GET", lambda p: "/api/v1/calendar?year=2027", api_expect(CONSOLE)),
+    Case(
+        "PUT /api/v1/calendar/{day}",
+        "PUT",
+        lambda p: "/api/v1/calendar/2027-02-07",
+        api_expect({"admin"}, forbidden=CONSOLE - {"admin"}),
+        json=True,
+        data=lambda p: {"is_workday": True, "note": "春节调休上班"},
+    ),
+    Case(
+        "DELETE /api/v1/calendar/{day}",
+        "DELETE",
+        lambda p: (calendar_day(p), "/api/v1/calendar/2027-10-09")[1],
+        api_expect({"admin"}, 204, forbidden=CONSOLE - {"admin"}),
     ),
     Case(
         "GET /api/v1/stats/indicators",

@@ -149,6 +149,32 @@ def test_a_promised_deadline_in_a_known_year_is_not_provisional_because_the_stat
     assert (api["deadline_provisional"], api["statutory_provisional"]) == (False, True)
 
 
+def test_holidays_entered_through_the_api_move_the_open_deadlines_as_the_admin_does(desk):
+    import json
+
+    from django.test import Client
+
+    from tests.test_api import bearer
+
+    park, _land, _officer, _category = desk
+    WorkCalendarDay.objects.create(**SIGN_2098)
+    demand = _signed(desk, now=_at(dt.date(2098, 12, 29)))
+    assert demand.deadline == dt.date(2099, 1, 5)
+    headers = bearer(park, "admin")
+    for day, note in (("2099-01-01", "元旦"), ("2099-01-02", "元旦调休")):
+        response = Client().put(
+            f"/api/v1/calendar/{day}",
+            json.dumps({"is_workday": False, "note": note}),
+            content_type="application/json",
+            **headers,
+        )
+        assert response.status_code == 200
+    demand.refresh_from_db()
+    assert (demand.deadline, demand.deadline_provisional) == (dt.date(2099, 1, 7), False)
+    assert (demand.statutory_deadline, demand.statutory_provisional) == (dt.date(2099, 1, 19), False)
+    assert demand.events.filter(kind="deadline_moved", actor__username="admin").count() == 2
+
+
 def test_entering_a_new_years_holidays_moves_the_open_deadlines_and_the_ladder_follows_the_new_date(desk):
     park, _land, officer, _category = desk
     WorkCalendarDay.objects.create(**SIGN_2098)

@@ -33,6 +33,7 @@ from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
 from yimatong.accounts.models import User
+from yimatong.lib.lookups import first_or_none
 
 if TYPE_CHECKING:
     from yimatong.directory.models import Contact, Organization
@@ -390,6 +391,11 @@ def demand_scope(user: Any) -> Q:
     return NOTHING
 
 
+def can_edit_calendar(user: Any) -> bool:
+    """The park's working-day calendar (holidays, make-up days): administrators, as in the console."""
+    return is_admin(user)
+
+
 def can_use_services(user: Any) -> bool:
     return role_of(user) in (Role.ADMIN, Role.LEADER, Role.SERVICE, Role.ENTERPRISE)
 
@@ -465,7 +471,7 @@ M = TypeVar("M", bound=Model)
 
 def get_visible_or_404(queryset: QuerySet[M], user: Any, **lookup: Any) -> M:
     """The record if ``user`` may see it; otherwise 404, whether or not it exists."""
-    obj = queryset.visible_to(user).filter(**lookup).first()  # type: ignore[attr-defined]
+    obj = first_or_none(queryset.visible_to(user), **lookup)  # type: ignore[attr-defined]
     if obj is None:
         raise Http404
     return obj

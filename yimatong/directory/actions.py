@@ -17,7 +17,7 @@ from yimatong.accounts import audit
 from yimatong.accounts.models import User
 from yimatong.directory.models import ChainNode, Contact, Organization
 from yimatong.lib import bulk
-from yimatong.lib.errors import ActionError, Conflict, InUse, StaleObject
+from yimatong.lib.errors import ActionError, Conflict, InUse, StaleObject, refused_while_in_use
 
 ORG_FIELDS = (
     "name",
@@ -204,7 +204,8 @@ def delete_organization(*, actor: User | None, org: Organization) -> None:
             )
         before = audit.snapshot(org)
         pk = org.pk
-        org.delete()
+        with refused_while_in_use(org.name):
+            org.delete()
         audit.log_delete(org, before, object_id=pk, actor=actor)
 
 
@@ -265,7 +266,8 @@ def delete_contact(*, actor: User | None, contact: Contact) -> None:
     with transaction.atomic():
         before = audit.snapshot(contact)
         pk = contact.pk
-        contact.delete()
+        with refused_while_in_use(contact.name):
+            contact.delete()
         audit.log_delete(contact, before, object_id=pk, actor=actor)
 
 

@@ -25,6 +25,8 @@ from yimatong.directory.filters import organizations_for
 from yimatong.directory.forms import ContactForm, OrganizationForm, chain_choices
 from yimatong.directory.models import ChainNode, Contact, District, IndustryCode, Organization
 from yimatong.lib.errors import ActionError
+from yimatong.lib.limits import IsoDate, column
+from yimatong.lib.lookups import first_or_none
 from yimatong.lib.pagination import LIST_ERRORS, Mapped, Pagination
 from yimatong.lib.search import JSONList
 
@@ -61,7 +63,7 @@ class OrganizationOut(Schema):
     org_type_label: str
     industry: CodeName | None
     registered_capital: Decimal | None = Field(None, description="万元")
-    registered_on: dt.date | None
+    registered_on: IsoDate | None
     district: CodeName | None
     address: str
     size_class: str
@@ -85,8 +87,10 @@ class OrganizationIn(Schema):
     uscc: str | None = Field(None, description="统一社会信用代码, 18 characters")
     org_type: OrgType
     industry: str | None = Field(None, description="GB/T 4754-2017 code, e.g. 2762")
-    registered_capital: Decimal | None = Field(None, ge=0, description="万元")
-    registered_on: dt.date | None = None
+    registered_capital: Decimal | None = column(
+        Organization, "registered_capital", None, ge=0, description="万元"
+    )
+    registered_on: IsoDate | None = None
     district: str | None = Field(None, description="six-digit division code, e.g. 500113")
     address: str = ""
     size_class: SizeClass = ""
@@ -107,8 +111,8 @@ class OrganizationPatch(Schema):
     uscc: str | None = None
     org_type: OrgType | None = None
     industry: str | None = None
-    registered_capital: Decimal | None = Field(None, ge=0)
-    registered_on: dt.date | None = None
+    registered_capital: Decimal | None = column(Organization, "registered_capital", None, ge=0)
+    registered_on: IsoDate | None = None
     district: str | None = None
     address: str | None = None
     size_class: SizeClass | None = None
@@ -272,7 +276,7 @@ def _org_queryset() -> Any:
 def _lookup(model: Any, field: str, value: Any, name: str, message: str, errors: dict[str, list[str]]) -> Any:
     if value in (None, ""):
         return None
-    obj = model.objects.filter(**{field: value}).first()
+    obj = first_or_none(model.objects.all(), **{field: value})
     if obj is None:
         errors.setdefault(name, []).append(message % {"value": value})
         return None

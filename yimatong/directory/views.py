@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -152,21 +153,32 @@ def organization_validate(request: HttpRequest) -> HttpResponse:
     return render(request, "directory/organization_form.html#form", {"form": form, "org": org})
 
 
+def _refused_delete(request: HttpRequest, obj: Any, delete: Callable[[], None]) -> HttpResponse | None:
+    """Run ``delete``; when it is refused (the record is still in use), the confirmation page
+    again with the reason, answered with the refusal's status (409)."""
+    try:
+        delete()
+    except ActionError as exc:
+        return render(
+            request,
+            "directory/confirm_delete.html",
+            {"object": obj, "error": exc.message, "cancel_url": obj.get_absolute_url()},
+            status=exc.status,
+        )
+    return None
+
+
 @access.console_view
 @require_http_methods(["GET", "POST"])
 def organization_delete(request: HttpRequest, code: str) -> HttpResponse:
     org = access.get_visible_or_404(Organization.objects.all(), request.user, code=code)
     access.deny_unless(access.can_change_organization(request.user, org))
     if request.method == "POST":
-        try:
-            actions.delete_organization(actor=request.user, org=org)
-        except ActionError as exc:
-            return render(
-                request,
-                "directory/confirm_delete.html",
-                {"object": org, "error": exc.message, "cancel_url": org.get_absolute_url()},
-                status=exc.status,
-            )
+        refused = _refused_delete(
+            request, org, lambda: actions.delete_organization(actor=request.user, org=org)
+        )
+        if refused:
+            return refused
         messages.success(request, _("已删除「%(name)s」。") % {"name": org.name})
         return redirect_after_post(request, reverse("directory:organization_list"))
     return render(
@@ -295,7 +307,11 @@ def contact_delete(request: HttpRequest, code: str) -> HttpResponse:
         contact.organization.get_absolute_url() if contact.organization else reverse("directory:contact_list")
     )
     if request.method == "POST":
-        actions.delete_contact(actor=request.user, contact=contact)
+        refused = _refused_delete(
+            request, contact, lambda: actions.delete_contact(actor=request.user, contact=contact)
+        )
+        if refused:
+            return refused
         messages.success(request, _("已删除联系人「%(name)s」。") % {"name": contact.name})
         return redirect_after_post(request, back)
     return render(

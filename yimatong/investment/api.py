@@ -4,6 +4,7 @@ bureau's numbers. Same forms, same actions and the same access rules as the cons
 import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
+from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import OuterRef, Subquery
@@ -32,6 +33,8 @@ from yimatong.investment.forms import (
 )
 from yimatong.investment.models import InvestmentSettings, Lead, Milestone, Problem, Project
 from yimatong.lib.errors import ActionError
+from yimatong.lib.limits import IsoDate, column
+from yimatong.lib.lookups import first_or_none
 from yimatong.lib.pagination import LIST_ERRORS, Pagination
 from yimatong.lib.pagination import Mapped as _Mapped
 from yimatong.lib.search import JSONList, json_datetime
@@ -89,7 +92,7 @@ class LeadIn(Schema):
     contact_name: str = ""
     contact_phone: str = ""
     chain_node: str | None = Field(None, description="chain node code")
-    planned_investment: Decimal | None = Field(None, ge=0)
+    planned_investment: Decimal | None = column(Lead, "planned_investment", None, ge=0)
     interest: str = ""
     channel: ChannelName = "staff"
     event: str = ""
@@ -104,7 +107,7 @@ class AssignIn(Schema):
 class QualifyIn(Schema):
     name: str | None = None
     stage: Literal["contact", "visit", "negotiation"] = "contact"
-    planned_investment: Decimal | None = Field(None, ge=0)
+    planned_investment: Decimal | None = column(Project, "planned_investment", None, ge=0)
 
 
 class ProjectOut(Schema):
@@ -124,7 +127,7 @@ class ProjectOut(Schema):
     source_channel: str
     is_major: bool
     supervised: bool
-    signed_on: dt.date | None
+    signed_on: IsoDate | None
     registered_organization: str | None
     version: int
     updated_at: dt.datetime
@@ -147,17 +150,17 @@ class ProjectFilters(Schema):
 
 class ProjectIn(Schema):
     name: str = Field(..., max_length=150)
-    organization: str = Field(..., description="the investor organization's code (UUID)")
-    contact: str | None = Field(None, description="contact code (UUID)")
+    organization: UUID = Field(..., description="the investor organization's code")
+    contact: UUID | None = Field(None, description="contact code")
     chain_node: str | None = None
     stage: Literal["lead", "contact", "visit", "negotiation"] = "contact"
     source_channel: ChannelName = "staff"
-    planned_investment: Decimal | None = Field(None, ge=0)
-    expected_output: Decimal | None = Field(None, ge=0)
-    expected_tax: Decimal | None = Field(None, ge=0)
-    land_mu: Decimal | None = Field(None, ge=0)
-    floor_area: Decimal | None = Field(None, ge=0)
-    jobs: int | None = Field(None, ge=0)
+    planned_investment: Decimal | None = column(Project, "planned_investment", None, ge=0)
+    expected_output: Decimal | None = column(Project, "expected_output", None, ge=0)
+    expected_tax: Decimal | None = column(Project, "expected_tax", None, ge=0)
+    land_mu: Decimal | None = column(Project, "land_mu", None, ge=0)
+    floor_area: Decimal | None = column(Project, "floor_area", None, ge=0)
+    jobs: int | None = column(Project, "jobs", None, ge=0)
     priority: Literal["a", "b", "c"] = "b"
     description: str = ""
     owner: str | None = Field(None, description="username; team leads and admins only")
@@ -167,12 +170,12 @@ class ProjectIn(Schema):
 class ProjectPatch(Schema):
     name: str | None = Field(None, max_length=150)
     chain_node: str | None = None
-    planned_investment: Decimal | None = Field(None, ge=0)
-    expected_output: Decimal | None = Field(None, ge=0)
-    expected_tax: Decimal | None = Field(None, ge=0)
-    land_mu: Decimal | None = Field(None, ge=0)
-    floor_area: Decimal | None = Field(None, ge=0)
-    jobs: int | None = Field(None, ge=0)
+    planned_investment: Decimal | None = column(Project, "planned_investment", None, ge=0)
+    expected_output: Decimal | None = column(Project, "expected_output", None, ge=0)
+    expected_tax: Decimal | None = column(Project, "expected_tax", None, ge=0)
+    land_mu: Decimal | None = column(Project, "land_mu", None, ge=0)
+    floor_area: Decimal | None = column(Project, "floor_area", None, ge=0)
+    jobs: int | None = column(Project, "jobs", None, ge=0)
     priority: Literal["a", "b", "c"] | None = None
     description: str | None = None
     version: int | None = Field(None, description="the version you read; a newer one answers 409")
@@ -185,15 +188,15 @@ class MoveIn(Schema):
     )
     reason: str = ""
     agreement_type: Literal["", "framework", "formal"] = ""
-    signed_on: dt.date | None = None
-    contracted_investment: Decimal | None = Field(None, ge=0)
+    signed_on: IsoDate | None = None
+    contracted_investment: Decimal | None = column(Project, "contracted_investment", None, ge=0)
     registered_uscc: str = ""
     registered_name: str = ""
-    registered_on: dt.date | None = None
-    construction_started_on: dt.date | None = None
-    fixed_asset_investment: Decimal | None = Field(None, ge=0)
-    production_started_on: dt.date | None = None
-    full_capacity_on: dt.date | None = None
+    registered_on: IsoDate | None = None
+    construction_started_on: IsoDate | None = None
+    fixed_asset_investment: Decimal | None = column(Project, "fixed_asset_investment", None, ge=0)
+    production_started_on: IsoDate | None = None
+    full_capacity_on: IsoDate | None = None
 
 
 class EventOut(Schema):
@@ -210,31 +213,31 @@ class EventOut(Schema):
 
 class ActivityIn(Schema):
     kind: Literal["call", "visit", "meeting", "wechat", "site_visit", "leader_visit"]
-    occurred_on: dt.date
+    occurred_on: IsoDate
     summary: str = Field(..., max_length=200)
     notes: str = ""
     external_participants: str = ""
     leader: str | None = Field(None, description="username of the leader who led it")
     leader_name: str = ""
-    next_follow_up_on: dt.date | None = None
+    next_follow_up_on: IsoDate | None = None
 
 
 class ActivityOut(Schema):
     id: int
     kind: str
-    occurred_on: dt.date
+    occurred_on: IsoDate
     summary: str
     notes: str
     leader: str
-    next_follow_up_on: dt.date | None
+    next_follow_up_on: IsoDate | None
     follow_up_done: bool
     created_by: str
 
 
 class MilestoneIn(Schema):
     name: str = Field(..., max_length=120)
-    planned_on: dt.date
-    actual_on: dt.date | None = None
+    planned_on: IsoDate
+    actual_on: IsoDate | None = None
     department: str | None = Field(None, description="department code")
     note: str = ""
 
@@ -242,8 +245,8 @@ class MilestoneIn(Schema):
 class MilestoneOut(Schema):
     id: int
     name: str
-    planned_on: dt.date
-    actual_on: dt.date | None
+    planned_on: IsoDate
+    actual_on: IsoDate | None
     department: str | None
     overdue: bool
 
@@ -251,7 +254,7 @@ class MilestoneOut(Schema):
 class ProblemIn(Schema):
     description: str
     department: str = Field(..., description="department code")
-    deadline: dt.date
+    deadline: IsoDate
     status: Literal["open", "in_progress", "resolved"] = "open"
     resolution: str = ""
     version: int | None = None
@@ -261,10 +264,10 @@ class ProblemOut(Schema):
     id: int
     description: str
     department: str
-    deadline: dt.date
+    deadline: IsoDate
     status: str
     resolution: str
-    resolved_on: dt.date | None
+    resolved_on: IsoDate | None
     overdue: bool
     version: int
 
@@ -289,7 +292,7 @@ def _form_error(form: Any) -> ActionError:
 def _pk(model: Any, field: str, value: Any, name: str) -> Any:
     if value in (None, ""):
         return None
-    obj = model.objects.filter(**{field: value}).first()
+    obj = first_or_none(model.objects.all(), **{field: value})
     if obj is None:
         raise ActionError(_("找不到 %(value)s。") % {"value": value}, fields={name: [_("不存在。")]})
     return obj.pk
@@ -730,8 +733,8 @@ def patch_problem(request: HttpRequest, problem_id: int, payload: ProblemIn) -> 
 
 class NumbersQuery(Schema):
     year: int | None = Field(None, ge=2000, le=2100)
-    start: dt.date | None = None
-    end: dt.date | None = None
+    start: IsoDate | None = None
+    end: IsoDate | None = None
 
 
 @router.get("/investment/numbers", summary="Funnel, signed/landed investment, rates, time in stage")

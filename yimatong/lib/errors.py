@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -57,3 +62,25 @@ class Conflict(ActionError):
 
     status = 409
     code = "conflict"
+
+
+@contextmanager
+def refused_while_in_use(name: str) -> Iterator[None]:
+    """Deleting the record called ``name``: while other records still refer to it (a protecting
+    foreign key, or the database's own check), nothing is deleted and the refusal says what uses it."""
+    try:
+        with transaction.atomic():
+            yield
+    except (ProtectedError, RestrictedError) as exc:
+        users = exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects
+        kinds = Counter(str(obj._meta.verbose_name) for obj in users)
+        uses = _("、").join(
+            _("%(kind)s %(count)d 条") % {"kind": kind, "count": count}
+            for kind, count in sorted(kinds.items())
+        )
+        raise InUse(
+            _("「%(name)s」还被其他记录使用（%(uses)s），不能删除；请先处理这些记录。")
+            % {"name": name, "uses": uses}
+        ) from exc
+    except IntegrityError as exc:
+        raise InUse(_("「%(name)s」还被其他记录使用，不能删除；请先处理这些记录。") % {"name": name}) from exc

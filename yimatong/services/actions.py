@@ -31,6 +31,7 @@ from yimatong.services.models import (
     DemandAttachment,
     DemandCategory,
     DemandEvent,
+    WorkCalendarDay,
     calendar_overrides,
 )
 
@@ -213,6 +214,37 @@ def _relay(start: dt.date, deadline: dt.date, before: Overrides, after: Override
     if deadline <= start:  # the same day (an emergency): it stays a working day on its own
         return add_working_days(start, 0, after)
     return add_working_days(start, working_days_between(start, deadline, before), after)
+
+
+def save_calendar_day(
+    *, actor: User | None, day: dt.date, is_workday: bool, note: str = ""
+) -> WorkCalendarDay:
+    """Enter or change one day of the park's calendar, as the admin does: the working hours
+    measured across it and the open demands' deadlines that reach it are recomputed."""
+    with transaction.atomic():
+        calendar = calendar_overrides()
+        current = WorkCalendarDay.objects.select_for_update().filter(date=day).first()
+        if current is None:
+            current = WorkCalendarDay.objects.create(date=day, is_workday=is_workday, note=note)
+            audit.log_create(current, actor=actor)
+        else:
+            before = audit.snapshot(current)
+            current.is_workday, current.note = is_workday, note
+            current.save(update_fields=["is_workday", "note", "updated_at"])
+            audit.log_change(current, before, actor=actor)
+        calendar_changed(day, before=calendar, actor=actor)
+    return current
+
+
+def delete_calendar_day(*, actor: User | None, entry: WorkCalendarDay) -> None:
+    """Remove a day the park had set: the calendar library's answer holds for it again."""
+    with transaction.atomic():
+        calendar = calendar_overrides()
+        before = audit.snapshot(entry)
+        pk = entry.pk
+        entry.delete()
+        audit.log_delete(entry, before, object_id=pk, actor=actor)
+        calendar_changed(entry.date, before=calendar, actor=actor)
 
 
 def _reason(text: str, field: str = "reason") -> str:

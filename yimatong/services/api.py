@@ -8,13 +8,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Body, Query, Router, Schema, Status
+from ninja import Body, Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from yimatong.accounts import access
 from yimatong.accounts.models import User
 from yimatong.directory.models import Organization
 from yimatong.lib.errors import ActionError
+from yimatong.lib.limits import IsoDate, column
 from yimatong.lib.pagination import LIST_ERRORS, Mapped, Pagination
 from yimatong.services import actions, application_actions, care_actions, forms, policy_actions
 from yimatong.services.kpis import department_kpis
@@ -29,6 +30,7 @@ from yimatong.services.models import (
     PolicyMatch,
     Referral,
     ServicePlan,
+    WorkCalendarDay,
     calendar_overrides,
 )
 from yimatong.services.steps import STEPS, available_steps, steps_in_any_status
@@ -45,7 +47,7 @@ class DemandOut(Schema):
     urgency: str
     status: str
     lead_department: str | None
-    deadline: dt.date | None
+    deadline: IsoDate | None
     deadline_provisional: bool
     statutory_deadline: dt.date | None
     statutory_provisional: bool
@@ -155,7 +157,7 @@ def create_demand(request: HttpRequest, payload: DemandIn) -> Any:
 @router.get(
     "/demands/kpis", response=list[KpiOut], summary="Department KPIs for demands dispatched in a period"
 )
-def demand_kpis(request: HttpRequest, start: dt.date | None = None, end: dt.date | None = None) -> Any:
+def demand_kpis(request: HttpRequest, start: IsoDate | None = None, end: IsoDate | None = None) -> Any:
     if access.role_of(request.auth) not in ("admin", "leader", "service"):
         raise PermissionDenied
     today = timezone.localdate()
@@ -222,8 +224,8 @@ class PolicyOut(Schema):
     mode: str
     benefit: str
     amount: Decimal | None
-    valid_from: dt.date | None
-    valid_to: dt.date | None
+    valid_from: IsoDate | None
+    valid_to: IsoDate | None
     version: int
     conditions: dict
     budget: Decimal | None
@@ -249,7 +251,7 @@ class ApplicationOut(Schema):
     status: str
     amount_requested: Decimal | None
     amount_paid: Decimal | None
-    paid_on: dt.date | None
+    paid_on: IsoDate | None
     updated_at: dt.datetime
 
 
@@ -564,14 +566,14 @@ class PlanItemOut(Schema):
     kind: str
     title: str
     owner: str
-    deadline: dt.date
+    deadline: IsoDate
     status: str
     resolution: str
     closed_at: dt.datetime | None
 
 
 class ProgressOut(Schema):
-    month: dt.date
+    month: IsoDate
     summary: str
     created_by: str | None
 
@@ -593,7 +595,7 @@ class ReferralOut(Schema):
     product: str
     outcome: str
     approved_amount: Decimal | None
-    disbursed_on: dt.date | None
+    disbursed_on: IsoDate | None
     days_to_disbursement: int | None
     created_at: dt.datetime
 
@@ -803,3 +805,45 @@ def referral_outcome(request: HttpRequest, referral_id: int, payload: dict = Bod
     return _referral_out(
         care_actions.record_outcome(actor=request.auth, referral=referral, **form.cleaned_data)
     )
+
+
+# The working-day calendar --------------------------------------------------------------------
+
+
+class CalendarDayOut(Schema):
+    date: IsoDate
+    is_workday: bool = Field(..., description="true: a working day (调休 make-up day); false: a holiday")
+    note: str
+
+
+class CalendarDayIn(Schema):
+    is_workday: bool
+    note: str = column(WorkCalendarDay, "note", "")
+
+
+@router.get(
+    "/calendar",
+    response=list[CalendarDayOut],
+    summary="The days the park set in a year's calendar (holidays and make-up working days)",
+    description="Days not listed follow the State Council calendar the platform ships.",
+)
+def calendar_days(request: HttpRequest, year: int = Query(..., ge=2000, le=2100)) -> Any:
+    return list(WorkCalendarDay.objects.filter(date__year=year))
+
+
+@router.put(
+    "/calendar/{day}", response=CalendarDayOut, summary="Set one day of the calendar (administrators)"
+)
+def put_calendar_day(request: HttpRequest, day: IsoDate, payload: CalendarDayIn) -> Any:
+    access.deny_unless(access.can_edit_calendar(request.auth))
+    return actions.save_calendar_day(actor=request.auth, day=day, **payload.dict())
+
+
+@router.delete("/calendar/{day}", response={204: None}, summary="Remove a day the park set (administrators)")
+def delete_calendar_day(request: HttpRequest, day: IsoDate) -> Status:
+    access.deny_unless(access.can_edit_calendar(request.auth))
+    entry = WorkCalendarDay.objects.filter(date=day).first()
+    if entry is None:
+        raise Http404
+    actions.delete_calendar_day(actor=request.auth, entry=entry)
+    return Status(204, None)

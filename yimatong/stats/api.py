@@ -17,6 +17,7 @@ from yimatong.accounts import access
 from yimatong.accounts.models import User
 from yimatong.directory.models import Organization
 from yimatong.lib.errors import ActionError
+from yimatong.lib.limits import IsoDate, column
 from yimatong.stats import actions, compute
 from yimatong.stats.cockpit import activity_rows
 from yimatong.stats.indicators import INDICATORS
@@ -192,17 +193,17 @@ def list_reports(request: HttpRequest, year: int, month: int | None = None) -> A
 
 class ReportIn(Schema):
     organization: str | None = None  # USCC; the statistics office files on an enterprise's behalf
-    year: int
-    month: int
-    output_month: Decimal | None = None
-    output_cum: Decimal | None = None
-    revenue_month: Decimal | None = None
-    revenue_cum: Decimal | None = None
-    tax_month: Decimal | None = None
-    tax_cum: Decimal | None = None
-    electricity_month: Decimal | None = None
-    electricity_cum: Decimal | None = None
-    employees: int | None = None
+    year: int = column(MonthlyReport, "year")
+    month: int = column(MonthlyReport, "month")
+    output_month: Decimal | None = column(MonthlyReport, "output_month", None)
+    output_cum: Decimal | None = column(MonthlyReport, "output_cum", None)
+    revenue_month: Decimal | None = column(MonthlyReport, "revenue_month", None)
+    revenue_cum: Decimal | None = column(MonthlyReport, "revenue_cum", None)
+    tax_month: Decimal | None = column(MonthlyReport, "tax_month", None)
+    tax_cum: Decimal | None = column(MonthlyReport, "tax_cum", None)
+    electricity_month: Decimal | None = column(MonthlyReport, "electricity_month", None)
+    electricity_cum: Decimal | None = column(MonthlyReport, "electricity_cum", None)
+    employees: int | None = column(MonthlyReport, "employees", None)
     lines: list[LineIO] = []
     explanations: dict[str, str] = {}
 
@@ -357,8 +358,10 @@ def above_scale(request: HttpRequest, year: int, month: int | None = None) -> An
 
 class EntrantIn(Schema):
     organization: str = Field(description="the enterprise's USCC")
-    year: int
-    month: int = Field(description="the first period it counts in (2 is January–February)")
+    year: int = column(AboveScaleMember, "year")
+    month: int = column(
+        AboveScaleMember, "from_month", description="the first period it counts in (2 is January–February)"
+    )
     basis: Literal["new", "grown"] = Field(
         description="new: founded this year; grown: newly at the threshold"
     )
@@ -386,8 +389,8 @@ def add_entrant(request: HttpRequest, payload: EntrantIn) -> Any:
 
 class ExitIn(Schema):
     organization: str = Field(description="the enterprise's USCC")
-    year: int
-    month: int = Field(description="the first period it no longer counts in")
+    year: int = column(AboveScaleMember, "year")
+    month: int = column(AboveScaleMember, "left_month", description="the first period it no longer counts in")
     reason: Literal["closed", "moved", "below", "other"]
     note: str = Field("", max_length=200)
 
@@ -412,7 +415,7 @@ def add_exit(request: HttpRequest, payload: ExitIn) -> Any:
 
 
 class RefixIn(Schema):
-    year: int
+    year: int = column(AboveScaleMember, "year")
     reason: str = Field(max_length=200)
 
 
@@ -428,8 +431,8 @@ def refix(request: HttpRequest, payload: RefixIn) -> Any:
     return above_scale_out(payload.year)
 
 
-class ActivityOut(Schema):
-    week: dt.date
+class WeeklyActivityOut(Schema):
+    week: IsoDate
     signed: int
     signed_amount: Decimal
     started: int
@@ -442,10 +445,10 @@ class ActivityOut(Schema):
 
 @router.get(
     "/stats/activity",
-    response=list[ActivityOut],
+    response=list[WeeklyActivityOut],
     summary="The weekly 招商活跃指数 feed (签约, 开工, 外出拜访, 接待来访, 招商活动, 宣传报道)",
 )
-def activity(request: HttpRequest, start: dt.date, end: dt.date) -> Any:
+def activity(request: HttpRequest, start: IsoDate, end: IsoDate) -> Any:
     if not access.can_use_cockpit(request.auth):
         raise PermissionDenied
     if start > end or (end - start).days > 3700:
