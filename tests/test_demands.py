@@ -580,3 +580,27 @@ def test_the_api_files_a_demand_and_takes_its_steps_with_the_same_rules(desk):
     bad = centre.post(f"/api/v1/demands/{code}/steps/dispatch", data="{}", content_type="application/json")
     assert bad.status_code == 400 and "lead" in bad.json()["error"]["fields"]
     assert Demand.objects.get(code=code).status == "accepted"
+
+
+def test_the_admin_entering_and_removing_holidays_in_djangos_admin_leaves_audit_entries(desk):
+    from yimatong.accounts.models import AuditEntry
+
+    park = desk[0]
+    admin = client_for(park.users["admin"])
+    response = admin.post(
+        reverse("admin:services_workcalendarday_add"),
+        {"date": "2099-10-08", "is_workday": "", "note": "国庆"},
+    )
+    assert response.status_code == 302
+    day = WorkCalendarDay.objects.get(date=dt.date(2099, 10, 8))
+    response = admin.post(
+        reverse("admin:services_workcalendarday_changelist"),
+        {"action": "delete_selected", "_selected_action": [day.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not WorkCalendarDay.objects.filter(pk=day.pk).exists()
+    entries = AuditEntry.objects.filter(object_id=str(day.pk), content_type__model="workcalendarday")
+    assert sorted(entries.values_list("action", "actor__username")) == [
+        (AuditEntry.Action.CREATE, "admin"),
+        (AuditEntry.Action.DELETE, "admin"),
+    ]

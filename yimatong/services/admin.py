@@ -2,12 +2,13 @@ from typing import Any
 
 from django.contrib import admin
 
+from yimatong.accounts.admin import AuditedAdmin
 from yimatong.services import actions
 from yimatong.services.models import BankProduct, DemandCategory, WorkCalendarDay, calendar_overrides
 
 
 @admin.register(DemandCategory)
-class DemandCategoryAdmin(admin.ModelAdmin):
+class DemandCategoryAdmin(AuditedAdmin):
     list_display = (
         "name",
         "code",
@@ -21,7 +22,7 @@ class DemandCategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkCalendarDay)
-class WorkCalendarDayAdmin(admin.ModelAdmin):
+class WorkCalendarDayAdmin(AuditedAdmin):
     list_display = ("date", "is_workday", "note")
     list_filter = ("is_workday",)
     date_hierarchy = "date"
@@ -42,12 +43,13 @@ class WorkCalendarDayAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: Any, queryset: Any) -> None:
         before = calendar_overrides()
         days = list(queryset.values_list("date", flat=True))
-        super().delete_queryset(request, queryset)
+        for obj in queryset:  # each audited; the demands recomputed once for all the days
+            AuditedAdmin.delete_model(self, request, obj)
         actions.calendar_changed(*days, before=before, actor=request.user)
 
 
 @admin.register(BankProduct)
-class BankProductAdmin(admin.ModelAdmin):
+class BankProductAdmin(AuditedAdmin):
     list_display = (
         "name",
         "bank",
