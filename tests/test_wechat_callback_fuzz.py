@@ -26,6 +26,7 @@ pytestmark = pytest.mark.usefixtures("on_commit_runs")
 STORED = (InboundMessage, Follower, OutboundMessage, Lead, LeadSource, LeadEvent, Notification)
 FUZZ = settings(
     max_examples=150,
+    derandomize=True,  # the same cases on every machine: the run below counts both outcomes
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
