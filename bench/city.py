@@ -571,6 +571,7 @@ def items(ctx: Context) -> list[Item]:
         warm=True,
     )
     page("cockpit, latest period", "stats", "/stats/cockpit/", kind="cockpit", warm=True)
+    page(f"规上名录 {ctx.report_year}-04 (above-scale set)", "stats", f"/stats/above-scale/?{period}")
     page(
         f"bulletin {ctx.report_year}-04",
         "leader",
@@ -635,6 +636,7 @@ def items(ctx: Context) -> list[Item]:
     api("WeChat codes 50/page", "leader", f"/wechat/codes?{p50}")
     api("WeChat conversations 50/page", "promoter", f"/wechat/conversations?{p50}")
     api(f"monthly reports {ctx.report_year}-04", "stats", f"/stats/reports?{period}")
+    api(f"above-scale set {ctx.report_year}-04", "stats", f"/stats/above-scale?{period}")
     week = urlencode(
         {"start": (dt.date.today() - dt.timedelta(weeks=52)).isoformat(), "end": dt.date.today().isoformat()}
     )
